@@ -1,0 +1,189 @@
+//! Checks several rules share: open networks, port ranges, policy documents, tags.
+
+use warden_core::{Attr, Resource, Value};
+
+/// CIDRs and address prefixes that mean "anyone on the internet".
+pub const WORLD: &[&str] = &["0.0.0.0/0", "::/0", "*", "0.0.0.0", "Internet", "Any", "any", "internet"];
+
+/// `true` when a CIDR (or Azure prefix) means the whole internet.
+#[must_use]
+pub fn is_world(cidr: &str) -> bool {
+    WORLD.contains(&cidr.trim())
+}
+
+/// `true` when the value (a string or a list of strings) contains a world-open CIDR.
+#[must_use]
+pub fn any_world(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::String(s)) => is_world(s),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).any(is_world),
+        _ => false,
+    }
+}
+
+/// Ports whose exposure to the internet is denied outright: SSH, RDP, and the admin and
+/// database ports agents most often open "to make it work".
+pub const ADMIN_PORTS: &[i64] = &[22, 3389];
+
+/// A port range with a protocol, as security group rules carry them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortRange {
+    /// First port.
+    pub from: i64,
+    /// Last port.
+    pub to: i64,
+    /// `true` when the protocol is "all" (`-1`, `all`, `*`).
+    pub all_protocols: bool,
+}
+
+impl PortRange {
+    /// Reads `from_port`/`to_port`/`protocol` of an AWS rule block.
+    #[must_use]
+    pub fn aws(rule: &Value) -> PortRange {
+        let protocol = rule.field("protocol").as_str().map(str::to_ascii_lowercase);
+        let protocol = protocol.or_else(|| rule.field("ip_protocol").as_str().map(str::to_ascii_lowercase));
+        let all_protocols = matches!(protocol.as_deref(), Some("-1" | "all"));
+        let from = rule.field("from_port").as_i64().unwrap_or(0);
+        let to = rule.field("to_port").as_i64().unwrap_or(from);
+        PortRange { from, to, all_protocols }
+    }
+
+    /// Parses an Azure/GCP port expression: `22`, `20-30`, `*`.
+    #[must_use]
+    pub fn parse(expr: &str, all_protocols: bool) -> Option<PortRange> {
+        let expr = expr.trim();
+        if expr == "*" {
+            return Some(PortRange { from: 0, to: 65535, all_protocols });
+        }
+        let (from, to) = match expr.split_once('-') {
+            Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
+            None => {
+                let p = expr.parse().ok()?;
+                (p, p)
+            }
+        };
+        Some(PortRange { from, to, all_protocols })
+    }
+
+    /// `true` when the range includes `port` (all-protocol rules with 0/0 include every port).
+    #[must_use]
+    pub fn covers(self, port: i64) -> bool {
+        (self.all_protocols && self.from <= 0 && (self.to <= 0 || self.to >= 65535))
+            || (self.from <= port && port <= self.to)
+    }
+
+    /// `true` when the range is every port.
+    #[must_use]
+    pub fn is_all(self) -> bool {
+        (self.all_protocols && self.from <= 0 && (self.to <= 0 || self.to >= 65535)) || (self.from <= 0 && self.to >= 65535)
+    }
+
+    /// How the range reads in a message.
+    #[must_use]
+    pub fn describe(self) -> String {
+        if self.is_all() {
+            "all ports".to_owned()
+        } else if self.from == self.to {
+            format!("port {}", self.from)
+        } else {
+            format!("ports {}-{}", self.from, self.to)
+        }
+    }
+
+    /// The admin ports in the range.
+    #[must_use]
+    pub fn admin_ports(self) -> Vec<i64> {
+        ADMIN_PORTS.iter().copied().filter(|&p| self.covers(p)).collect()
+    }
+}
+
+/// A policy document attribute (a JSON string in the plan), parsed; `None` when absent,
+/// unknown or not JSON.
+#[must_use]
+pub fn policy_document(resource: &Resource, attribute: &str) -> Option<Value> {
+    let text = resource.after_str(attribute)?;
+    serde_json::from_str(text).ok()
+}
+
+/// The statements of a policy document (`Statement` may be one object or a list).
+#[must_use]
+pub fn statements(document: &Value) -> Vec<&Value> {
+    match document.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => Vec::new(),
+    }
+}
+
+/// A policy field that may be a string or a list of strings.
+#[must_use]
+pub fn string_or_list(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `true` when a statement's `Principal` is everyone (`"*"` or `{"AWS": "*"}`).
+#[must_use]
+pub fn principal_is_public(statement: &Value) -> bool {
+    match statement.get("Principal") {
+        Some(Value::String(s)) => s == "*",
+        Some(p @ Value::Object(_)) => p.entries().iter().any(|(_, v)| string_or_list(Some(v)).contains(&"*")),
+        _ => false,
+    }
+}
+
+/// The tags a resource will carry: provider `default_tags`, then `tags_all` and `tags` when
+/// known. Keys in insertion order, later sources winning.
+#[must_use]
+pub fn effective_tags<'a>(resource: &'a Resource, default_tags: Option<&'a Value>) -> Vec<(&'a str, &'a Value)> {
+    let mut out: Vec<(&str, &Value)> = Vec::new();
+    let mut put = |source: Option<&'a Value>| {
+        for (k, v) in source.map_or(&[][..], Value::entries) {
+            match out.iter_mut().find(|(key, _)| *key == k.as_str()) {
+                Some(slot) => slot.1 = v,
+                None => out.push((k.as_str(), v)),
+            }
+        }
+    };
+    put(default_tags);
+    put(resource.after.get("tags_all"));
+    put(resource.after.get("tags"));
+    put(resource.after.get("labels"));
+    out
+}
+
+/// The boolean at `path`, tri-state, for rules that need a definite `true`/`false`.
+#[must_use]
+pub fn bool_attr(resource: &Resource, path: &str) -> Option<Result<bool, ()>> {
+    match resource.attr(path) {
+        Attr::Known(v) => v.as_bool().map(Ok),
+        Attr::Unknown => Some(Err(())),
+        Attr::Absent => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges() {
+        let all = PortRange { from: 0, to: 0, all_protocols: true };
+        assert!(all.covers(22) && all.is_all());
+        let web = PortRange { from: 80, to: 443, all_protocols: false };
+        assert!(!web.covers(22) && web.covers(80) && !web.is_all());
+        assert_eq!(PortRange::parse("20-30", false).map(|r| r.admin_ports()), Some(vec![22]));
+        assert_eq!(PortRange::parse("*", false).map(PortRange::is_all), Some(true));
+    }
+
+    #[test]
+    fn public_principals() {
+        let s: Value = serde_json::from_str(r#"{"Principal":{"AWS":["arn:x","*"]}}"#).unwrap();
+        assert!(principal_is_public(&s));
+        let s: Value = serde_json::from_str(r#"{"Principal":{"Service":"lambda.amazonaws.com"}}"#).unwrap();
+        assert!(!principal_is_public(&s));
+    }
+}

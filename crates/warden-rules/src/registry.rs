@@ -1,0 +1,124 @@
+//! Every built-in rule, sorted by id, and lookup by id, name or renamed id.
+
+use std::sync::OnceLock;
+
+use crate::rule::RuleMeta;
+use crate::rules;
+
+/// Ids that were renamed: `(old, new)`. Old ids keep working in configuration.
+pub static REDIRECTS: &[(&str, &str)] = &[];
+
+/// Every built-in rule, sorted by id.
+#[must_use]
+pub fn all() -> &'static [&'static RuleMeta] {
+    static ALL: OnceLock<Vec<&'static RuleMeta>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut rules: Vec<&'static RuleMeta> = rules::aws::RULES
+            .iter()
+            .chain(rules::gcp::RULES)
+            .chain(rules::azure::RULES)
+            .chain(rules::governance::RULES)
+            .copied()
+            .collect();
+        rules.sort_by(|a, b| a.id.cmp(b.id));
+        rules
+    })
+}
+
+/// A rule by id (case-insensitive, redirects followed) or by name.
+#[must_use]
+pub fn find(key: &str) -> Option<&'static RuleMeta> {
+    let key = REDIRECTS
+        .iter()
+        .find(|(old, _)| old.eq_ignore_ascii_case(key))
+        .map_or(key, |(_, new)| new);
+    all().iter().copied().find(|r| r.id.eq_ignore_ascii_case(key) || r.name == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::testing;
+
+    #[test]
+    fn ids_are_unique_well_formed_and_sorted() {
+        let id = regex::Regex::new(r"^WD-(AWS|GCP|AZURE|GOV)-\d{3}$").unwrap();
+        let name = regex::Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").unwrap();
+        let mut ids = HashSet::new();
+        let mut names = HashSet::new();
+        for rule in all() {
+            assert!(id.is_match(rule.id), "bad id {}", rule.id);
+            assert!(name.is_match(rule.name), "bad name {}", rule.name);
+            assert!(ids.insert(rule.id), "duplicate id {}", rule.id);
+            assert!(names.insert(rule.name), "duplicate name {}", rule.name);
+            assert!(!rule.title.is_empty() && !rule.title.ends_with('.'), "{}: title", rule.id);
+            for p in rule.params {
+                let default: serde_json::Value = serde_json::from_str(p.default).unwrap_or_else(|e| panic!("{}: param {}: {e}", rule.id, p.name));
+                assert!(p.kind.accepts(&default), "{}: default of {} is not a {}", rule.id, p.name, p.kind.describe());
+            }
+        }
+        assert!(all().windows(2).all(|w| w[0].id < w[1].id));
+        for (old, new) in REDIRECTS {
+            assert!(find(old).is_some_and(|r| r.id == *new));
+        }
+    }
+
+    #[test]
+    fn docs_have_every_heading() {
+        for rule in all() {
+            let md = rule.markdown();
+            for heading in ["What it checks", "Why it matters", "Example", "Fix", "Parameters", "References"] {
+                assert!(rule.section(heading).is_some_and(|s| !s.is_empty()), "{}: missing `## {heading}`", rule.id);
+            }
+            assert!(md.contains("Use instead:"), "{}: missing `Use instead:`", rule.id);
+            assert!(!rule.why().is_empty(), "{}: empty why", rule.id);
+            for p in rule.params {
+                assert!(md.contains(&format!("`{}`", p.name)), "{}: parameter `{}` is not documented", rule.id, p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_rule_has_a_fixture_with_failing_and_passing_cases() {
+        for rule in all() {
+            let path = testing::fixture_path(rule);
+            let fixture = testing::load(&path).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+            assert_eq!(fixture.rule, rule.id, "{}", path.display());
+            assert!(fixture.cases.iter().any(|c| c.expect.iter().any(|e| !e.ends_with("(unknown)"))), "{}: no failing case", rule.id);
+            assert!(fixture.cases.iter().any(|c| c.expect.is_empty()), "{}: no passing case", rule.id);
+        }
+    }
+
+    /// The `## Example` block must trigger the rule and the `Use instead` block must not, so
+    /// docs cannot drift from code.
+    #[test]
+    fn doc_examples_run() {
+        for rule in all() {
+            let md = rule.markdown();
+            let example = crate::rule::section(&md, "Example").unwrap_or_default();
+            let (bad, good) = example.split_once("Use instead:").unwrap_or((&example, ""));
+            for (block, should_fire) in [(bad, true), (good, false)] {
+                let yaml = code_block(block).unwrap_or_else(|| panic!("{}: example without a yaml block", rule.id));
+                let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&yaml).unwrap_or_else(|e| panic!("{}: example: {e}", rule.id));
+                let case: testing::DocExample = if doc.get("resources").is_some() {
+                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: example: {e}", rule.id))
+                } else {
+                    testing::DocExample { resources: doc.as_mapping().cloned().unwrap_or_default(), ..testing::DocExample::default() }
+                };
+                let changes = testing::change_set(&case.resources, &case.providers, &case.config).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+                let findings = testing::run(&testing::resolve(rule, &case.params), &changes);
+                let fired = findings.iter().any(|f| !f.unknown);
+                assert_eq!(fired, should_fire, "{}: example {} ({:?})", rule.id, if should_fire { "did not fire" } else { "`Use instead` fired" }, findings.iter().map(|f| &f.message).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    fn code_block(text: &str) -> Option<String> {
+        let start = text.find("```yaml")? + "```yaml".len();
+        let rest = text.get(start..)?;
+        let end = rest.find("```")?;
+        Some(rest.get(..end)?.to_owned())
+    }
+}

@@ -1,0 +1,14 @@
+//! gcp rules.
+
+use crate::rule::RuleMeta;
+
+/// The gcp rules, in id order.
+pub static RULES: &[&RuleMeta] = &[];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        crate::testing::run_provider_fixtures("gcp");
+    }
+}

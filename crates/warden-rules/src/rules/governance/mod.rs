@@ -1,0 +1,14 @@
+//! governance rules.
+
+use crate::rule::RuleMeta;
+
+/// The governance rules, in id order.
+pub static RULES: &[&RuleMeta] = &[];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixtures() {
+        crate::testing::run_provider_fixtures("governance");
+    }
+}
