@@ -119,6 +119,8 @@ pub struct ResourceConfig {
     pub references: Vec<(String, Vec<String>)>,
     /// Attribute paths set to a literal (`constant_value`) in the configuration.
     pub constants: Vec<String>,
+    /// Every attribute path the configuration sets, whatever the expression.
+    pub attributes: Vec<String>,
 }
 
 impl ResourceConfig {
@@ -129,6 +131,17 @@ impl ResourceConfig {
             .iter()
             .find(|(a, _)| a == attribute)
             .map_or(&[], |(_, refs)| refs.as_slice())
+    }
+
+    /// `true` when the configuration sets the attribute (dotted path without indexes), or a
+    /// block inside it, or the block it is in.
+    #[must_use]
+    pub fn sets(&self, attribute: &str) -> bool {
+        self.attributes.iter().any(|a| {
+            a == attribute
+                || a.strip_prefix(attribute).is_some_and(|rest| rest.starts_with('.'))
+                || attribute.strip_prefix(a.as_str()).is_some_and(|rest| rest.starts_with('.'))
+        })
     }
 
     /// `true` when the attribute is a literal in the configuration.

@@ -135,12 +135,13 @@ pub struct ResolvedRule {
 pub struct Report<'a> {
     rule: &'a ResolvedRule,
     out: &'a mut Vec<Finding>,
+    changes: Option<&'a ChangeSet>,
 }
 
 impl<'a> Report<'a> {
-    /// A report for one rule.
-    pub fn new(rule: &'a ResolvedRule, out: &'a mut Vec<Finding>) -> Self {
-        Report { rule, out }
+    /// A report for one rule over a change set.
+    pub fn new(rule: &'a ResolvedRule, out: &'a mut Vec<Finding>, changes: &'a ChangeSet) -> Self {
+        Report { rule, out, changes: Some(changes) }
     }
 
     /// Reports a violation on a resource; chain `.at(attribute)` and `.fix(fix)`.
@@ -151,7 +152,16 @@ impl<'a> Report<'a> {
     }
 
     /// Reports that the rule cannot decide because `attribute` is known only after apply.
+    ///
+    /// When the plan's configuration shows the attribute is not set at all, the value is one
+    /// the provider computes (an API default such as a private ACL), not one the author chose
+    /// from something unknown; such an attribute is not reported.
     pub fn unknown(&mut self, resource: &Resource, attribute: &str) {
+        let path: Vec<&str> = attribute.split('.').filter(|s| s.parse::<usize>().is_err()).collect();
+        let config = self.changes.and_then(|c| c.terraform.as_ref()).and_then(|t| t.config_of(resource));
+        if config.is_some_and(|c| !c.sets(&path.join("."))) {
+            return;
+        }
         let message = format!(
             "`{attribute}` is known only after apply, so `{}` cannot be checked until then",
             self.rule.meta.name
@@ -191,7 +201,6 @@ pub struct Pending<'a>(Option<&'a mut Finding>);
 
 impl Pending<'_> {
     /// The attribute (dotted path) the violation is about.
-    #[must_use]
     pub fn at(mut self, attribute: &str) -> Self {
         if let Some(f) = self.0.as_deref_mut() {
             f.attribute = Some(attribute.to_owned());

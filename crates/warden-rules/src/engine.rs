@@ -63,7 +63,7 @@ impl BuiltinEngine {
                 let Some(rule) = self.rules.get(i) else { continue };
                 if let Check::Resource(check) = rule.meta.check {
                     let cx = CheckContext::new(changes, index, &rule.params);
-                    check(resource, &cx, &mut Report::new(rule, out));
+                    check(resource, &cx, &mut Report::new(rule, out, changes));
                 }
             }
         }
@@ -94,7 +94,7 @@ impl Engine for BuiltinEngine {
             let Some(rule) = self.rules.get(i) else { continue };
             if let Check::ChangeSet(check) = rule.meta.check {
                 let cx = CheckContext::new(changes, &index, &rule.params);
-                check(changes, &cx, &mut Report::new(rule, out));
+                check(changes, &cx, &mut Report::new(rule, out, changes));
             }
         }
         Ok(())

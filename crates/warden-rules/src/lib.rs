@@ -11,6 +11,7 @@
 //! `warden explain`, SARIF rule metadata, `docs/rules/<id>.md`) is derived.
 
 pub mod context;
+pub mod docs;
 pub mod engine;
 pub mod helpers;
 pub mod registry;

@@ -72,6 +72,9 @@ pub(crate) struct FixtureConfig {
     references: HashMap<String, Vec<String>>,
     #[serde(default)]
     constants: Vec<String>,
+    /// Attributes set by other expressions (references and constants count already).
+    #[serde(default)]
+    attributes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,7 +180,17 @@ pub(crate) fn change_set(
             references.sort();
             (
                 address.clone(),
-                ResourceConfig { provider_config_key: c.provider.clone(), references, constants: c.constants.clone() },
+                ResourceConfig {
+                    provider_config_key: c.provider.clone(),
+                    attributes: references
+                        .iter()
+                        .map(|(k, _)| k.clone())
+                        .chain(c.constants.iter().cloned())
+                        .chain(c.attributes.iter().cloned())
+                        .collect(),
+                    references,
+                    constants: c.constants.clone(),
+                },
             )
         })
         .collect();

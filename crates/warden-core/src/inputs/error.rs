@@ -36,7 +36,7 @@ pub enum InputError {
         limit: u64,
     },
     /// The bytes are not valid text.
-    #[error("{path}: {message}")]
+    #[error("{path}:{message}")]
     Encoding {
         /// The input.
         path: String,

@@ -115,7 +115,7 @@ fn utf16(name: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Vec<u8>, 
     if bytes.len() % 2 != 0 {
         return Err(InputError::Encoding {
             path: name.to_owned(),
-            message: "UTF-16 input has an odd number of bytes".into(),
+            message: " UTF-16 input has an odd number of bytes".into(),
         });
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]));
@@ -126,7 +126,7 @@ fn utf16(name: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Vec<u8>, 
             Err(_) => {
                 return Err(InputError::Encoding {
                     path: name.to_owned(),
-                    message: format!("invalid UTF-16 at byte {}", 2 + i * 2),
+                    message: format!(" invalid UTF-16 at byte {}", 2 + i * 2),
                 })
             }
         }

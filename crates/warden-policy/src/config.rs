@@ -1,0 +1,349 @@
+//! `warden.toml`: read (serde, validation only), then resolved against the rule registry.
+//!
+//! ```toml
+//! select = ["WD-AWS", "WD-GOV-003"]      # ids, id prefixes or names; default: every rule
+//! ignore = ["s3-bucket-versioning-disabled"]
+//! fail-on = "require_approval"            # warn | require_approval | deny | never
+//! tag-waivers = true                      # honour `warden:ignore` resource tags
+//!
+//! [unknown]                               # findings on values known only after apply
+//! deny = "require_approval"               # ... of rules enforced at deny
+//! other = "warn"                          # ... of every other rule
+//!
+//! [rules.WD-GOV-001]                      # id or name
+//! enforcement = "deny"                    # advisory | warn | require_approval | deny
+//! allowed = { aws = ["eu-west-1", "eu-central-1"] }   # any other key is a rule parameter
+//!
+//! [[exceptions]]
+//! rule = "WD-AWS-001"                     # id, name, id prefix or "*"
+//! resource = "aws_s3_bucket.public_site*" # address glob
+//! reason = "static website, reviewed in SEC-123"
+//! owner = "web-team"
+//! expires = 2026-12-31
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use time::Date;
+use warden_core::{Enforcement, Exception};
+use warden_rules::UnknownPolicy;
+
+/// The file name looked for upward from the input.
+pub const FILE_NAME: &str = "warden.toml";
+
+/// Why a configuration could not be used. Each names the file and the place in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        message: String,
+    },
+    /// The file is not valid TOML, or a key has the wrong type.
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is well-formed but wrong (an unknown rule, a bad enforcement, an exception
+    /// without a reason).
+    #[error("{path}:{line}: {key}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// 1-based line of the key, 0 when unknown.
+        line: usize,
+        /// The key (`rules.WD-AWS-999`, `exceptions[2].expires`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// When `warden check` exits non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailOn {
+    /// Warnings fail too (exit 1).
+    Warn,
+    /// Approval (exit 3) and deny (exit 1) fail: the default.
+    RequireApproval,
+    /// Only deny fails.
+    Deny,
+    /// Never fail: report only.
+    Never,
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "warn" => FailOn::Warn,
+            "require_approval" | "require-approval" | "approval" => FailOn::RequireApproval,
+            "deny" => FailOn::Deny,
+            "never" => FailOn::Never,
+            other => return Err(format!("unknown fail-on level `{other}`; expected warn, require_approval, deny or never")),
+        })
+    }
+}
+
+/// Per-rule settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleSettings {
+    /// Enforcement override.
+    pub enforcement: Option<Enforcement>,
+    /// Parameters (validated against the rule's declared parameters when resolved).
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// 1-based line of the `[rules.X]` table, for errors.
+    pub line: usize,
+}
+
+/// The configuration, validated but not yet resolved against the rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where it was read from (`None`: defaults).
+    pub path: Option<PathBuf>,
+    /// Rule selectors to enable (`None`: every rule).
+    pub select: Option<Vec<String>>,
+    /// Rule selectors to disable.
+    pub ignore: Vec<String>,
+    /// Exit-code threshold.
+    pub fail_on: FailOn,
+    /// Honour `warden:ignore` tags.
+    pub tag_waivers: bool,
+    /// Enforcement of unknown-valued findings.
+    pub unknown: UnknownPolicy,
+    /// `[rules.<id or name>]` tables.
+    pub rules: BTreeMap<String, RuleSettings>,
+    /// `[[exceptions]]`.
+    pub exceptions: Vec<Exception>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            select: None,
+            ignore: Vec::new(),
+            fail_on: FailOn::RequireApproval,
+            tag_waivers: true,
+            unknown: UnknownPolicy::default(),
+            rules: BTreeMap::new(),
+            exceptions: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawConfig {
+    select: Option<Vec<String>>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    fail_on: Option<String>,
+    tag_waivers: Option<bool>,
+    unknown: Option<RawUnknown>,
+    #[serde(default)]
+    rules: BTreeMap<String, toml::Table>,
+    #[serde(default)]
+    exceptions: Vec<RawException>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnknown {
+    deny: Option<String>,
+    other: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawException {
+    rule: String,
+    resource: Option<String>,
+    reason: Option<String>,
+    owner: Option<String>,
+    expires: Option<toml::Value>,
+}
+
+/// Finds `warden.toml` in `start` (a file's folder, or a folder) or the nearest parent.
+#[must_use]
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start = if start.as_os_str() == "-" || start.as_os_str().is_empty() {
+        std::env::current_dir().ok()?
+    } else {
+        std::fs::canonicalize(start).ok()?
+    };
+    let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Reads and validates a configuration file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse(&path.display().to_string(), &text).map(|mut c| {
+        c.path = Some(path.to_path_buf());
+        c
+    })
+}
+
+/// Parses configuration text; `name` is used in errors.
+pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+        ConfigError::Syntax {
+            path: name.to_owned(),
+            line,
+            column,
+            message: e.message().replace('\n', " ").trim().to_owned(),
+        }
+    })?;
+    let invalid = |key: String, needle: &str, message: String| ConfigError::Invalid {
+        path: name.to_owned(),
+        line: line_of(text, needle),
+        key,
+        message,
+    };
+
+    let mut config = Config { select: raw.select, ignore: raw.ignore, ..Config::default() };
+    if let Some(f) = raw.fail_on {
+        config.fail_on = f.parse().map_err(|m| invalid("fail-on".into(), "fail-on", m))?;
+    }
+    if let Some(t) = raw.tag_waivers {
+        config.tag_waivers = t;
+    }
+    if let Some(u) = raw.unknown {
+        if let Some(d) = u.deny {
+            config.unknown.deny_rules = d.parse().map_err(|m| invalid("unknown.deny".into(), "deny", m))?;
+        }
+        if let Some(o) = u.other {
+            config.unknown.other_rules = o.parse().map_err(|m| invalid("unknown.other".into(), "other", m))?;
+        }
+    }
+    for (key, table) in raw.rules {
+        let mut settings = RuleSettings { line: line_of(text, &key), ..RuleSettings::default() };
+        for (param, value) in table {
+            if param == "enforcement" {
+                let s = value.as_str().ok_or_else(|| {
+                    invalid(format!("rules.{key}.enforcement"), &key, "expected a string".into())
+                })?;
+                settings.enforcement = Some(s.parse().map_err(|m| invalid(format!("rules.{key}.enforcement"), &key, m))?);
+            } else {
+                let json = serde_json::to_value(&value)
+                    .map_err(|e| invalid(format!("rules.{key}.{param}"), &param, e.to_string()))?;
+                settings.params.insert(param, json);
+            }
+        }
+        config.rules.insert(key, settings);
+    }
+    for (i, e) in raw.exceptions.into_iter().enumerate() {
+        let key = |field: &str| format!("exceptions[{i}].{field}");
+        let reason = e.reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+            invalid(key("reason"), &e.rule, "an exception needs a `reason` (why it is acceptable)".into())
+        })?;
+        let expires = match e.expires {
+            None => return Err(invalid(key("expires"), &e.rule, "an exception needs an `expires` date (YYYY-MM-DD)".into())),
+            Some(v) => parse_date(&v).map_err(|m| invalid(key("expires"), &e.rule, m))?,
+        };
+        config.exceptions.push(Exception {
+            rule: e.rule,
+            resource: e.resource.unwrap_or_else(|| "*".to_owned()),
+            reason,
+            owner: e.owner,
+            expires,
+        });
+    }
+    Ok(config)
+}
+
+/// Accepts a TOML date (`2026-12-31`), a date-time, or a string `"2026-12-31"`.
+fn parse_date(value: &toml::Value) -> Result<Date, String> {
+    let text = match value {
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        other => return Err(format!("expected a date like 2026-12-31, found a {}", other.type_str())),
+    };
+    let day = text.get(..10).unwrap_or(&text);
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(day, format).map_err(|_| format!("`{text}` is not a date like 2026-12-31"))
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The first line mentioning `needle`, 0 when none does.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).map_or(0, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_configuration() {
+        let c = parse(
+            "warden.toml",
+            r#"
+select = ["WD-AWS"]
+ignore = ["s3-bucket-versioning-disabled"]
+fail-on = "deny"
+[unknown]
+deny = "warn"
+[rules.WD-GOV-001]
+enforcement = "require_approval"
+allowed = { aws = ["eu-west-1"] }
+[[exceptions]]
+rule = "WD-AWS-001"
+resource = "aws_s3_bucket.site"
+reason = "public website"
+expires = 2026-12-31
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.fail_on, FailOn::Deny);
+        assert_eq!(c.unknown.deny_rules, Enforcement::Warn);
+        let gov = &c.rules["WD-GOV-001"];
+        assert_eq!(gov.enforcement, Some(Enforcement::RequireApproval));
+        assert_eq!(gov.params["allowed"], serde_json::json!({"aws": ["eu-west-1"]}));
+        assert_eq!(c.exceptions[0].expires, time::macros::date!(2026 - 12 - 31));
+    }
+
+    #[test]
+    fn errors_name_the_place() {
+        let err = parse("w.toml", "select = [\"a\"\nfail-on = 3\n").unwrap_err().to_string();
+        assert!(err.starts_with("w.toml:"), "{err}");
+        let err = parse("w.toml", "bogus = 1\n").unwrap_err().to_string();
+        assert!(err.contains("w.toml:1:1") && err.contains("bogus"), "{err}");
+        let err = parse("w.toml", "[[exceptions]]\nrule = \"WD-AWS-001\"\nexpires = 2026-01-01\n").unwrap_err().to_string();
+        assert!(err.contains("reason"), "{err}");
+        let err = parse("w.toml", "[[exceptions]]\nrule = \"X\"\nreason = \"r\"\nexpires = \"soon\"\n").unwrap_err().to_string();
+        assert!(err.contains("exceptions[0].expires") && err.contains(":2:"), "{err}");
+        let err = parse("w.toml", "[rules.X]\nenforcement = \"loud\"\n").unwrap_err().to_string();
+        assert!(err.contains("rules.X.enforcement") && err.contains("loud"), "{err}");
+    }
+}

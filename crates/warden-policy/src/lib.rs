@@ -1,0 +1,208 @@
+//! The composition root shared by `warden check` and `warden serve`: a [`Config`] becomes a
+//! [`PolicySet`] (engines with their rules resolved, and a revision digest), which turns change
+//! sets into a [`Decision`].
+
+pub mod config;
+
+use std::collections::{HashMap, HashSet};
+
+use time::OffsetDateTime;
+use warden_core::decide::{decide, DecideOptions};
+use warden_core::exceptions::rule_selector_matches;
+use warden_core::{ChangeSet, Decision, Engine, RuleInfo};
+use warden_rules::{BuiltinEngine, ResolvedRule, RuleMeta};
+
+pub use config::{Config, ConfigError, FailOn};
+
+/// The loaded policy: enabled rules with their configuration, and its revision.
+#[derive(Debug)]
+pub struct PolicySet {
+    config: Config,
+    builtin: BuiltinEngine,
+    rules: Vec<RuleInfo>,
+    revision: String,
+}
+
+impl PolicySet {
+    /// Resolves the configuration against the rule registry: selection, enforcement,
+    /// parameters (names and types checked), and computes the revision.
+    pub fn load(config: Config) -> Result<PolicySet, ConfigError> {
+        let path = config.path.as_ref().map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
+        let invalid = |key: String, line: usize, message: String| ConfigError::Invalid { path: path.clone(), line, key, message };
+        let all = warden_rules::all();
+
+        for (label, selectors) in [("select", config.select.as_deref().unwrap_or(&[])), ("ignore", &config.ignore[..])] {
+            for s in selectors {
+                if !all.iter().any(|r| rule_selector_matches(s, r.id, r.name)) {
+                    return Err(invalid(label.to_owned(), 0, format!("`{s}` matches no rule (see `warden rules`)")));
+                }
+            }
+        }
+        let mut settings: HashMap<&str, &config::RuleSettings> = HashMap::new();
+        for (key, s) in &config.rules {
+            let meta = warden_rules::find(key)
+                .ok_or_else(|| invalid(format!("rules.{key}"), s.line, format!("no rule `{key}` (see `warden rules`)")))?;
+            for (name, value) in &s.params {
+                let param = meta.params.iter().find(|p| p.name == name).ok_or_else(|| {
+                    let known: Vec<&str> = meta.params.iter().map(|p| p.name).collect();
+                    invalid(
+                        format!("rules.{key}.{name}"),
+                        s.line,
+                        if known.is_empty() {
+                            format!("{} takes no parameters", meta.id)
+                        } else {
+                            format!("{} has no parameter `{name}`; it takes {}", meta.id, known.join(", "))
+                        },
+                    )
+                })?;
+                if !param.kind.accepts(value) {
+                    return Err(invalid(format!("rules.{key}.{name}"), s.line, format!("expected a {}", param.kind.describe())));
+                }
+            }
+            if settings.insert(meta.id, s).is_some() {
+                return Err(invalid(format!("rules.{key}"), s.line, format!("{} is configured twice (by id and by name)", meta.id)));
+            }
+        }
+
+        let selected = |r: &RuleMeta| {
+            config.select.as_ref().is_none_or(|sel| sel.iter().any(|s| rule_selector_matches(s, r.id, r.name)))
+                && !config.ignore.iter().any(|s| rule_selector_matches(s, r.id, r.name))
+        };
+        let resolved: Vec<ResolvedRule> = all
+            .iter()
+            .copied()
+            .filter(|r| selected(r))
+            .map(|meta| {
+                let s = settings.get(meta.id);
+                let enforcement = s.and_then(|s| s.enforcement).unwrap_or(meta.enforcement);
+                let mut params = serde_json::Map::new();
+                for p in meta.params {
+                    if let Some(v) = s.and_then(|s| s.params.get(p.name)).cloned().or_else(|| meta.param_default(p.name)) {
+                        params.insert(p.name.to_owned(), v);
+                    }
+                }
+                ResolvedRule {
+                    meta,
+                    enforcement,
+                    unknown_enforcement: config.unknown.for_rule(enforcement),
+                    params,
+                    why: meta.why(),
+                    help_uri: meta.help_uri(),
+                }
+            })
+            .collect();
+
+        let revision = revision(&resolved, &config);
+        let builtin = BuiltinEngine::new(resolved);
+        let rules = builtin.rules();
+        Ok(PolicySet { config, builtin, rules, revision })
+    }
+
+    /// The configuration this set was built from.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Every enabled rule.
+    #[must_use]
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+
+    /// `sha256:<hex>` of the Warden version, the enabled rules with their enforcement and
+    /// parameters, the exceptions and the unknown-value policy.
+    #[must_use]
+    pub fn revision(&self) -> &str {
+        &self.revision
+    }
+
+    /// Evaluates change sets (one per input) into one decision, at time `now`.
+    #[must_use]
+    pub fn evaluate(&self, changes: &[&ChangeSet], now: OffsetDateTime) -> Decision {
+        let start = std::time::Instant::now();
+        let mut findings = Vec::new();
+        let mut errors = Vec::new();
+        for c in changes {
+            if let Err(e) = self.builtin.evaluate(c, &mut findings) {
+                errors.push(e);
+            }
+        }
+        let evaluated_at = now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| now.unix_timestamp().to_string());
+        let options = DecideOptions {
+            exceptions: &self.config.exceptions,
+            today: now.date(),
+            tag_waivers: self.config.tag_waivers,
+            policy_revision: self.revision.clone(),
+            rules: self.rules.len(),
+            evaluated_at,
+            duration_ms: 0.0,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        let mut decision = decide(changes, findings, errors, &options);
+        decision.duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        decision
+    }
+}
+
+/// Fills in the line of each finding's resource in pretty-printed plans (one pass per input).
+pub fn locate_lines(decision: &mut Decision, input_name: &str, bytes: &[u8]) {
+    let wanted: HashSet<&str> = decision
+        .findings
+        .iter()
+        .chain(decision.waived.iter().map(|w| &w.finding))
+        .filter(|f| f.location.file.as_deref() == Some(input_name))
+        .map(|f| f.resource.as_str())
+        .collect();
+    let lines = warden_core::inputs::terraform::locate_lines(bytes, &wanted);
+    if lines.is_empty() {
+        return;
+    }
+    let findings = decision.findings.iter_mut().chain(decision.waived.iter_mut().map(|w| &mut w.finding));
+    for f in findings.filter(|f| f.location.file.as_deref() == Some(input_name)) {
+        f.location.line = lines.get(&f.resource).copied();
+    }
+}
+
+fn revision(rules: &[ResolvedRule], config: &Config) -> String {
+    let mut parts: Vec<String> = vec![format!("warden {}", env!("CARGO_PKG_VERSION"))];
+    for r in rules {
+        parts.push(format!(
+            "{} {} {} {}",
+            r.meta.id,
+            r.enforcement,
+            r.unknown_enforcement,
+            serde_json::Value::Object(r.params.clone())
+        ));
+    }
+    for e in &config.exceptions {
+        parts.push(serde_json::to_string(e).unwrap_or_default());
+    }
+    parts.push(format!("tag-waivers={}", config.tag_waivers));
+    warden_core::digest::sha256_parts(parts.iter().map(String::as_bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_changes_the_revision() {
+        let a = PolicySet::load(Config::default()).unwrap();
+        let b = PolicySet::load(config::parse("w.toml", "ignore = [\"WD-AWS-001\"]").unwrap()).unwrap();
+        assert_ne!(a.revision(), b.revision());
+        assert_eq!(a.revision(), PolicySet::load(Config::default()).unwrap().revision());
+        assert_eq!(a.rules().len(), warden_rules::all().len());
+        assert_eq!(b.rules().len() + 1, a.rules().len());
+    }
+
+    #[test]
+    fn unknown_rules_and_parameters_are_errors() {
+        let load = |t: &str| PolicySet::load(config::parse("w.toml", t).unwrap()).map(|_| ()).unwrap_err().to_string();
+        assert!(load("[rules.WD-NOPE-001]\n").contains("no rule `WD-NOPE-001`"));
+        assert!(load("[rules.WD-AWS-001]\ncolour = 1\n").contains("takes no parameters"));
+        assert!(load("select = [\"WD-XYZ\"]\n").contains("matches no rule"));
+    }
+}

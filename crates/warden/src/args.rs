@@ -1,0 +1,118 @@
+//! Command-line interface definitions (clap), apart from the logic.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Warden: the policy gate between every actor (person, pipeline, agent) and the cloud.
+#[derive(Debug, Parser)]
+#[command(name = "warden", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate Terraform/OpenTofu plans (`terraform show -json`) and decide.
+    ///
+    /// Exit codes: 0 allow (warnings allowed), 1 deny, 3 require approval, 2 usage or input
+    /// error.
+    Check(CheckArgs),
+    /// List every built-in rule: id, name, severity, default enforcement, kinds.
+    Rules(RulesArgs),
+    /// Print a rule's documentation: what, why, example, fix, parameters.
+    Explain(ExplainArgs),
+}
+
+/// Output formats of `warden check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Human report grouped by resource.
+    Text,
+    /// The decision as versioned JSON (docs/schemas/decision.schema.json).
+    Json,
+    /// SARIF 2.1.0 (code scanning).
+    Sarif,
+    /// JUnit XML (CI test reports).
+    Junit,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `warden check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Plan files (`terraform show -json` output), folders searched for *.json, or `-` for
+    /// standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file (default: warden.toml found upward from the first input).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore any warden.toml: every rule, default settings.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Enable only these rules (ids, id prefixes or names; comma-separated). Replaces the
+    /// configuration's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Option<Vec<String>>,
+    /// Disable these rules (added to the configuration's `ignore`).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// Lowest outcome that fails: warn, require_approval, deny or never.
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_on: Option<String>,
+    /// Colour the text report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Refuse inputs larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = warden_core::inputs::DEFAULT_MAX_INPUT_BYTES)]
+    pub max_input_size: u64,
+}
+
+/// Output formats of `warden rules` and `warden explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table (rules) or Markdown page (explain).
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `warden rules`.
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+/// `warden explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Rule id (`WD-AWS-001`) or name (`s3-bucket-public-acl`).
+    pub rule: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}

@@ -1,0 +1,130 @@
+//! `warden check`: inputs → change sets → decision → report → exit code.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use time::OffsetDateTime;
+use warden_core::render::{self, Format, RenderOptions};
+use warden_core::{EngineError, Outcome};
+use warden_policy::{config, Config, FailOn, PolicySet};
+
+use crate::args::{CheckArgs, CheckFormat, ColorChoice};
+use crate::{output, Status};
+
+/// Runs `warden check`.
+pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
+    let paths = warden_core::inputs::discover(&args.paths)?;
+    let config = load_config(args)?;
+    let fail_on = config.fail_on;
+    let policy = PolicySet::load(config)?;
+
+    let mut inputs = Vec::with_capacity(paths.len());
+    let mut changes = Vec::with_capacity(paths.len());
+    for path in &paths {
+        let input = warden_core::inputs::read(path, args.max_input_size)?;
+        changes.push(warden_core::inputs::parse(&input)?);
+        inputs.push(input);
+    }
+
+    let now = now()?;
+    let refs: Vec<&warden_core::ChangeSet> = changes.iter().collect();
+    let mut decision = policy.evaluate(&refs, now);
+    for c in &changes {
+        if c.terraform.as_ref().is_some_and(|t| t.errored) {
+            decision.errors.push(EngineError {
+                engine: "input".to_owned(),
+                message: format!(
+                    "{}: the plan says it errored (`errored: true`); its resource changes are incomplete, so the change cannot be allowed",
+                    c.input.path
+                ),
+            });
+        }
+    }
+    decision.refresh();
+    for input in &inputs {
+        warden_policy::locate_lines(&mut decision, &input.name, &input.bytes);
+    }
+    // Freeing hundreds of megabytes of plan values one by one costs time at exit for nothing.
+    std::mem::forget(changes);
+    std::mem::forget(inputs);
+
+    let format = match args.format {
+        CheckFormat::Text => Format::Text,
+        CheckFormat::Json => Format::Json,
+        CheckFormat::Sarif => Format::Sarif,
+        CheckFormat::Junit => Format::Junit,
+        CheckFormat::Markdown => Format::Markdown,
+    };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let text = render::render(format, &decision, &RenderOptions { rules: policy.rules(), color });
+    match &args.output {
+        Some(path) => output::file(path, &text)?,
+        None => output::stdout(&text)?,
+    }
+    Ok(status(decision.outcome, fail_on))
+}
+
+fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
+    let mut config = if args.no_config {
+        Config::default()
+    } else if let Some(path) = &args.config {
+        config::load(path)?
+    } else {
+        let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        match config::discover(&start) {
+            Some(path) => config::load(&path)?,
+            None => Config::default(),
+        }
+    };
+    if let Some(select) = &args.select {
+        config.select = Some(select.clone());
+    }
+    config.ignore.extend(args.ignore.iter().cloned());
+    if let Some(level) = &args.fail_on {
+        config.fail_on = level.parse().map_err(|e: String| anyhow::anyhow!("--fail-on: {e}"))?;
+    }
+    Ok(config)
+}
+
+/// The decision time: now, or `WARDEN_NOW` (RFC 3339) to replay a decision.
+fn now() -> anyhow::Result<OffsetDateTime> {
+    match std::env::var("WARDEN_NOW") {
+        Ok(v) => OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
+            .with_context(|| format!("WARDEN_NOW=`{v}` is not an RFC 3339 time like 2026-01-31T12:00:00Z")),
+        Err(_) => Ok(OffsetDateTime::now_utc()),
+    }
+}
+
+/// Exit status for an outcome under the `fail-on` threshold.
+fn status(outcome: Outcome, fail_on: FailOn) -> Status {
+    match outcome {
+        Outcome::Deny if fail_on != FailOn::Never => Status::Failure,
+        Outcome::RequireApproval if fail_on <= FailOn::RequireApproval => Status::Approval,
+        Outcome::Warn if fail_on == FailOn::Warn => Status::Failure,
+        _ => Status::Success,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_on_thresholds() {
+        use FailOn::*;
+        assert_eq!(status(Outcome::Deny, RequireApproval), Status::Failure);
+        assert_eq!(status(Outcome::RequireApproval, RequireApproval), Status::Approval);
+        assert_eq!(status(Outcome::Warn, RequireApproval), Status::Success);
+        assert_eq!(status(Outcome::Warn, Warn), Status::Failure);
+        assert_eq!(status(Outcome::RequireApproval, Deny), Status::Success);
+        assert_eq!(status(Outcome::Deny, Never), Status::Success);
+        assert_eq!(status(Outcome::Allow, Warn), Status::Success);
+    }
+}

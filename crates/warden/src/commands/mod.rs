@@ -1,0 +1,17 @@
+//! One file per subcommand.
+
+mod check;
+mod explain;
+mod rules;
+
+use crate::args::{Cli, Command};
+use crate::Status;
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Rules(args) => rules::run(&args),
+        Command::Explain(args) => explain::run(&args),
+    }
+}

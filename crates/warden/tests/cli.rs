@@ -1,0 +1,285 @@
+//! The binary as a user runs it: exit codes, outputs, configuration, bad input, the corpus.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn warden(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("WARDEN_NOW")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run warden")
+}
+
+fn warden_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run warden")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+const INSECURE: &str = "examples/terraform/insecure-web-app/plan.json";
+const COMPLIANT: &str = "examples/terraform/compliant/plan.json";
+
+#[test]
+fn insecure_example_is_denied_with_reasons_and_fixes() {
+    let o = warden(&["check", INSECURE]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("DENY"), "{text}");
+    assert!(text.contains("why:") && text.contains("fix:"), "{text}");
+    assert!(text.contains("WD-AWS-007"), "{text}");
+}
+
+#[test]
+fn compliant_example_is_allowed() {
+    let o = warden(&["check", "--no-config", COMPLIANT]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn json_output_is_a_versioned_decision_that_validates_against_its_schema() {
+    let o = warden(&["check", "--format", "json", INSECURE]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    assert_eq!(doc["outcome"], "deny");
+    assert_eq!(doc["schema_version"], 1);
+    assert!(doc["input_digest"].as_str().is_some_and(|d| d.starts_with("sha256:")));
+    assert!(doc["policy_revision"].as_str().is_some_and(|d| d.starts_with("sha256:")));
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["why"].as_str().is_some_and(|w| !w.is_empty())));
+    assert!(findings.iter().any(|f| f["fix"]["patch"].is_array()));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("docs/schemas/decision.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn the_same_input_gives_the_same_decision() {
+    let run = || {
+        let o = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["check", "--format", "json", INSECURE])
+            .current_dir(root())
+            .env("WARDEN_NOW", "2026-11-21T10:00:00Z")
+            .output()
+            .unwrap();
+        let mut doc = json(&o);
+        doc["duration_ms"] = serde_json::Value::Null;
+        doc
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn other_formats_render() {
+    for (format, marker) in [("sarif", "\"version\": \"2.1.0\""), ("junit", "<testsuite"), ("markdown", "|")] {
+        let o = warden(&["check", "--format", format, INSECURE]);
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        assert!(stdout(&o).contains(marker), "{format}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn require_approval_exits_3_and_fail_on_moves_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_subnet.a","mode":"managed","type":"aws_subnet","name":"a",
+        "provider_name":"registry.terraform.io/hashicorp/aws","change":{"actions":["create"],"before":null,
+        "after":{"cidr_block":"10.0.0.0/24","map_public_ip_on_launch":true,"tags":{"Owner":"x"}},"after_unknown":{"id":true}}}]}"#;
+    std::fs::write(dir.path().join("plan.json"), plan).unwrap();
+    let o = warden_in(dir.path(), &["check", "plan.json"], &[]);
+    assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
+    let o = warden_in(dir.path(), &["check", "--fail-on", "deny", "plan.json"], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = warden_in(dir.path(), &["check", "--fail-on", "loud", "plan.json"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn exceptions_waive_until_they_expire_and_tags_waive_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = r#"{"format_version":"1.2","resource_changes":[
+      {"address":"aws_s3_bucket_acl.site","mode":"managed","type":"aws_s3_bucket_acl","name":"site","change":{"actions":["create"],"before":null,"after":{"bucket":"site","acl":"public-read"},"after_unknown":{}}},
+      {"address":"aws_ebs_volume.scratch","mode":"managed","type":"aws_ebs_volume","name":"scratch","change":{"actions":["create"],"before":null,"after":{"size":1,"encrypted":false,"tags":{"warden:ignore":"WD-AWS-019 scratch space, no data"}},"after_unknown":{}}}]}"#;
+    std::fs::write(dir.path().join("plan.json"), plan).unwrap();
+    std::fs::write(
+        dir.path().join("warden.toml"),
+        "select = [\"WD-AWS-001\", \"WD-AWS-019\"]\n[[exceptions]]\nrule = \"s3-bucket-public-acl\"\nresource = \"aws_s3_bucket_acl.*\"\nreason = \"public website\"\nowner = \"web\"\nexpires = 2026-12-31\n",
+    )
+    .unwrap();
+    let o = warden_in(dir.path(), &["check", "--format", "json", "plan.json"], &[("WARDEN_NOW", "2026-12-31T23:00:00Z")]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let doc = json(&o);
+    assert_eq!(doc["outcome"], "allow");
+    let waived = doc["waived"].as_array().unwrap();
+    assert_eq!(waived.len(), 2, "{doc:#}");
+    assert!(waived.iter().any(|w| w["waiver"]["kind"] == "exception" && w["waiver"]["reason"] == "public website"));
+    assert!(waived.iter().any(|w| w["waiver"]["kind"] == "tag"));
+
+    let o = warden_in(dir.path(), &["check", "--format", "json", "plan.json"], &[("WARDEN_NOW", "2027-01-01T00:00:00Z")]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    let note = doc["findings"][0]["note"].as_str().unwrap_or_default();
+    assert!(note.contains("expired on 2026-12-31"), "{doc:#}");
+}
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.sarif");
+    let o = warden(&["check", "--format", "sarif", "--output", out.to_str().unwrap(), INSECURE]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let missing = dir.path().join("no/such/dir/report.json");
+    let o = warden(&["check", "--output", missing.to_str().unwrap(), INSECURE]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+}
+
+/// Each bad input gets one clear line naming the file, and exit 2: never a panic, never a
+/// report.
+#[test]
+fn bad_inputs_are_one_line_errors_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let nested = format!("{{\"format_version\":\"1.2\",\"resource_changes\":[{{\"address\":\"a.b\",\"type\":\"a\",\"name\":\"b\",\"change\":{{\"actions\":[\"create\"],\"after\":{}1{}}}}}]}}", "[".repeat(5000), "]".repeat(5000));
+    let empty_dir = dir.path().join("empty");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (write("truncated.json", br#"{"format_version":"1.2","resource_changes":[{"address":"#), "end of input"),
+        (write("invalid.json", b"{\"format_version\": \"1.2\",,}"), "invalid JSON"),
+        (write("empty.json", b"  \n"), "empty"),
+        (write("other.json", br#"{"name":"my-package","version":"1.0.0"}"#), "not a Terraform plan"),
+        (write("array.json", b"[1,2]"), "array"),
+        (write("state.json", br#"{"format_version":"1.0","terraform_version":"1.9.0","values":{"root_module":{}}}"#), "state file"),
+        (write("wrongtype.json", br#"{"format_version":"1.2","resource_changes":"nope"}"#), "invalid Terraform plan"),
+        (write("badaction.json", br#"{"format_version":"1.2","resource_changes":[{"address":"a.b","type":"a","name":"b","change":{"actions":["explode"]}}]}"#), "unsupported actions"),
+        (write("nonutf8.json", b"{\"format_version\":\"1.2\",\"resource_changes\":[],\"x\":\"\xff\xfe\xfd\"}"), "invalid"),
+        (write("nested.json", nested.as_bytes()), "recursion limit"),
+        (empty_dir.to_str().unwrap().to_owned(), "no input files"),
+        (dir.path().join("missing.json").to_str().unwrap().to_owned(), "no such file"),
+    ];
+    for (path, expected) in cases {
+        let o = warden(&["check", "--no-config", &path]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{path}: {err}{}", stdout(&o));
+        assert!(stdout(&o).is_empty(), "{path}: a report was printed: {}", stdout(&o));
+        assert_eq!(err.trim_end().lines().count(), 1, "{path}: {err}");
+        assert!(err.contains(&path) || err.contains(Path::new(&path).file_name().unwrap().to_str().unwrap()), "{path}: {err}");
+        assert!(err.contains(expected), "{path}: expected `{expected}` in {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // Over the size limit: refused before reading it.
+    let big = write("big.json", &vec![b' '; 4096]);
+    let o = warden(&["check", "--no-config", "--max-input-size", "1024", &big]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("over the limit"), "{}", stderr(&o));
+}
+
+#[test]
+fn utf16_plans_with_a_byte_order_mark_are_read() {
+    let text = std::fs::read_to_string(root().join(COMPLIANT)).unwrap();
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("plan.json");
+    std::fs::write(&p, bytes).unwrap();
+    let o = warden(&["check", "--no-config", "--format", "json", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["summary"]["resources"], 1);
+}
+
+#[test]
+fn plans_from_stdin() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["check", "--no-config", "--format", "json", "-"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&std::fs::read(root().join(INSECURE)).unwrap()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["inputs"][0]["path"], "-");
+}
+
+#[test]
+fn configuration_errors_name_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join(COMPLIANT), dir.path().join("plan.json")).unwrap();
+    std::fs::write(dir.path().join("warden.toml"), "[rules.WD-GOV-001]\nallowed = \"eu-west-1\"\n").unwrap();
+    let o = warden_in(dir.path(), &["check", "plan.json"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("warden.toml") && err.contains("rules.WD-GOV-001.allowed"), "{err}");
+}
+
+#[test]
+fn rules_and_explain() {
+    let o = warden(&["rules", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let rules = json(&o);
+    assert!(rules.as_array().unwrap().len() >= 60, "{} rules", rules.as_array().unwrap().len());
+    let o = warden(&["rules"]);
+    assert!(stdout(&o).contains("WD-AWS-001") && stdout(&o).contains("ENFORCEMENT"));
+    let o = warden(&["explain", "WD-AWS-001"]);
+    assert_eq!(o.status.code(), Some(0));
+    for heading in ["## What it checks", "## Why it matters", "## Example", "## Fix", "## Parameters", "## References"] {
+        assert!(stdout(&o).contains(heading), "{heading}");
+    }
+    let o = warden(&["explain", "s3-bucket-public-acl", "--format", "json"]);
+    assert_eq!(json(&o)["id"], "WD-AWS-001");
+    let o = warden(&["explain", "WD-NOPE-1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Every real plan in the shared corpus parses and is checked (exit 0, 1 or 3, never 2).
+#[test]
+fn corpus_plans_parse_and_check() {
+    let corpus = root().join("../shared/corpus/tfplan");
+    if !corpus.is_dir() {
+        eprintln!("skipped: {} is absent", corpus.display());
+        return;
+    }
+    let mut checked = 0;
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&corpus).unwrap().flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    for plan in dirs.iter().map(|d| d.join("plan.json")).filter(|p| p.is_file()) {
+        let o = warden(&["check", "--no-config", "--format", "json", plan.to_str().unwrap()]);
+        assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}: {}", plan.display(), stderr(&o));
+        let doc = json(&o);
+        assert!(doc["summary"]["resources"].as_u64().is_some());
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} corpus plans");
+    eprintln!("checked {checked} corpus plans");
+}
