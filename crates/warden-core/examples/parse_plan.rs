@@ -6,7 +6,10 @@ fn main() {
         std::process::exit(2);
     };
     let start = std::time::Instant::now();
-    let input = match warden_core::inputs::read(std::path::Path::new(&path), warden_core::inputs::DEFAULT_MAX_INPUT_BYTES) {
+    let input = match warden_core::inputs::read(
+        std::path::Path::new(&path),
+        warden_core::inputs::DEFAULT_MAX_INPUT_BYTES,
+    ) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("error: {e}");

@@ -139,8 +139,11 @@ impl ResourceConfig {
     pub fn sets(&self, attribute: &str) -> bool {
         self.attributes.iter().any(|a| {
             a == attribute
-                || a.strip_prefix(attribute).is_some_and(|rest| rest.starts_with('.'))
-                || attribute.strip_prefix(a.as_str()).is_some_and(|rest| rest.starts_with('.'))
+                || a.strip_prefix(attribute)
+                    .is_some_and(|rest| rest.starts_with('.'))
+                || attribute
+                    .strip_prefix(a.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
         })
     }
 
@@ -177,7 +180,10 @@ impl TerraformInfo {
     /// default (un-aliased) configuration of its provider in its module or the root.
     #[must_use]
     pub fn provider_of(&self, resource: &Resource) -> Option<&ProviderConfig> {
-        if let Some(key) = self.config_of(resource).and_then(|c| c.provider_config_key.as_deref()) {
+        if let Some(key) = self
+            .config_of(resource)
+            .and_then(|c| c.provider_config_key.as_deref())
+        {
             if let Some(p) = self.providers.iter().find(|p| p.key == key) {
                 return Some(p);
             }
@@ -188,15 +194,18 @@ impl TerraformInfo {
                 }
             }
         }
-        let module = resource.module.as_deref().map(crate::resource::strip_indexes);
+        let module = resource
+            .module
+            .as_deref()
+            .map(crate::resource::strip_indexes);
         self.providers
             .iter()
             .filter(|p| p.name == resource.provider && p.alias.is_none())
             .find(|p| p.module == module)
             .or_else(|| {
-                self.providers
-                    .iter()
-                    .find(|p| p.name == resource.provider && p.alias.is_none() && p.module.is_none())
+                self.providers.iter().find(|p| {
+                    p.name == resource.provider && p.alias.is_none() && p.module.is_none()
+                })
             })
     }
 }

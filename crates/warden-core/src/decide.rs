@@ -5,8 +5,12 @@ use std::collections::HashMap;
 use time::Date;
 
 use crate::changeset::ChangeSet;
-use crate::decision::{Decision, EngineError, Outcome, Summary, Tool, WaivedFinding, SCHEMA_VERSION};
-use crate::exceptions::{format_date, ignore_tag, rule_selector_matches, Exception, IgnoreTag, Waiver};
+use crate::decision::{
+    Decision, EngineError, Outcome, Summary, Tool, WaivedFinding, SCHEMA_VERSION,
+};
+use crate::exceptions::{
+    format_date, ignore_tag, rule_selector_matches, Exception, IgnoreTag, Waiver,
+};
 use crate::finding::Finding;
 
 /// What, besides findings, a decision depends on.
@@ -77,7 +81,10 @@ pub fn decide(
         policy_revision: options.policy_revision.clone(),
         evaluated_at: options.evaluated_at.clone(),
         duration_ms: options.duration_ms,
-        tool: Tool { name: "warden".to_owned(), version: options.version.clone() },
+        tool: Tool {
+            name: "warden".to_owned(),
+            version: options.version.clone(),
+        },
     };
     decision.refresh();
     decision
@@ -85,24 +92,37 @@ pub fn decide(
 
 /// The waiver that covers the finding, if any. An expired exception does not cover it; the
 /// finding then says so in its note.
-fn waiver_for(finding: &mut Finding, tags: &HashMap<&str, IgnoreTag>, options: &DecideOptions<'_>) -> Option<Waiver> {
+fn waiver_for(
+    finding: &mut Finding,
+    tags: &HashMap<&str, IgnoreTag>,
+    options: &DecideOptions<'_>,
+) -> Option<Waiver> {
     let mut expired: Option<&Exception> = None;
     for exception in options.exceptions.iter().filter(|e| e.covers(finding)) {
         if exception.is_expired(options.today) {
             expired.get_or_insert(exception);
         } else {
-            return Some(Waiver::Exception { exception: exception.clone() });
+            return Some(Waiver::Exception {
+                exception: exception.clone(),
+            });
         }
     }
     if let Some(tag) = tags.get(finding.resource.as_str()) {
-        if tag.rules.iter().any(|s| rule_selector_matches(s, &finding.rule_id, &finding.rule_name)) {
+        if tag
+            .rules
+            .iter()
+            .any(|s| rule_selector_matches(s, &finding.rule_id, &finding.rule_name))
+        {
             if tag.reason.is_empty() {
                 finding.note = Some(format!(
                     "the `warden:ignore` tag `{}` names this rule but gives no reason, so it is not honoured",
                     tag.raw
                 ));
             } else {
-                return Some(Waiver::Tag { value: tag.raw.clone(), reason: tag.reason.clone() });
+                return Some(Waiver::Tag {
+                    value: tag.raw.clone(),
+                    reason: tag.reason.clone(),
+                });
             }
         }
     }

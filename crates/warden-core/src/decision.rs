@@ -154,7 +154,8 @@ pub struct Decision {
 impl Decision {
     /// Recomputes the outcome and summary from the findings (after findings changed).
     pub fn refresh(&mut self) {
-        self.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         self.waived
             .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
         let mut outcome = self

@@ -21,10 +21,12 @@ pub fn sha256_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -35,6 +37,9 @@ mod tests {
             super::sha256(b"abc"),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_ne!(super::sha256_parts([&b"ab"[..], b"c"]), super::sha256_parts([&b"a"[..], b"bc"]));
+        assert_ne!(
+            super::sha256_parts([&b"ab"[..], b"c"]),
+            super::sha256_parts([&b"a"[..], b"bc"])
+        );
     }
 }

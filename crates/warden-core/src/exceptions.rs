@@ -81,8 +81,7 @@ pub fn rule_selector_matches(selector: &str, id: &str, name: &str) -> bool {
             && id
                 .get(..selector.len())
                 .is_some_and(|p| p.eq_ignore_ascii_case(selector))
-            && (selector.ends_with('-')
-                || id.as_bytes().get(selector.len()) == Some(&b'-')))
+            && (selector.ends_with('-') || id.as_bytes().get(selector.len()) == Some(&b'-')))
 }
 
 /// Wildcard match: `*` matches any run of characters (dots and brackets included), `?` one
@@ -113,7 +112,8 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
 }
 
 /// A parsed `warden:ignore` tag.
@@ -130,14 +130,26 @@ pub struct IgnoreTag {
 /// Reads the `warden:ignore` tag of a resource (AWS/Azure `tags`, Google `labels`).
 #[must_use]
 pub fn ignore_tag(resource: &Resource) -> Option<IgnoreTag> {
-    let state = if resource.action.is_live() { &resource.after } else { &resource.before };
-    let raw = ["tags", "labels"]
-        .iter()
-        .find_map(|k| state.get(k).and_then(|t| t.get(IGNORE_TAG)).and_then(Value::as_str))?;
+    let state = if resource.action.is_live() {
+        &resource.after
+    } else {
+        &resource.before
+    };
+    let raw = ["tags", "labels"].iter().find_map(|k| {
+        state
+            .get(k)
+            .and_then(|t| t.get(IGNORE_TAG))
+            .and_then(Value::as_str)
+    })?;
     let raw = raw.trim();
     let (rules, reason) = raw.split_once(char::is_whitespace).unwrap_or((raw, ""));
     Some(IgnoreTag {
-        rules: rules.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        rules: rules
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
         reason: reason.trim().to_owned(),
         raw: raw.to_owned(),
     })
@@ -165,6 +177,10 @@ mod tests {
         assert!(rule_selector_matches("WD", "WD-AWS-001", "x"));
         assert!(!rule_selector_matches("WD-AWS-00", "WD-AWS-001", "x"));
         assert!(!rule_selector_matches("WD-AW", "WD-AWS-001", "x"));
-        assert!(rule_selector_matches("s3-bucket-public-acl", "WD-AWS-001", "s3-bucket-public-acl"));
+        assert!(rule_selector_matches(
+            "s3-bucket-public-acl",
+            "WD-AWS-001",
+            "s3-bucket-public-acl"
+        ));
     }
 }

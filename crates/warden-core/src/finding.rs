@@ -49,7 +49,11 @@ impl FromStr for Severity {
             "medium" => Severity::Medium,
             "high" => Severity::High,
             "critical" => Severity::Critical,
-            other => return Err(format!("unknown severity `{other}`; expected low, medium, high or critical")),
+            other => {
+                return Err(format!(
+                    "unknown severity `{other}`; expected low, medium, high or critical"
+                ))
+            }
         })
     }
 }
@@ -97,8 +101,8 @@ impl FromStr for Enforcement {
             "deny" | "block" => Enforcement::Deny,
             other => {
                 return Err(format!(
-                    "unknown enforcement `{other}`; expected advisory, warn, require_approval or deny"
-                ))
+                "unknown enforcement `{other}`; expected advisory, warn, require_approval or deny"
+            ))
             }
         })
     }
@@ -134,7 +138,9 @@ impl PatchOp {
     #[must_use]
     pub fn path(&self) -> &str {
         match self {
-            PatchOp::Add { path, .. } | PatchOp::Remove { path } | PatchOp::Replace { path, .. } => path,
+            PatchOp::Add { path, .. }
+            | PatchOp::Remove { path }
+            | PatchOp::Replace { path, .. } => path,
         }
     }
 }
@@ -173,8 +179,14 @@ impl Fix {
         let value = value.into();
         Fix {
             description: description.into(),
-            patch: vec![PatchOp::Add { path: dotted_to_pointer(attribute), value: value.clone() }],
-            source: vec![SourceEdit { attribute: strip_numeric_segments(attribute), value }],
+            patch: vec![PatchOp::Add {
+                path: dotted_to_pointer(attribute),
+                value: value.clone(),
+            }],
+            source: vec![SourceEdit {
+                attribute: strip_numeric_segments(attribute),
+                value,
+            }],
             snippet: None,
         }
     }
@@ -183,8 +195,14 @@ impl Fix {
     #[must_use]
     pub fn and_set(mut self, attribute: &str, value: impl Into<Value>) -> Fix {
         let value = value.into();
-        self.patch.push(PatchOp::Add { path: dotted_to_pointer(attribute), value: value.clone() });
-        self.source.push(SourceEdit { attribute: strip_numeric_segments(attribute), value });
+        self.patch.push(PatchOp::Add {
+            path: dotted_to_pointer(attribute),
+            value: value.clone(),
+        });
+        self.source.push(SourceEdit {
+            attribute: strip_numeric_segments(attribute),
+            value,
+        });
         self
     }
 
@@ -193,8 +211,13 @@ impl Fix {
     pub fn remove(description: impl Into<String>, attribute: &str) -> Fix {
         Fix {
             description: description.into(),
-            patch: vec![PatchOp::Remove { path: dotted_to_pointer(attribute) }],
-            source: vec![SourceEdit { attribute: strip_numeric_segments(attribute), value: Value::Null }],
+            patch: vec![PatchOp::Remove {
+                path: dotted_to_pointer(attribute),
+            }],
+            source: vec![SourceEdit {
+                attribute: strip_numeric_segments(attribute),
+                value: Value::Null,
+            }],
             snippet: None,
         }
     }
@@ -202,7 +225,12 @@ impl Fix {
     /// A fix that is a block of code to add (no patch of this resource).
     #[must_use]
     pub fn snippet(description: impl Into<String>, code: impl Into<String>) -> Fix {
-        Fix { description: description.into(), patch: Vec::new(), source: Vec::new(), snippet: Some(code.into()) }
+        Fix {
+            description: description.into(),
+            patch: Vec::new(),
+            source: Vec::new(),
+            snippet: Some(code.into()),
+        }
     }
 
     /// `true` when the fix can be applied to the resource's `after` value.
@@ -225,7 +253,10 @@ pub fn dotted_to_pointer(path: &str) -> String {
 
 /// `metadata_options.0.http_tokens` → `metadata_options.http_tokens` (HCL blocks have no index).
 fn strip_numeric_segments(path: &str) -> String {
-    path.split('.').filter(|s| s.parse::<usize>().is_err()).collect::<Vec<_>>().join(".")
+    path.split('.')
+        .filter(|s| s.parse::<usize>().is_err())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// What a rule said about one resource.

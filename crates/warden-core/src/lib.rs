@@ -24,7 +24,10 @@ pub mod render;
 pub mod resource;
 pub mod value;
 
-pub use changeset::{ActorKind, ChangeSet, Context, InputInfo, InputKind, ProviderConfig, ResourceConfig, Setting, TerraformInfo};
+pub use changeset::{
+    ActorKind, ChangeSet, Context, InputInfo, InputKind, ProviderConfig, ResourceConfig, Setting,
+    TerraformInfo,
+};
 pub use decision::{Decision, EngineError, Outcome, Summary, WaivedFinding};
 pub use engine::{Engine, RuleInfo};
 pub use exceptions::{Exception, Waiver};

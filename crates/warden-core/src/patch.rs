@@ -31,7 +31,11 @@ fn apply_one(doc: &mut serde_json::Value, op: &PatchOp) -> Result<(), PatchError
         PatchOp::Remove { path } => ("remove", path),
         PatchOp::Replace { path, .. } => ("replace", path),
     };
-    let err = |reason| PatchError { op: name, path: path.clone(), reason };
+    let err = |reason| PatchError {
+        op: name,
+        path: path.clone(),
+        reason,
+    };
     let tokens: Vec<String> = match path.strip_prefix('/') {
         Some(rest) => rest.split('/').map(unescape_pointer_token).collect(),
         None if path.is_empty() => Vec::new(),
@@ -61,14 +65,19 @@ fn apply_one(doc: &mut serde_json::Value, op: &PatchOp) -> Result<(), PatchError
                 if creating && !map.contains_key(token) {
                     map.insert(token.clone(), serde_json::Value::Null);
                 }
-                map.get_mut(token).ok_or_else(|| err("path does not exist"))?
+                map.get_mut(token)
+                    .ok_or_else(|| err("path does not exist"))?
             }
             serde_json::Value::Array(items) => {
-                let index: usize = token.parse().map_err(|_| err("array index is not a number"))?;
+                let index: usize = token
+                    .parse()
+                    .map_err(|_| err("array index is not a number"))?;
                 if creating && index == items.len() {
                     items.push(serde_json::Value::Null);
                 }
-                items.get_mut(index).ok_or_else(|| err("array index out of range"))?
+                items
+                    .get_mut(index)
+                    .ok_or_else(|| err("array index out of range"))?
             }
             _ => return Err(err("parent is not an object or array")),
         };
@@ -85,14 +94,20 @@ fn apply_one(doc: &mut serde_json::Value, op: &PatchOp) -> Result<(), PatchError
             map.insert(last.clone(), value.to_json());
         }
         (serde_json::Value::Object(map), PatchOp::Replace { value, .. }) => {
-            let slot = map.get_mut(last).ok_or_else(|| err("path does not exist"))?;
+            let slot = map
+                .get_mut(last)
+                .ok_or_else(|| err("path does not exist"))?;
             *slot = value.to_json();
         }
         (serde_json::Value::Object(map), PatchOp::Remove { .. }) => {
             map.remove(last).ok_or_else(|| err("path does not exist"))?;
         }
         (serde_json::Value::Array(items), PatchOp::Add { value, .. }) => {
-            let index = if last == "-" { items.len() } else { last.parse().map_err(|_| err("bad array index"))? };
+            let index = if last == "-" {
+                items.len()
+            } else {
+                last.parse().map_err(|_| err("bad array index"))?
+            };
             if index > items.len() {
                 return Err(err("array index out of range"));
             }
@@ -100,7 +115,9 @@ fn apply_one(doc: &mut serde_json::Value, op: &PatchOp) -> Result<(), PatchError
         }
         (serde_json::Value::Array(items), PatchOp::Replace { value, .. }) => {
             let index: usize = last.parse().map_err(|_| err("bad array index"))?;
-            let slot = items.get_mut(index).ok_or_else(|| err("array index out of range"))?;
+            let slot = items
+                .get_mut(index)
+                .ok_or_else(|| err("array index out of range"))?;
             *slot = value.to_json();
         }
         (serde_json::Value::Array(items), PatchOp::Remove { .. }) => {
@@ -129,10 +146,21 @@ mod tests {
         let out = apply(
             &doc,
             &[
-                PatchOp::Add { path: "/x".into(), value: Value::from("y") },
-                PatchOp::Replace { path: "/a".into(), value: Value::from(2) },
-                PatchOp::Remove { path: "/b/0".into() },
-                PatchOp::Add { path: "/c/d".into(), value: Value::Bool(false) },
+                PatchOp::Add {
+                    path: "/x".into(),
+                    value: Value::from("y"),
+                },
+                PatchOp::Replace {
+                    path: "/a".into(),
+                    value: Value::from(2),
+                },
+                PatchOp::Remove {
+                    path: "/b/0".into(),
+                },
+                PatchOp::Add {
+                    path: "/c/d".into(),
+                    value: Value::Bool(false),
+                },
             ],
         )
         .unwrap();
@@ -142,13 +170,29 @@ mod tests {
     #[test]
     fn add_creates_missing_blocks() {
         let doc = v(r#"{"metadata_options":[]}"#);
-        let out = apply(&doc, &[PatchOp::Add { path: "/metadata_options/0/http_tokens".into(), value: "required".into() }])
-            .unwrap();
-        assert_eq!(out, v(r#"{"metadata_options":[{"http_tokens":"required"}]}"#));
+        let out = apply(
+            &doc,
+            &[PatchOp::Add {
+                path: "/metadata_options/0/http_tokens".into(),
+                value: "required".into(),
+            }],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            v(r#"{"metadata_options":[{"http_tokens":"required"}]}"#)
+        );
     }
 
     #[test]
     fn replace_of_missing_path_fails() {
-        assert!(apply(&v("{}"), &[PatchOp::Replace { path: "/a".into(), value: Value::Null }]).is_err());
+        assert!(apply(
+            &v("{}"),
+            &[PatchOp::Replace {
+                path: "/a".into(),
+                value: Value::Null
+            }]
+        )
+        .is_err());
     }
 }

@@ -140,7 +140,8 @@ pub struct Resource {
     pub action: Action,
     /// Terraform's reason for the action (`replace_because_tainted` ...).
     pub action_reason: Option<String>,
-    /// Value before the change (`null` when created).
+    /// Value before the change (`null` when created). For a no-op change it is `null` too:
+    /// it would repeat `after`, and plans are large; read [`Resource::before_state`].
     pub before: Value,
     /// Value after the change (`null` when deleted). Unknown parts are absent or null.
     pub after: Value,
@@ -182,6 +183,16 @@ impl Resource {
         }
     }
 
+    /// The state before the change: `before`, or `after` for a no-op change.
+    #[must_use]
+    pub fn before_state(&self) -> &Value {
+        if self.action == Action::NoOp && self.before.is_null() {
+            &self.after
+        } else {
+            &self.before
+        }
+    }
+
     /// The attribute at a dotted path of `after`, with unknown-after-apply taken into account.
     #[must_use]
     pub fn attr(&self, path: &str) -> Attr<'_> {
@@ -205,10 +216,12 @@ impl Resource {
                     Some(v) => v,
                     None => return false,
                 },
-                Value::Array(items) => match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                    Some(v) => v,
-                    None => return false,
-                },
+                Value::Array(items) => {
+                    match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                        Some(v) => v,
+                        None => return false,
+                    }
+                }
                 _ => return false,
             };
         }
@@ -240,10 +253,12 @@ impl Resource {
                     Some(v) => v,
                     None => return false,
                 },
-                Value::Array(items) => match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                    Some(v) => v,
-                    None => return false,
-                },
+                Value::Array(items) => {
+                    match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                        Some(v) => v,
+                        None => return false,
+                    }
+                }
                 _ => return false,
             };
         }
@@ -307,7 +322,9 @@ mod tests {
 
     #[test]
     fn actions_map_from_terraform() {
-        let a = |xs: &[&str]| Action::from_terraform(&xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        let a = |xs: &[&str]| {
+            Action::from_terraform(&xs.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+        };
         assert_eq!(a(&["create", "delete"]), Some(Action::Replace));
         assert_eq!(a(&["delete", "create"]), Some(Action::Replace));
         assert_eq!(a(&["no-op"]), Some(Action::NoOp));
@@ -326,7 +343,9 @@ mod tests {
     fn unknown_and_sensitive_paths() {
         let mut r = Resource::new("aws_instance.a", "aws_instance", Action::Create);
         r.after = serde_json::from_str(r#"{"metadata_options":[{"http_tokens":null}]}"#).unwrap();
-        r.after_unknown = serde_json::from_str(r#"{"metadata_options":[{"http_tokens":true}],"id":true}"#).unwrap();
+        r.after_unknown =
+            serde_json::from_str(r#"{"metadata_options":[{"http_tokens":true}],"id":true}"#)
+                .unwrap();
         assert_eq!(r.attr("metadata_options.0.http_tokens"), Attr::Unknown);
         assert_eq!(r.attr("id"), Attr::Unknown);
         assert_eq!(r.attr("ami"), Attr::Absent);

@@ -297,9 +297,14 @@ impl Value {
                     .map_or(serde_json::Value::Null, serde_json::Value::Number),
             },
             Value::String(s) => serde_json::Value::String(s.to_string()),
-            Value::Array(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
             Value::Object(pairs) => serde_json::Value::Object(
-                pairs.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect(),
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -318,9 +323,13 @@ impl Value {
                 Number::Float(n.as_f64().unwrap_or(f64::NAN))
             }),
             serde_json::Value::String(s) => Value::String(s.as_str().into()),
-            serde_json::Value::Array(items) => Value::Array(items.iter().map(Value::from_json).collect()),
+            serde_json::Value::Array(items) => {
+                Value::Array(items.iter().map(Value::from_json).collect())
+            }
             serde_json::Value::Object(map) => Value::Object(
-                map.iter().map(|(k, v)| (CompactString::from(k.as_str()), Value::from_json(v))).collect(),
+                map.iter()
+                    .map(|(k, v)| (CompactString::from(k.as_str()), Value::from_json(v)))
+                    .collect(),
             ),
         }
     }
@@ -493,7 +502,11 @@ mod tests {
 
     #[test]
     fn value_is_small() {
-        assert!(std::mem::size_of::<Value>() <= 32, "{}", std::mem::size_of::<Value>());
+        assert!(
+            std::mem::size_of::<Value>() <= 32,
+            "{}",
+            std::mem::size_of::<Value>()
+        );
     }
 
     #[test]

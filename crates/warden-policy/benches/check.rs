@@ -21,27 +21,49 @@ fn resource(i: usize) -> serde_json::Value {
     let bad = i % 10 == 0;
     let tags = json!({"Owner": "team@example.com", "CostCenter": format!("cc-{}", 1000 + i % 9000), "Team": "web"});
     let (kind, after, unknown) = match i % 6 {
-        0 => ("aws_security_group", json!({
+        0 => (
+            "aws_security_group",
+            json!({
             "name": format!("sg{i}"), "description": "service tier",
             "ingress": [{"cidr_blocks": [if bad {"0.0.0.0/0"} else {"10.0.0.0/8"}], "from_port": 22, "to_port": 22, "protocol": "tcp",
                          "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false, "description": "ssh"}],
-            "egress": [], "tags": tags}), json!({"id": true, "arn": true})),
-        1 => ("aws_instance", json!({
+            "egress": [], "tags": tags}),
+            json!({"id": true, "arn": true}),
+        ),
+        1 => (
+            "aws_instance",
+            json!({
             "ami": "ami-0123456789abcdef0", "instance_type": "t3.large",
             "metadata_options": [{"http_tokens": if bad {"optional"} else {"required"}, "http_endpoint": "enabled"}],
             "root_block_device": [{"encrypted": !bad, "volume_size": 20}], "ebs_block_device": [], "tags": tags}),
-            json!({"id": true, "arn": true, "private_ip": true})),
-        2 => ("aws_db_instance", json!({
+            json!({"id": true, "arn": true, "private_ip": true}),
+        ),
+        2 => (
+            "aws_db_instance",
+            json!({
             "identifier": format!("db{i}"), "engine": "postgres", "instance_class": "db.r6g.large", "publicly_accessible": bad,
             "storage_encrypted": !bad, "deletion_protection": true, "backup_retention_period": 7, "tags": tags}),
-            json!({"id": true, "endpoint": true})),
-        3 => ("aws_s3_bucket", json!({"bucket": format!("b{i}"), "acl": if bad {"public-read"} else {"private"}, "tags": tags}), json!({"id": true})),
-        4 => ("aws_ebs_volume", json!({"size": 100, "type": "gp3", "encrypted": !bad, "availability_zone": "eu-west-1a", "tags": tags}), json!({"id": true})),
-        _ => ("aws_iam_policy", json!({"name": format!("p{i}"), "policy": if bad {
+            json!({"id": true, "endpoint": true}),
+        ),
+        3 => (
+            "aws_s3_bucket",
+            json!({"bucket": format!("b{i}"), "acl": if bad {"public-read"} else {"private"}, "tags": tags}),
+            json!({"id": true}),
+        ),
+        4 => (
+            "aws_ebs_volume",
+            json!({"size": 100, "type": "gp3", "encrypted": !bad, "availability_zone": "eu-west-1a", "tags": tags}),
+            json!({"id": true}),
+        ),
+        _ => (
+            "aws_iam_policy",
+            json!({"name": format!("p{i}"), "policy": if bad {
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
         } else {
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#
-        }, "tags": tags}), json!({"id": true, "arn": true})),
+        }, "tags": tags}),
+            json!({"id": true, "arn": true}),
+        ),
     };
     json!({"address": format!("{kind}.r{i}"), "mode": "managed", "type": kind, "name": format!("r{i}"),
            "provider_name": "registry.terraform.io/hashicorp/aws",
@@ -59,7 +81,10 @@ fn plan(n: usize) -> InputBytes {
         "configuration": {"provider_config": {"aws": {"name": "aws", "expressions": {"region": {"references": ["var.region"]}}}},
                           "root_module": {"resources": []}},
     });
-    InputBytes { name: "bench.json".into(), bytes: serde_json::to_vec(&plan).unwrap_or_default() }
+    InputBytes {
+        name: "bench.json".into(),
+        bytes: serde_json::to_vec(&plan).unwrap_or_default(),
+    }
 }
 
 #[divan::bench(args = SIZES)]

@@ -92,7 +92,11 @@ impl std::str::FromStr for FailOn {
             "require_approval" | "require-approval" | "approval" => FailOn::RequireApproval,
             "deny" => FailOn::Deny,
             "never" => FailOn::Never,
-            other => return Err(format!("unknown fail-on level `{other}`; expected warn, require_approval, deny or never")),
+            other => {
+                return Err(format!(
+                "unknown fail-on level `{other}`; expected warn, require_approval, deny or never"
+            ))
+            }
         })
     }
 }
@@ -184,7 +188,11 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     } else {
         std::fs::canonicalize(start).ok()?
     };
-    let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
+    let mut dir = if start.is_dir() {
+        Some(start.as_path())
+    } else {
+        start.parent()
+    };
     while let Some(d) = dir {
         let candidate = d.join(FILE_NAME);
         if candidate.is_file() {
@@ -225,29 +233,49 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
         message,
     };
 
-    let mut config = Config { select: raw.select, ignore: raw.ignore, ..Config::default() };
+    let mut config = Config {
+        select: raw.select,
+        ignore: raw.ignore,
+        ..Config::default()
+    };
     if let Some(f) = raw.fail_on {
-        config.fail_on = f.parse().map_err(|m| invalid("fail-on".into(), "fail-on", m))?;
+        config.fail_on = f
+            .parse()
+            .map_err(|m| invalid("fail-on".into(), "fail-on", m))?;
     }
     if let Some(t) = raw.tag_waivers {
         config.tag_waivers = t;
     }
     if let Some(u) = raw.unknown {
         if let Some(d) = u.deny {
-            config.unknown.deny_rules = d.parse().map_err(|m| invalid("unknown.deny".into(), "deny", m))?;
+            config.unknown.deny_rules = d
+                .parse()
+                .map_err(|m| invalid("unknown.deny".into(), "deny", m))?;
         }
         if let Some(o) = u.other {
-            config.unknown.other_rules = o.parse().map_err(|m| invalid("unknown.other".into(), "other", m))?;
+            config.unknown.other_rules = o
+                .parse()
+                .map_err(|m| invalid("unknown.other".into(), "other", m))?;
         }
     }
     for (key, table) in raw.rules {
-        let mut settings = RuleSettings { line: line_of(text, &key), ..RuleSettings::default() };
+        let mut settings = RuleSettings {
+            line: line_of(text, &key),
+            ..RuleSettings::default()
+        };
         for (param, value) in table {
             if param == "enforcement" {
                 let s = value.as_str().ok_or_else(|| {
-                    invalid(format!("rules.{key}.enforcement"), &key, "expected a string".into())
+                    invalid(
+                        format!("rules.{key}.enforcement"),
+                        &key,
+                        "expected a string".into(),
+                    )
                 })?;
-                settings.enforcement = Some(s.parse().map_err(|m| invalid(format!("rules.{key}.enforcement"), &key, m))?);
+                settings.enforcement = Some(
+                    s.parse()
+                        .map_err(|m| invalid(format!("rules.{key}.enforcement"), &key, m))?,
+                );
             } else {
                 let json = serde_json::to_value(&value)
                     .map_err(|e| invalid(format!("rules.{key}.{param}"), &param, e.to_string()))?;
@@ -259,10 +287,20 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
     for (i, e) in raw.exceptions.into_iter().enumerate() {
         let key = |field: &str| format!("exceptions[{i}].{field}");
         let reason = e.reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
-            invalid(key("reason"), &e.rule, "an exception needs a `reason` (why it is acceptable)".into())
+            invalid(
+                key("reason"),
+                &e.rule,
+                "an exception needs a `reason` (why it is acceptable)".into(),
+            )
         })?;
         let expires = match e.expires {
-            None => return Err(invalid(key("expires"), &e.rule, "an exception needs an `expires` date (YYYY-MM-DD)".into())),
+            None => {
+                return Err(invalid(
+                    key("expires"),
+                    &e.rule,
+                    "an exception needs an `expires` date (YYYY-MM-DD)".into(),
+                ))
+            }
             Some(v) => parse_date(&v).map_err(|m| invalid(key("expires"), &e.rule, m))?,
         };
         config.exceptions.push(Exception {
@@ -281,7 +319,12 @@ fn parse_date(value: &toml::Value) -> Result<Date, String> {
     let text = match value {
         toml::Value::Datetime(d) => d.to_string(),
         toml::Value::String(s) => s.clone(),
-        other => return Err(format!("expected a date like 2026-12-31, found a {}", other.type_str())),
+        other => {
+            return Err(format!(
+                "expected a date like 2026-12-31, found a {}",
+                other.type_str()
+            ))
+        }
     };
     let day = text.get(..10).unwrap_or(&text);
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -297,7 +340,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// The first line mentioning `needle`, 0 when none does.
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).map_or(0, |i| i + 1)
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(0, |i| i + 1)
 }
 
 #[cfg(test)]
@@ -329,21 +374,44 @@ expires = 2026-12-31
         assert_eq!(c.unknown.deny_rules, Enforcement::Warn);
         let gov = &c.rules["WD-GOV-001"];
         assert_eq!(gov.enforcement, Some(Enforcement::RequireApproval));
-        assert_eq!(gov.params["allowed"], serde_json::json!({"aws": ["eu-west-1"]}));
+        assert_eq!(
+            gov.params["allowed"],
+            serde_json::json!({"aws": ["eu-west-1"]})
+        );
         assert_eq!(c.exceptions[0].expires, time::macros::date!(2026 - 12 - 31));
     }
 
     #[test]
     fn errors_name_the_place() {
-        let err = parse("w.toml", "select = [\"a\"\nfail-on = 3\n").unwrap_err().to_string();
+        let err = parse("w.toml", "select = [\"a\"\nfail-on = 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("w.toml:"), "{err}");
         let err = parse("w.toml", "bogus = 1\n").unwrap_err().to_string();
         assert!(err.contains("w.toml:1:1") && err.contains("bogus"), "{err}");
-        let err = parse("w.toml", "[[exceptions]]\nrule = \"WD-AWS-001\"\nexpires = 2026-01-01\n").unwrap_err().to_string();
+        let err = parse(
+            "w.toml",
+            "[[exceptions]]\nrule = \"WD-AWS-001\"\nexpires = 2026-01-01\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("reason"), "{err}");
-        let err = parse("w.toml", "[[exceptions]]\nrule = \"X\"\nreason = \"r\"\nexpires = \"soon\"\n").unwrap_err().to_string();
-        assert!(err.contains("exceptions[0].expires") && err.contains(":2:"), "{err}");
-        let err = parse("w.toml", "[rules.X]\nenforcement = \"loud\"\n").unwrap_err().to_string();
-        assert!(err.contains("rules.X.enforcement") && err.contains("loud"), "{err}");
+        let err = parse(
+            "w.toml",
+            "[[exceptions]]\nrule = \"X\"\nreason = \"r\"\nexpires = \"soon\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("exceptions[0].expires") && err.contains(":2:"),
+            "{err}"
+        );
+        let err = parse("w.toml", "[rules.X]\nenforcement = \"loud\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rules.X.enforcement") && err.contains("loud"),
+            "{err}"
+        );
     }
 }

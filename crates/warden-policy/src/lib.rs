@@ -27,21 +27,41 @@ impl PolicySet {
     /// Resolves the configuration against the rule registry: selection, enforcement,
     /// parameters (names and types checked), and computes the revision.
     pub fn load(config: Config) -> Result<PolicySet, ConfigError> {
-        let path = config.path.as_ref().map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
-        let invalid = |key: String, line: usize, message: String| ConfigError::Invalid { path: path.clone(), line, key, message };
+        let path = config
+            .path
+            .as_ref()
+            .map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
+        let invalid = |key: String, line: usize, message: String| ConfigError::Invalid {
+            path: path.clone(),
+            line,
+            key,
+            message,
+        };
         let all = warden_rules::all();
 
-        for (label, selectors) in [("select", config.select.as_deref().unwrap_or(&[])), ("ignore", &config.ignore[..])] {
+        for (label, selectors) in [
+            ("select", config.select.as_deref().unwrap_or(&[])),
+            ("ignore", &config.ignore[..]),
+        ] {
             for s in selectors {
                 if !all.iter().any(|r| rule_selector_matches(s, r.id, r.name)) {
-                    return Err(invalid(label.to_owned(), 0, format!("`{s}` matches no rule (see `warden rules`)")));
+                    return Err(invalid(
+                        label.to_owned(),
+                        0,
+                        format!("`{s}` matches no rule (see `warden rules`)"),
+                    ));
                 }
             }
         }
         let mut settings: HashMap<&str, &config::RuleSettings> = HashMap::new();
         for (key, s) in &config.rules {
-            let meta = warden_rules::find(key)
-                .ok_or_else(|| invalid(format!("rules.{key}"), s.line, format!("no rule `{key}` (see `warden rules`)")))?;
+            let meta = warden_rules::find(key).ok_or_else(|| {
+                invalid(
+                    format!("rules.{key}"),
+                    s.line,
+                    format!("no rule `{key}` (see `warden rules`)"),
+                )
+            })?;
             for (name, value) in &s.params {
                 let param = meta.params.iter().find(|p| p.name == name).ok_or_else(|| {
                     let known: Vec<&str> = meta.params.iter().map(|p| p.name).collect();
@@ -51,22 +71,40 @@ impl PolicySet {
                         if known.is_empty() {
                             format!("{} takes no parameters", meta.id)
                         } else {
-                            format!("{} has no parameter `{name}`; it takes {}", meta.id, known.join(", "))
+                            format!(
+                                "{} has no parameter `{name}`; it takes {}",
+                                meta.id,
+                                known.join(", ")
+                            )
                         },
                     )
                 })?;
                 if !param.kind.accepts(value) {
-                    return Err(invalid(format!("rules.{key}.{name}"), s.line, format!("expected a {}", param.kind.describe())));
+                    return Err(invalid(
+                        format!("rules.{key}.{name}"),
+                        s.line,
+                        format!("expected a {}", param.kind.describe()),
+                    ));
                 }
             }
             if settings.insert(meta.id, s).is_some() {
-                return Err(invalid(format!("rules.{key}"), s.line, format!("{} is configured twice (by id and by name)", meta.id)));
+                return Err(invalid(
+                    format!("rules.{key}"),
+                    s.line,
+                    format!("{} is configured twice (by id and by name)", meta.id),
+                ));
             }
         }
 
         let selected = |r: &RuleMeta| {
-            config.select.as_ref().is_none_or(|sel| sel.iter().any(|s| rule_selector_matches(s, r.id, r.name)))
-                && !config.ignore.iter().any(|s| rule_selector_matches(s, r.id, r.name))
+            config
+                .select
+                .as_ref()
+                .is_none_or(|sel| sel.iter().any(|s| rule_selector_matches(s, r.id, r.name)))
+                && !config
+                    .ignore
+                    .iter()
+                    .any(|s| rule_selector_matches(s, r.id, r.name))
         };
         let resolved: Vec<ResolvedRule> = all
             .iter()
@@ -77,7 +115,11 @@ impl PolicySet {
                 let enforcement = s.and_then(|s| s.enforcement).unwrap_or(meta.enforcement);
                 let mut params = serde_json::Map::new();
                 for p in meta.params {
-                    if let Some(v) = s.and_then(|s| s.params.get(p.name)).cloned().or_else(|| meta.param_default(p.name)) {
+                    if let Some(v) = s
+                        .and_then(|s| s.params.get(p.name))
+                        .cloned()
+                        .or_else(|| meta.param_default(p.name))
+                    {
                         params.insert(p.name.to_owned(), v);
                     }
                 }
@@ -95,7 +137,12 @@ impl PolicySet {
         let revision = revision(&resolved, &config);
         let builtin = BuiltinEngine::new(resolved);
         let rules = builtin.rules();
-        Ok(PolicySet { config, builtin, rules, revision })
+        Ok(PolicySet {
+            config,
+            builtin,
+            rules,
+            revision,
+        })
     }
 
     /// The configuration this set was built from.
@@ -160,7 +207,10 @@ pub fn locate_lines(decision: &mut Decision, input_name: &str, bytes: &[u8]) {
     if lines.is_empty() {
         return;
     }
-    let findings = decision.findings.iter_mut().chain(decision.waived.iter_mut().map(|w| &mut w.finding));
+    let findings = decision
+        .findings
+        .iter_mut()
+        .chain(decision.waived.iter_mut().map(|w| &mut w.finding));
     for f in findings.filter(|f| f.location.file.as_deref() == Some(input_name)) {
         f.location.line = lines.get(&f.resource).copied();
     }
@@ -191,16 +241,25 @@ mod tests {
     #[test]
     fn configuration_changes_the_revision() {
         let a = PolicySet::load(Config::default()).unwrap();
-        let b = PolicySet::load(config::parse("w.toml", "ignore = [\"WD-AWS-001\"]").unwrap()).unwrap();
+        let b =
+            PolicySet::load(config::parse("w.toml", "ignore = [\"WD-AWS-001\"]").unwrap()).unwrap();
         assert_ne!(a.revision(), b.revision());
-        assert_eq!(a.revision(), PolicySet::load(Config::default()).unwrap().revision());
+        assert_eq!(
+            a.revision(),
+            PolicySet::load(Config::default()).unwrap().revision()
+        );
         assert_eq!(a.rules().len(), warden_rules::all().len());
         assert_eq!(b.rules().len() + 1, a.rules().len());
     }
 
     #[test]
     fn unknown_rules_and_parameters_are_errors() {
-        let load = |t: &str| PolicySet::load(config::parse("w.toml", t).unwrap()).map(|_| ()).unwrap_err().to_string();
+        let load = |t: &str| {
+            PolicySet::load(config::parse("w.toml", t).unwrap())
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
         assert!(load("[rules.WD-NOPE-001]\n").contains("no rule `WD-NOPE-001`"));
         assert!(load("[rules.WD-AWS-001]\ncolour = 1\n").contains("takes no parameters"));
         assert!(load("select = [\"WD-XYZ\"]\n").contains("matches no rule"));

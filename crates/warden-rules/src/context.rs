@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use warden_core::{ChangeSet, Enforcement, Finding, Fix, Mode, ProviderConfig, Resource, ResourceConfig};
+use warden_core::{
+    ChangeSet, Enforcement, Finding, Fix, Mode, ProviderConfig, Resource, ResourceConfig,
+};
 
 use crate::rule::RuleMeta;
 
@@ -26,8 +28,16 @@ pub struct CheckContext<'a> {
 impl<'a> CheckContext<'a> {
     /// A context over `changes` with the rule's resolved parameters.
     #[must_use]
-    pub fn new(changes: &'a ChangeSet, index: &'a Index, params: &'a serde_json::Map<String, serde_json::Value>) -> Self {
-        CheckContext { changes, index, params }
+    pub fn new(
+        changes: &'a ChangeSet,
+        index: &'a Index,
+        params: &'a serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        CheckContext {
+            changes,
+            index,
+            params,
+        }
     }
 
     /// The configuration block of a resource (Terraform plans only).
@@ -67,16 +77,29 @@ impl<'a> CheckContext<'a> {
     /// Where both sides have `count`/`for_each` indexes, they must be equal (the plan loses
     /// which instance a reference picks; hashicorp/terraform#30826).
     #[must_use]
-    pub fn referrers(&self, target: &Resource, kind: &str, attribute: &str, target_attrs: &[&str]) -> Vec<&'a Resource> {
+    pub fn referrers(
+        &self,
+        target: &Resource,
+        kind: &str,
+        attribute: &str,
+        target_attrs: &[&str],
+    ) -> Vec<&'a Resource> {
         let target_block = target.config_address();
-        let target_values: Vec<&str> = target_attrs.iter().filter_map(|a| target.after_str(a)).collect();
+        let target_values: Vec<&str> = target_attrs
+            .iter()
+            .filter_map(|a| target.after_str(a))
+            .collect();
         self.live_of_kind(kind)
             .filter(|r| {
-                let by_value = r.after_str(attribute).is_some_and(|v| target_values.contains(&v));
+                let by_value = r
+                    .after_str(attribute)
+                    .is_some_and(|v| target_values.contains(&v));
                 let by_reference = self.config_of(r).is_some_and(|c| {
                     c.references_of(attribute).iter().any(|reference| {
                         reference == &target_block
-                            || reference.strip_prefix(target_block.as_str()).is_some_and(|rest| rest.starts_with('.'))
+                            || reference
+                                .strip_prefix(target_block.as_str())
+                                .is_some_and(|rest| rest.starts_with('.'))
                     })
                 }) && match (&r.index, &target.index) {
                     (Some(a), Some(b)) => a == b,
@@ -97,7 +120,9 @@ impl<'a> CheckContext<'a> {
     /// A string-list parameter.
     #[must_use]
     pub fn param_strs(&self, name: &str) -> Vec<&'a str> {
-        self.param(name).as_array().map_or_else(Vec::new, |a| a.iter().filter_map(|v| v.as_str()).collect())
+        self.param(name)
+            .as_array()
+            .map_or_else(Vec::new, |a| a.iter().filter_map(|v| v.as_str()).collect())
     }
 
     /// An integer parameter.
@@ -141,7 +166,11 @@ pub struct Report<'a> {
 impl<'a> Report<'a> {
     /// A report for one rule over a change set.
     pub fn new(rule: &'a ResolvedRule, out: &'a mut Vec<Finding>, changes: &'a ChangeSet) -> Self {
-        Report { rule, out, changes: Some(changes) }
+        Report {
+            rule,
+            out,
+            changes: Some(changes),
+        }
     }
 
     /// Reports a violation on a resource; chain `.at(attribute)` and `.fix(fix)`.
@@ -157,8 +186,14 @@ impl<'a> Report<'a> {
     /// the provider computes (an API default such as a private ACL), not one the author chose
     /// from something unknown; such an attribute is not reported.
     pub fn unknown(&mut self, resource: &Resource, attribute: &str) {
-        let path: Vec<&str> = attribute.split('.').filter(|s| s.parse::<usize>().is_err()).collect();
-        let config = self.changes.and_then(|c| c.terraform.as_ref()).and_then(|t| t.config_of(resource));
+        let path: Vec<&str> = attribute
+            .split('.')
+            .filter(|s| s.parse::<usize>().is_err())
+            .collect();
+        let config = self
+            .changes
+            .and_then(|c| c.terraform.as_ref())
+            .and_then(|t| t.config_of(resource));
         if config.is_some_and(|c| !c.sets(&path.join("."))) {
             return;
         }
@@ -171,7 +206,13 @@ impl<'a> Report<'a> {
         self.out.push(finding);
     }
 
-    fn finding(&self, resource: &Resource, message: String, enforcement: Enforcement, unknown: bool) -> Finding {
+    fn finding(
+        &self,
+        resource: &Resource,
+        message: String,
+        enforcement: Enforcement,
+        unknown: bool,
+    ) -> Finding {
         let meta = self.rule.meta;
         Finding {
             rule_id: meta.id.to_owned(),

@@ -19,11 +19,19 @@ pub fn header(rule: &RuleMeta) -> String {
     let _ = writeln!(out, "| | |");
     let _ = writeln!(out, "|---|---|");
     let _ = writeln!(out, "| Severity | {} |", rule.severity);
-    let _ = writeln!(out, "| Default enforcement | {} |", enforcement_words(rule.enforcement));
+    let _ = writeln!(
+        out,
+        "| Default enforcement | {} |",
+        enforcement_words(rule.enforcement)
+    );
     let kinds = if rule.kinds.is_empty() {
         "every resource".to_owned()
     } else {
-        rule.kinds.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        rule.kinds
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let _ = writeln!(out, "| Resource kinds | {kinds} |");
     let _ = writeln!(out, "| Fix | {} |", fix_words(rule.fix));
@@ -42,7 +50,14 @@ pub fn header(rule: &RuleMeta) -> String {
         let _ = writeln!(out, "| Parameter | Type | Default | Meaning |");
         let _ = writeln!(out, "|---|---|---|---|");
         for p in rule.params {
-            let _ = writeln!(out, "| `{}` | {} | `{}` | {} |", p.name, p.kind.describe(), p.default, p.doc.replace('|', "\\|"));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | `{}` | {} |",
+                p.name,
+                p.kind.describe(),
+                p.default,
+                p.doc.replace('|', "\\|")
+            );
         }
     }
     out
@@ -68,7 +83,11 @@ fn fix_words(f: FixAvailability) -> &'static str {
 /// The whole page of a rule: header, then its doc comment, then where it is defined.
 #[must_use]
 pub fn page(rule: &RuleMeta) -> String {
-    let source = rule.location.split("crates/").last().map_or(rule.location.to_owned(), |s| format!("crates/{s}"));
+    let source = rule
+        .location
+        .split("crates/")
+        .last()
+        .map_or(rule.location.to_owned(), |s| format!("crates/{s}"));
     format!(
         "<!-- generated from {source}; do not edit: WARDEN_UPDATE_GENERATED=1 cargo test -p warden-rules docs -->\n{}\n{}\n\nSource: [`{source}`](../../{})\n",
         header(rule),
@@ -83,17 +102,35 @@ pub fn index(rules: &[&RuleMeta]) -> String {
     let mut out = String::from(
         "<!-- generated; do not edit: WARDEN_UPDATE_GENERATED=1 cargo test -p warden-rules docs -->\n# Built-in rules\n\n",
     );
-    let _ = writeln!(out, "{} rules. `warden rules` lists them; `warden explain <id>` prints a page.\n", rules.len());
-    let _ = writeln!(out, "| Id | Name | Severity | Default enforcement | Fix | Kinds |");
+    let _ = writeln!(
+        out,
+        "{} rules. `warden rules` lists them; `warden explain <id>` prints a page.\n",
+        rules.len()
+    );
+    let _ = writeln!(
+        out,
+        "| Id | Name | Severity | Default enforcement | Fix | Kinds |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for r in rules {
-        let kinds = if r.kinds.is_empty() { "every resource".to_owned() } else { r.kinds.join(", ") };
+        let kinds = if r.kinds.is_empty() {
+            "every resource".to_owned()
+        } else {
+            r.kinds.join(", ")
+        };
         let fix = match r.fix {
             FixAvailability::Always => "yes",
             FixAvailability::Sometimes => "sometimes",
             FixAvailability::None => "no",
         };
-        let _ = writeln!(out, "| [{id}]({id}.md) | {} | {} | {} | {fix} | {kinds} |", r.name, r.severity, r.enforcement, id = r.id);
+        let _ = writeln!(
+            out,
+            "| [{id}]({id}.md) | {} | {} | {} | {fix} | {kinds} |",
+            r.name,
+            r.severity,
+            r.enforcement,
+            id = r.id
+        );
     }
     out
 }
@@ -109,8 +146,10 @@ mod tests {
     fn docs_are_current() {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
         let update = std::env::var_os("WARDEN_UPDATE_GENERATED").is_some();
-        let mut expected: Vec<(PathBuf, String)> =
-            crate::all().iter().map(|r| (dir.join(format!("{}.md", r.id)), page(r))).collect();
+        let mut expected: Vec<(PathBuf, String)> = crate::all()
+            .iter()
+            .map(|r| (dir.join(format!("{}.md", r.id)), page(r)))
+            .collect();
         expected.push((dir.join("README.md"), index(crate::all())));
         let mut stale = Vec::new();
         if update {
@@ -131,11 +170,20 @@ mod tests {
             }
         }
         let orphans: Vec<String> = std::fs::read_dir(&dir)
-            .map(|d| d.flatten().map(|e| e.path()).filter(|p| !expected.iter().any(|(e, _)| e == p)).map(|p| p.display().to_string()).collect())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| !expected.iter().any(|(e, _)| e == p))
+                    .map(|p| p.display().to_string())
+                    .collect()
+            })
             .unwrap_or_default();
+        let first: Vec<&String> = stale.iter().chain(&orphans).take(5).collect();
         assert!(
             stale.is_empty() && orphans.is_empty(),
-            "docs/rules is out of date (stale: {stale:?}, orphans: {orphans:?}); run WARDEN_UPDATE_GENERATED=1 cargo test -p warden-rules docs"
+            "docs/rules is out of date ({} stale, {} orphaned, e.g. {first:?}); run WARDEN_UPDATE_GENERATED=1 cargo test -p warden-rules docs",
+            stale.len(),
+            orphans.len()
         );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use warden_core::{ChangeSet, Engine, EngineError, Enforcement, Finding, Mode, Resource, RuleInfo};
+use warden_core::{ChangeSet, Enforcement, Engine, EngineError, Finding, Mode, Resource, RuleInfo};
 
 use crate::context::{CheckContext, Index, Report, ResolvedRule};
 use crate::rule::{Check, FixAvailability};
@@ -23,7 +23,10 @@ impl BuiltinEngine {
     /// An engine over these rules. Evaluation costs O(resources × rules for that kind).
     #[must_use]
     pub fn new(rules: Vec<ResolvedRule>) -> Self {
-        let mut engine = BuiltinEngine { rules, ..BuiltinEngine::default() };
+        let mut engine = BuiltinEngine {
+            rules,
+            ..BuiltinEngine::default()
+        };
         for (i, rule) in engine.rules.iter().enumerate() {
             match rule.meta.check {
                 Check::ChangeSet(_) => engine.change_set.push(i),
@@ -44,7 +47,13 @@ impl BuiltinEngine {
         &self.rules
     }
 
-    fn evaluate_resources(&self, changes: &ChangeSet, index: &Index, resources: &[Resource], out: &mut Vec<Finding>) {
+    fn evaluate_resources(
+        &self,
+        changes: &ChangeSet,
+        index: &Index,
+        resources: &[Resource],
+        out: &mut Vec<Finding>,
+    ) {
         let mut data_key = String::new();
         for resource in resources {
             let kind_key = match (resource.mode, resource.action.is_live()) {
@@ -58,9 +67,15 @@ impl BuiltinEngine {
                 (Mode::Managed, false) => continue,
             };
             let specific = self.by_kind.get(kind_key).map_or(&[][..], Vec::as_slice);
-            let general: &[usize] = if resource.mode == Mode::Managed { &self.every_kind } else { &[] };
+            let general: &[usize] = if resource.mode == Mode::Managed {
+                &self.every_kind
+            } else {
+                &[]
+            };
             for &i in specific.iter().chain(general) {
-                let Some(rule) = self.rules.get(i) else { continue };
+                let Some(rule) = self.rules.get(i) else {
+                    continue;
+                };
                 if let Check::Resource(check) = rule.meta.check {
                     let cx = CheckContext::new(changes, index, &rule.params);
                     check(resource, &cx, &mut Report::new(rule, out, changes));
@@ -91,7 +106,9 @@ impl Engine for BuiltinEngine {
             self.evaluate_resources(changes, &index, resources, out);
         }
         for &i in &self.change_set {
-            let Some(rule) = self.rules.get(i) else { continue };
+            let Some(rule) = self.rules.get(i) else {
+                continue;
+            };
             if let Check::ChangeSet(check) = rule.meta.check {
                 let cx = CheckContext::new(changes, &index, &rule.params);
                 check(changes, &cx, &mut Report::new(rule, out, changes));
@@ -136,7 +153,10 @@ pub struct UnknownPolicy {
 
 impl Default for UnknownPolicy {
     fn default() -> Self {
-        UnknownPolicy { deny_rules: Enforcement::RequireApproval, other_rules: Enforcement::Warn }
+        UnknownPolicy {
+            deny_rules: Enforcement::RequireApproval,
+            other_rules: Enforcement::Warn,
+        }
     }
 }
 
@@ -145,7 +165,11 @@ impl UnknownPolicy {
     /// stricter than the rule itself.
     #[must_use]
     pub fn for_rule(self, enforcement: Enforcement) -> Enforcement {
-        let level = if enforcement == Enforcement::Deny { self.deny_rules } else { self.other_rules };
+        let level = if enforcement == Enforcement::Deny {
+            self.deny_rules
+        } else {
+            self.other_rules
+        };
         level.min(enforcement)
     }
 }

@@ -2,8 +2,19 @@
 
 use warden_core::{Attr, Resource, Value};
 
+use crate::context::CheckContext;
+
 /// CIDRs and address prefixes that mean "anyone on the internet".
-pub const WORLD: &[&str] = &["0.0.0.0/0", "::/0", "*", "0.0.0.0", "Internet", "Any", "any", "internet"];
+pub const WORLD: &[&str] = &[
+    "0.0.0.0/0",
+    "::/0",
+    "*",
+    "0.0.0.0",
+    "Internet",
+    "Any",
+    "any",
+    "internet",
+];
 
 /// `true` when a CIDR (or Azure prefix) means the whole internet.
 #[must_use]
@@ -41,11 +52,19 @@ impl PortRange {
     #[must_use]
     pub fn aws(rule: &Value) -> PortRange {
         let protocol = rule.field("protocol").as_str().map(str::to_ascii_lowercase);
-        let protocol = protocol.or_else(|| rule.field("ip_protocol").as_str().map(str::to_ascii_lowercase));
+        let protocol = protocol.or_else(|| {
+            rule.field("ip_protocol")
+                .as_str()
+                .map(str::to_ascii_lowercase)
+        });
         let all_protocols = matches!(protocol.as_deref(), Some("-1" | "all"));
         let from = rule.field("from_port").as_i64().unwrap_or(0);
         let to = rule.field("to_port").as_i64().unwrap_or(from);
-        PortRange { from, to, all_protocols }
+        PortRange {
+            from,
+            to,
+            all_protocols,
+        }
     }
 
     /// Parses an Azure/GCP port expression: `22`, `20-30`, `*`.
@@ -53,7 +72,11 @@ impl PortRange {
     pub fn parse(expr: &str, all_protocols: bool) -> Option<PortRange> {
         let expr = expr.trim();
         if expr == "*" {
-            return Some(PortRange { from: 0, to: 65535, all_protocols });
+            return Some(PortRange {
+                from: 0,
+                to: 65535,
+                all_protocols,
+            });
         }
         let (from, to) = match expr.split_once('-') {
             Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
@@ -62,7 +85,11 @@ impl PortRange {
                 (p, p)
             }
         };
-        Some(PortRange { from, to, all_protocols })
+        Some(PortRange {
+            from,
+            to,
+            all_protocols,
+        })
     }
 
     /// `true` when the range includes `port` (all-protocol rules with 0/0 include every port).
@@ -75,7 +102,8 @@ impl PortRange {
     /// `true` when the range is every port.
     #[must_use]
     pub fn is_all(self) -> bool {
-        (self.all_protocols && self.from <= 0 && (self.to <= 0 || self.to >= 65535)) || (self.from <= 0 && self.to >= 65535)
+        (self.from <= 0 && self.to >= 65535)
+            || (self.all_protocols && self.from <= 0 && self.to <= 0)
     }
 
     /// How the range reads in a message.
@@ -93,7 +121,11 @@ impl PortRange {
     /// The admin ports in the range.
     #[must_use]
     pub fn admin_ports(self) -> Vec<i64> {
-        ADMIN_PORTS.iter().copied().filter(|&p| self.covers(p)).collect()
+        ADMIN_PORTS
+            .iter()
+            .copied()
+            .filter(|&p| self.covers(p))
+            .collect()
     }
 }
 
@@ -130,7 +162,10 @@ pub fn string_or_list(value: Option<&Value>) -> Vec<&str> {
 pub fn principal_is_public(statement: &Value) -> bool {
     match statement.get("Principal") {
         Some(Value::String(s)) => s == "*",
-        Some(p @ Value::Object(_)) => p.entries().iter().any(|(_, v)| string_or_list(Some(v)).contains(&"*")),
+        Some(p @ Value::Object(_)) => p
+            .entries()
+            .iter()
+            .any(|(_, v)| string_or_list(Some(v)).contains(&"*")),
         _ => false,
     }
 }
@@ -138,7 +173,10 @@ pub fn principal_is_public(statement: &Value) -> bool {
 /// The tags a resource will carry: provider `default_tags`, then `tags_all` and `tags` when
 /// known. Keys in insertion order, later sources winning.
 #[must_use]
-pub fn effective_tags<'a>(resource: &'a Resource, default_tags: Option<&'a Value>) -> Vec<(&'a str, &'a Value)> {
+pub fn effective_tags<'a>(
+    resource: &'a Resource,
+    default_tags: Option<&'a Value>,
+) -> Vec<(&'a str, &'a Value)> {
     let mut out: Vec<(&str, &Value)> = Vec::new();
     let mut put = |source: Option<&'a Value>| {
         for (k, v) in source.map_or(&[][..], Value::entries) {
@@ -165,25 +203,103 @@ pub fn bool_attr(resource: &Resource, path: &str) -> Option<Result<bool, ()>> {
     }
 }
 
+/// What an attribute will be after apply.
+///
+/// Many attributes and blocks are *optional and computed* (`aws_ebs_volume.encrypted`,
+/// `aws_instance.metadata_options`, `google_storage_bucket.uniform_bucket_level_access`, the
+/// inline rules of an Azure NSG): when the configuration leaves them out, a plan that creates
+/// the resource shows them as "known after apply", exactly like a value that references another
+/// resource's future id. The plan's `configuration` section tells the two apart: an attribute
+/// the configuration sets has an expression; one it leaves out has none, and the provider's
+/// (or the API's) default applies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Planned<'a> {
+    /// A known value (never `null`).
+    Set(&'a Value),
+    /// Not set: the provider's (or the API's) default applies.
+    Default,
+    /// Set in the configuration to something known only after apply.
+    Unknown,
+}
+
+/// The planned value of the attribute at a dotted path of `after` (`root_block_device.0.encrypted`).
+#[must_use]
+pub(crate) fn planned<'a>(
+    resource: &'a Resource,
+    cx: &CheckContext<'_>,
+    path: &str,
+) -> Planned<'a> {
+    match resource.attr(path) {
+        Attr::Known(v) => Planned::Set(v),
+        Attr::Absent => Planned::Default,
+        Attr::Unknown if left_to_provider(resource, cx, path) => Planned::Default,
+        Attr::Unknown => Planned::Unknown,
+    }
+}
+
+/// `true` when the resource's configuration block is known and sets neither the attribute at
+/// `path` (indexes ignored), nor a block or map containing it, nor anything inside it. Without
+/// a configuration (not a Terraform plan) nothing can be told apart: `false`.
+#[must_use]
+pub(crate) fn left_to_provider(resource: &Resource, cx: &CheckContext<'_>, path: &str) -> bool {
+    let Some(config) = cx.config_of(resource) else {
+        return false;
+    };
+    let path: Vec<&str> = path
+        .split('.')
+        .filter(|s| s.parse::<usize>().is_err())
+        .collect();
+    !config.sets(&path.join("."))
+}
+
+/// The blocks of a nested-block attribute (`network_interface`), with whether the list itself
+/// is known only after apply and set in the configuration (so its blocks cannot be read yet).
+#[must_use]
+pub(crate) fn blocks<'a>(
+    resource: &'a Resource,
+    cx: &CheckContext<'_>,
+    path: &str,
+) -> (&'a [Value], bool) {
+    let items = resource.after.path(path).map_or(&[][..], Value::items);
+    let unknown =
+        items.is_empty() && resource.is_unknown(path) && !left_to_provider(resource, cx, path);
+    (items, unknown)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn port_ranges() {
-        let all = PortRange { from: 0, to: 0, all_protocols: true };
+        let all = PortRange {
+            from: 0,
+            to: 0,
+            all_protocols: true,
+        };
         assert!(all.covers(22) && all.is_all());
-        let web = PortRange { from: 80, to: 443, all_protocols: false };
+        let web = PortRange {
+            from: 80,
+            to: 443,
+            all_protocols: false,
+        };
         assert!(!web.covers(22) && web.covers(80) && !web.is_all());
-        assert_eq!(PortRange::parse("20-30", false).map(|r| r.admin_ports()), Some(vec![22]));
-        assert_eq!(PortRange::parse("*", false).map(PortRange::is_all), Some(true));
+        assert_eq!(
+            PortRange::parse("20-30", false).map(|r| r.admin_ports()),
+            Some(vec![22])
+        );
+        assert_eq!(
+            PortRange::parse("*", false).map(PortRange::is_all),
+            Some(true)
+        );
     }
 
     #[test]
     fn public_principals() {
         let s: Value = serde_json::from_str(r#"{"Principal":{"AWS":["arn:x","*"]}}"#).unwrap();
         assert!(principal_is_public(&s));
-        let s: Value = serde_json::from_str(r#"{"Principal":{"Service":"lambda.amazonaws.com"}}"#).unwrap();
+        let s: Value =
+            serde_json::from_str(r#"{"Principal":{"Service":"lambda.amazonaws.com"}}"#).unwrap();
         assert!(!principal_is_public(&s));
     }
 }

@@ -33,5 +33,7 @@ pub(crate) mod prelude {
     pub(crate) use crate::declare_rule;
     pub(crate) use crate::helpers;
     pub(crate) use crate::rule::{Check, FixAvailability, Param, ParamKind, RuleMeta, RuleStatus};
-    pub(crate) use warden_core::{Action, Attr, ChangeSet, Enforcement, Fix, Resource, Severity, Value};
+    pub(crate) use warden_core::{
+        Action, Attr, ChangeSet, Enforcement, Fix, Resource, Severity, Value,
+    };
 }

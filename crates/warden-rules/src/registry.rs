@@ -32,7 +32,10 @@ pub fn find(key: &str) -> Option<&'static RuleMeta> {
         .iter()
         .find(|(old, _)| old.eq_ignore_ascii_case(key))
         .map_or(key, |(_, new)| new);
-    all().iter().copied().find(|r| r.id.eq_ignore_ascii_case(key) || r.name == key)
+    all()
+        .iter()
+        .copied()
+        .find(|r| r.id.eq_ignore_ascii_case(key) || r.name == key)
 }
 
 #[cfg(test)]
@@ -53,10 +56,21 @@ mod tests {
             assert!(name.is_match(rule.name), "bad name {}", rule.name);
             assert!(ids.insert(rule.id), "duplicate id {}", rule.id);
             assert!(names.insert(rule.name), "duplicate name {}", rule.name);
-            assert!(!rule.title.is_empty() && !rule.title.ends_with('.'), "{}: title", rule.id);
+            assert!(
+                !rule.title.is_empty() && !rule.title.ends_with('.'),
+                "{}: title",
+                rule.id
+            );
             for p in rule.params {
-                let default: serde_json::Value = serde_json::from_str(p.default).unwrap_or_else(|e| panic!("{}: param {}: {e}", rule.id, p.name));
-                assert!(p.kind.accepts(&default), "{}: default of {} is not a {}", rule.id, p.name, p.kind.describe());
+                let default: serde_json::Value = serde_json::from_str(p.default)
+                    .unwrap_or_else(|e| panic!("{}: param {}: {e}", rule.id, p.name));
+                assert!(
+                    p.kind.accepts(&default),
+                    "{}: default of {} is not a {}",
+                    rule.id,
+                    p.name,
+                    p.kind.describe()
+                );
             }
         }
         assert!(all().windows(2).all(|w| w[0].id < w[1].id));
@@ -69,13 +83,33 @@ mod tests {
     fn docs_have_every_heading() {
         for rule in all() {
             let md = rule.markdown();
-            for heading in ["What it checks", "Why it matters", "Example", "Fix", "Parameters", "References"] {
-                assert!(rule.section(heading).is_some_and(|s| !s.is_empty()), "{}: missing `## {heading}`", rule.id);
+            for heading in [
+                "What it checks",
+                "Why it matters",
+                "Example",
+                "Fix",
+                "Parameters",
+                "References",
+            ] {
+                assert!(
+                    rule.section(heading).is_some_and(|s| !s.is_empty()),
+                    "{}: missing `## {heading}`",
+                    rule.id
+                );
             }
-            assert!(md.contains("Use instead:"), "{}: missing `Use instead:`", rule.id);
+            assert!(
+                md.contains("Use instead:"),
+                "{}: missing `Use instead:`",
+                rule.id
+            );
             assert!(!rule.why().is_empty(), "{}: empty why", rule.id);
             for p in rule.params {
-                assert!(md.contains(&format!("`{}`", p.name)), "{}: parameter `{}` is not documented", rule.id, p.name);
+                assert!(
+                    md.contains(&format!("`{}`", p.name)),
+                    "{}: parameter `{}` is not documented",
+                    rule.id,
+                    p.name
+                );
             }
         }
     }
@@ -86,8 +120,19 @@ mod tests {
             let path = testing::fixture_path(rule);
             let fixture = testing::load(&path).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
             assert_eq!(fixture.rule, rule.id, "{}", path.display());
-            assert!(fixture.cases.iter().any(|c| c.expect.iter().any(|e| !e.ends_with("(unknown)"))), "{}: no failing case", rule.id);
-            assert!(fixture.cases.iter().any(|c| c.expect.is_empty()), "{}: no passing case", rule.id);
+            assert!(
+                fixture
+                    .cases
+                    .iter()
+                    .any(|c| c.expect.iter().any(|e| !e.ends_with("(unknown)"))),
+                "{}: no failing case",
+                rule.id
+            );
+            assert!(
+                fixture.cases.iter().any(|c| c.expect.is_empty()),
+                "{}: no passing case",
+                rule.id
+            );
         }
     }
 
@@ -100,17 +145,35 @@ mod tests {
             let example = crate::rule::section(&md, "Example").unwrap_or_default();
             let (bad, good) = example.split_once("Use instead:").unwrap_or((&example, ""));
             for (block, should_fire) in [(bad, true), (good, false)] {
-                let yaml = code_block(block).unwrap_or_else(|| panic!("{}: example without a yaml block", rule.id));
-                let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&yaml).unwrap_or_else(|e| panic!("{}: example: {e}", rule.id));
+                let yaml = code_block(block)
+                    .unwrap_or_else(|| panic!("{}: example without a yaml block", rule.id));
+                let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&yaml)
+                    .unwrap_or_else(|e| panic!("{}: example: {e}", rule.id));
                 let case: testing::DocExample = if doc.get("resources").is_some() {
-                    serde_yaml_ng::from_value(doc).unwrap_or_else(|e| panic!("{}: example: {e}", rule.id))
+                    serde_yaml_ng::from_value(doc)
+                        .unwrap_or_else(|e| panic!("{}: example: {e}", rule.id))
                 } else {
-                    testing::DocExample { resources: doc.as_mapping().cloned().unwrap_or_default(), ..testing::DocExample::default() }
+                    testing::DocExample {
+                        resources: doc.as_mapping().cloned().unwrap_or_default(),
+                        ..testing::DocExample::default()
+                    }
                 };
-                let changes = testing::change_set(&case.resources, &case.providers, &case.config).unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+                let changes = testing::change_set(&case.resources, &case.providers, &case.config)
+                    .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
                 let findings = testing::run(&testing::resolve(rule, &case.params), &changes);
                 let fired = findings.iter().any(|f| !f.unknown);
-                assert_eq!(fired, should_fire, "{}: example {} ({:?})", rule.id, if should_fire { "did not fire" } else { "`Use instead` fired" }, findings.iter().map(|f| &f.message).collect::<Vec<_>>());
+                assert_eq!(
+                    fired,
+                    should_fire,
+                    "{}: example {} ({:?})",
+                    rule.id,
+                    if should_fire {
+                        "did not fire"
+                    } else {
+                        "`Use instead` fired"
+                    },
+                    findings.iter().map(|f| &f.message).collect::<Vec<_>>()
+                );
             }
         }
     }

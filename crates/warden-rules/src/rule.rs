@@ -93,9 +93,12 @@ impl ParamKind {
             ParamKind::String => value.is_string(),
             ParamKind::Integer => value.is_i64() || value.is_u64(),
             ParamKind::Bool => value.is_boolean(),
-            ParamKind::StringMap => value.as_object().is_some_and(|m| m.values().all(J::is_string)),
+            ParamKind::StringMap => value
+                .as_object()
+                .is_some_and(|m| m.values().all(J::is_string)),
             ParamKind::StringListMap => value.as_object().is_some_and(|m| {
-                m.values().all(|v| v.as_array().is_some_and(|a| a.iter().all(J::is_string)))
+                m.values()
+                    .all(|v| v.as_array().is_some_and(|a| a.iter().all(J::is_string)))
             }),
         }
     }
@@ -180,14 +183,21 @@ impl RuleMeta {
     #[must_use]
     pub fn why(&self) -> String {
         self.section("Why it matters")
-            .and_then(|s| s.split("\n\n").next().map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")))
+            .and_then(|s| {
+                s.split("\n\n")
+                    .next()
+                    .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            })
             .unwrap_or_default()
     }
 
     /// The URL of the rule's documentation page.
     #[must_use]
     pub fn help_uri(&self) -> String {
-        format!("https://github.com/warden-dev/warden/blob/main/docs/rules/{}.md", self.id)
+        format!(
+            "https://github.com/warden-dev/warden/blob/main/docs/rules/{}.md",
+            self.id
+        )
     }
 
     /// The default of a parameter, parsed.

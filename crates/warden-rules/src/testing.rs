@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use warden_core::{
-    Action, ChangeSet, Context, Engine, Enforcement, Finding, InputInfo, InputKind, Mode, ProviderConfig, Resource,
-    ResourceConfig, Setting, TerraformInfo, Value,
+    Action, ChangeSet, Context, Enforcement, Engine, Finding, InputInfo, InputKind, Mode,
+    ProviderConfig, Resource, ResourceConfig, Setting, TerraformInfo, Value,
 };
 
 use crate::context::ResolvedRule;
@@ -107,7 +107,10 @@ fn parse_address(address: &str) -> (Option<String>, Mode, String, String) {
     let mut i = 0;
     let mut module = Vec::new();
     while parts.get(i) == Some(&"module") {
-        module.push(format!("module.{}", parts.get(i + 1).copied().unwrap_or_default()));
+        module.push(format!(
+            "module.{}",
+            parts.get(i + 1).copied().unwrap_or_default()
+        ));
         i += 2;
     }
     let mode = if parts.get(i) == Some(&"data") {
@@ -118,7 +121,12 @@ fn parse_address(address: &str) -> (Option<String>, Mode, String, String) {
     };
     let kind = parts.get(i).copied().unwrap_or_default().to_owned();
     let name = parts.get(i + 1).copied().unwrap_or_default().to_owned();
-    ((!module.is_empty()).then(|| module.join(".")), mode, kind, name)
+    (
+        (!module.is_empty()).then(|| module.join(".")),
+        mode,
+        kind,
+        name,
+    )
 }
 
 /// Builds a change set from the `resources` map form used by fixtures and doc examples.
@@ -129,15 +137,19 @@ pub(crate) fn change_set(
 ) -> Result<ChangeSet, String> {
     let mut out = Vec::new();
     for (i, (address, spec)) in resources.iter().enumerate() {
-        let address = address.as_str().ok_or("resource addresses must be strings")?.to_owned();
-        let spec: FixtureResource =
-            serde_yaml_ng::from_value(spec.clone()).map_err(|e| format!("resource `{address}`: {e}"))?;
+        let address = address
+            .as_str()
+            .ok_or("resource addresses must be strings")?
+            .to_owned();
+        let spec: FixtureResource = serde_yaml_ng::from_value(spec.clone())
+            .map_err(|e| format!("resource `{address}`: {e}"))?;
         let (module, mode, kind, name) = parse_address(&address);
         let actions: Vec<String> = match spec.action.as_str() {
             "replace" => vec!["delete".into(), "create".into()],
             other => vec![other.to_owned()],
         };
-        let action = Action::from_terraform(&actions).ok_or_else(|| format!("unknown action `{}`", spec.action))?;
+        let action = Action::from_terraform(&actions)
+            .ok_or_else(|| format!("unknown action `{}`", spec.action))?;
         let mut r = Resource::new(address.clone(), spec.kind.unwrap_or(kind), action);
         r.name = name;
         r.module = module;
@@ -169,14 +181,20 @@ pub(crate) fn change_set(
                 Some("unknown") => Setting::Unknown("var.region".into()),
                 Some(r) => Setting::Known(Value::from(r)),
             },
-            default_tags: p.default_tags.as_ref().map_or(Value::Null, Value::from_json),
+            default_tags: p
+                .default_tags
+                .as_ref()
+                .map_or(Value::Null, Value::from_json),
         })
         .collect();
     let config = config
         .iter()
         .map(|(address, c)| {
-            let mut references: Vec<(String, Vec<String>)> =
-                c.references.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let mut references: Vec<(String, Vec<String>)> = c
+                .references
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             references.sort();
             (
                 address.clone(),
@@ -204,12 +222,19 @@ pub(crate) fn change_set(
             format_version: Some("1.2".into()),
             tool_version: None,
         },
-        terraform: Some(TerraformInfo { providers, config, ..TerraformInfo::default() }),
+        terraform: Some(TerraformInfo {
+            providers,
+            config,
+            ..TerraformInfo::default()
+        }),
     })
 }
 
 /// A resolved rule with default parameters overlaid by `params`.
-pub(crate) fn resolve(meta: &'static RuleMeta, params: &serde_json::Map<String, serde_json::Value>) -> ResolvedRule {
+pub(crate) fn resolve(
+    meta: &'static RuleMeta,
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> ResolvedRule {
     let mut resolved = serde_json::Map::new();
     for p in meta.params {
         if let Some(v) = meta.param_default(p.name) {
@@ -268,7 +293,10 @@ fn check_case(meta: &'static RuleMeta, fixture: &Fixture, case: &Case) -> Vec<St
     let mut want = case.expect.clone();
     want.sort();
     if got != want {
-        problems.push(format!("expected {want:?}, got {got:?}; messages: {:?}", findings.iter().map(|f| &f.message).collect::<Vec<_>>()));
+        problems.push(format!(
+            "expected {want:?}, got {got:?}; messages: {:?}",
+            findings.iter().map(|f| &f.message).collect::<Vec<_>>()
+        ));
     }
 
     for f in &findings {
@@ -286,9 +314,14 @@ fn check_case(meta: &'static RuleMeta, fixture: &Fixture, case: &Case) -> Vec<St
         }
         match (meta.fix, &f.fix) {
             (FixAvailability::Always, None) => {
-                problems.push(format!("rule says fix Always but `{}` has no fix", f.resource));
+                problems.push(format!(
+                    "rule says fix Always but `{}` has no fix",
+                    f.resource
+                ));
             }
-            (FixAvailability::None, Some(_)) => problems.push("rule says fix None but created a fix".into()),
+            (FixAvailability::None, Some(_)) => {
+                problems.push("rule says fix None but created a fix".into())
+            }
             _ => {}
         }
         if let Some(fix) = f.fix.as_ref().filter(|fix| fix.is_patch()) {
@@ -308,17 +341,37 @@ fn check_case(meta: &'static RuleMeta, fixture: &Fixture, case: &Case) -> Vec<St
 }
 
 /// Applies the fix to the resource and re-runs the rule: the finding must be gone.
-fn converge(rule: &ResolvedRule, changes: &ChangeSet, finding: &Finding, fix: &warden_core::Fix) -> Vec<String> {
+fn converge(
+    rule: &ResolvedRule,
+    changes: &ChangeSet,
+    finding: &Finding,
+    fix: &warden_core::Fix,
+) -> Vec<String> {
     let mut fixed = changes.clone();
-    let Some(resource) = fixed.resources.iter_mut().find(|r| r.address == finding.resource) else {
-        return vec![format!("finding on a resource not in the case: {}", finding.resource)];
+    let Some(resource) = fixed
+        .resources
+        .iter_mut()
+        .find(|r| r.address == finding.resource)
+    else {
+        return vec![format!(
+            "finding on a resource not in the case: {}",
+            finding.resource
+        )];
     };
     match warden_core::patch::apply(&resource.after, &fix.patch) {
         Ok(after) => resource.after = after,
-        Err(e) => return vec![format!("fix for `{}` does not apply: {e}", finding.resource)],
+        Err(e) => {
+            return vec![format!(
+                "fix for `{}` does not apply: {e}",
+                finding.resource
+            )]
+        }
     }
     let again = run(rule, &fixed);
-    if again.iter().any(|f| f.resource == finding.resource && f.attribute == finding.attribute && !f.unknown) {
+    if again
+        .iter()
+        .any(|f| f.resource == finding.resource && f.attribute == finding.attribute && !f.unknown)
+    {
         vec![format!(
             "fix `{}` for `{}` did not remove the finding (converge check)",
             fix.description, finding.resource
@@ -336,7 +389,10 @@ pub(crate) fn fixture_path(meta: &RuleMeta) -> PathBuf {
         Some("AZURE") => "azure",
         _ => "governance",
     };
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(provider).join(format!("{}.yaml", meta.name))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(provider)
+        .join(format!("{}.yaml", meta.name))
 }
 
 /// Loads a fixture file.
@@ -346,15 +402,19 @@ pub(crate) fn load(path: &Path) -> Result<Fixture, String> {
 }
 
 /// Runs every fixture of a provider folder; panics with every problem found.
-#[expect(clippy::panic, reason = "test harness")]
 pub(crate) fn run_provider_fixtures(provider: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(provider);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(provider);
     let mut report = String::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
-    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "yaml")) {
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+    {
         let fixture = match load(path) {
             Ok(f) => f,
             Err(e) => {
@@ -367,11 +427,25 @@ pub(crate) fn run_provider_fixtures(provider: &str) {
             continue;
         };
         if fixture_path(meta) != *path {
-            let _ = writeln!(report, "{}: fixture of `{}` should be named {}", path.display(), meta.id, fixture_path(meta).display());
+            let _ = writeln!(
+                report,
+                "{}: fixture of `{}` should be named {}",
+                path.display(),
+                meta.id,
+                fixture_path(meta).display()
+            );
         }
         for case in &fixture.cases {
             for problem in check_case(meta, &fixture, case) {
-                let _ = writeln!(report, "{} [{}] {}: {problem}", meta.id, path.file_name().and_then(|n| n.to_str()).unwrap_or_default(), case.name);
+                let _ = writeln!(
+                    report,
+                    "{} [{}] {}: {problem}",
+                    meta.id,
+                    path.file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or_default(),
+                    case.name
+                );
             }
         }
     }

@@ -1,4 +1,10 @@
 //! The binary as a user runs it: exit codes, outputs, configuration, bad input, the corpus.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test helpers abort the test on failure"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -64,15 +70,26 @@ fn json_output_is_a_versioned_decision_that_validates_against_its_schema() {
     let doc = json(&o);
     assert_eq!(doc["outcome"], "deny");
     assert_eq!(doc["schema_version"], 1);
-    assert!(doc["input_digest"].as_str().is_some_and(|d| d.starts_with("sha256:")));
-    assert!(doc["policy_revision"].as_str().is_some_and(|d| d.starts_with("sha256:")));
+    assert!(doc["input_digest"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("sha256:")));
+    assert!(doc["policy_revision"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("sha256:")));
     let findings = doc["findings"].as_array().unwrap();
-    assert!(findings.iter().all(|f| f["why"].as_str().is_some_and(|w| !w.is_empty())));
+    assert!(findings
+        .iter()
+        .all(|f| f["why"].as_str().is_some_and(|w| !w.is_empty())));
     assert!(findings.iter().any(|f| f["fix"]["patch"].is_array()));
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("docs/schemas/decision.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/schemas/decision.schema.json")).unwrap(),
+    )
+    .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
@@ -94,7 +111,11 @@ fn the_same_input_gives_the_same_decision() {
 
 #[test]
 fn other_formats_render() {
-    for (format, marker) in [("sarif", "\"version\": \"2.1.0\""), ("junit", "<testsuite"), ("markdown", "|")] {
+    for (format, marker) in [
+        ("sarif", "\"version\": \"2.1.0\""),
+        ("junit", "<testsuite"),
+        ("markdown", "|"),
+    ] {
         let o = warden(&["check", "--format", format, INSECURE]);
         assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
         assert!(stdout(&o).contains(marker), "{format}: {}", stdout(&o));
@@ -110,9 +131,17 @@ fn require_approval_exits_3_and_fail_on_moves_the_threshold() {
     std::fs::write(dir.path().join("plan.json"), plan).unwrap();
     let o = warden_in(dir.path(), &["check", "plan.json"], &[]);
     assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
-    let o = warden_in(dir.path(), &["check", "--fail-on", "deny", "plan.json"], &[]);
+    let o = warden_in(
+        dir.path(),
+        &["check", "--fail-on", "deny", "plan.json"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0));
-    let o = warden_in(dir.path(), &["check", "--fail-on", "loud", "plan.json"], &[]);
+    let o = warden_in(
+        dir.path(),
+        &["check", "--fail-on", "loud", "plan.json"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -128,16 +157,26 @@ fn exceptions_waive_until_they_expire_and_tags_waive_with_a_reason() {
         "select = [\"WD-AWS-001\", \"WD-AWS-019\"]\n[[exceptions]]\nrule = \"s3-bucket-public-acl\"\nresource = \"aws_s3_bucket_acl.*\"\nreason = \"public website\"\nowner = \"web\"\nexpires = 2026-12-31\n",
     )
     .unwrap();
-    let o = warden_in(dir.path(), &["check", "--format", "json", "plan.json"], &[("WARDEN_NOW", "2026-12-31T23:00:00Z")]);
+    let o = warden_in(
+        dir.path(),
+        &["check", "--format", "json", "plan.json"],
+        &[("WARDEN_NOW", "2026-12-31T23:00:00Z")],
+    );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let doc = json(&o);
     assert_eq!(doc["outcome"], "allow");
     let waived = doc["waived"].as_array().unwrap();
     assert_eq!(waived.len(), 2, "{doc:#}");
-    assert!(waived.iter().any(|w| w["waiver"]["kind"] == "exception" && w["waiver"]["reason"] == "public website"));
+    assert!(waived
+        .iter()
+        .any(|w| w["waiver"]["kind"] == "exception" && w["waiver"]["reason"] == "public website"));
     assert!(waived.iter().any(|w| w["waiver"]["kind"] == "tag"));
 
-    let o = warden_in(dir.path(), &["check", "--format", "json", "plan.json"], &[("WARDEN_NOW", "2027-01-01T00:00:00Z")]);
+    let o = warden_in(
+        dir.path(),
+        &["check", "--format", "json", "plan.json"],
+        &[("WARDEN_NOW", "2027-01-01T00:00:00Z")],
+    );
     assert_eq!(o.status.code(), Some(1));
     let doc = json(&o);
     let note = doc["findings"][0]["note"].as_str().unwrap_or_default();
@@ -148,10 +187,18 @@ fn exceptions_waive_until_they_expire_and_tags_waive_with_a_reason() {
 fn output_file_is_written_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.sarif");
-    let o = warden(&["check", "--format", "sarif", "--output", out.to_str().unwrap(), INSECURE]);
+    let o = warden(&[
+        "check",
+        "--format",
+        "sarif",
+        "--output",
+        out.to_str().unwrap(),
+        INSECURE,
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).is_empty());
-    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let missing = dir.path().join("no/such/dir/report.json");
     let o = warden(&["check", "--output", missing.to_str().unwrap(), INSECURE]);
@@ -190,10 +237,21 @@ fn bad_inputs_are_one_line_errors_with_exit_2() {
         let o = warden(&["check", "--no-config", &path]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{path}: {err}{}", stdout(&o));
-        assert!(stdout(&o).is_empty(), "{path}: a report was printed: {}", stdout(&o));
+        assert!(
+            stdout(&o).is_empty(),
+            "{path}: a report was printed: {}",
+            stdout(&o)
+        );
         assert_eq!(err.trim_end().lines().count(), 1, "{path}: {err}");
-        assert!(err.contains(&path) || err.contains(Path::new(&path).file_name().unwrap().to_str().unwrap()), "{path}: {err}");
-        assert!(err.contains(expected), "{path}: expected `{expected}` in {err}");
+        assert!(
+            err.contains(&path)
+                || err.contains(Path::new(&path).file_name().unwrap().to_str().unwrap()),
+            "{path}: {err}"
+        );
+        assert!(
+            err.contains(expected),
+            "{path}: expected `{expected}` in {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
     // Over the size limit: refused before reading it.
@@ -211,7 +269,13 @@ fn utf16_plans_with_a_byte_order_mark_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("plan.json");
     std::fs::write(&p, bytes).unwrap();
-    let o = warden(&["check", "--no-config", "--format", "json", p.to_str().unwrap()]);
+    let o = warden(&[
+        "check",
+        "--no-config",
+        "--format",
+        "json",
+        p.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(json(&o)["summary"]["resources"], 1);
 }
@@ -226,7 +290,12 @@ fn plans_from_stdin() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&std::fs::read(root().join(INSECURE)).unwrap()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(root().join(INSECURE)).unwrap())
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["inputs"][0]["path"], "-");
@@ -236,11 +305,18 @@ fn plans_from_stdin() {
 fn configuration_errors_name_the_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(root().join(COMPLIANT), dir.path().join("plan.json")).unwrap();
-    std::fs::write(dir.path().join("warden.toml"), "[rules.WD-GOV-001]\nallowed = \"eu-west-1\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("warden.toml"),
+        "[rules.WD-GOV-001]\nallowed = \"eu-west-1\"\n",
+    )
+    .unwrap();
     let o = warden_in(dir.path(), &["check", "plan.json"], &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("warden.toml") && err.contains("rules.WD-GOV-001.allowed"), "{err}");
+    assert!(
+        err.contains("warden.toml") && err.contains("rules.WD-GOV-001.allowed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -248,12 +324,23 @@ fn rules_and_explain() {
     let o = warden(&["rules", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
     let rules = json(&o);
-    assert!(rules.as_array().unwrap().len() >= 60, "{} rules", rules.as_array().unwrap().len());
+    assert!(
+        rules.as_array().unwrap().len() >= 60,
+        "{} rules",
+        rules.as_array().unwrap().len()
+    );
     let o = warden(&["rules"]);
     assert!(stdout(&o).contains("WD-AWS-001") && stdout(&o).contains("ENFORCEMENT"));
     let o = warden(&["explain", "WD-AWS-001"]);
     assert_eq!(o.status.code(), Some(0));
-    for heading in ["## What it checks", "## Why it matters", "## Example", "## Fix", "## Parameters", "## References"] {
+    for heading in [
+        "## What it checks",
+        "## Why it matters",
+        "## Example",
+        "## Fix",
+        "## Parameters",
+        "## References",
+    ] {
         assert!(stdout(&o).contains(heading), "{heading}");
     }
     let o = warden(&["explain", "s3-bucket-public-acl", "--format", "json"]);
@@ -271,11 +358,30 @@ fn corpus_plans_parse_and_check() {
         return;
     }
     let mut checked = 0;
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&corpus).unwrap().flatten().map(|e| e.path()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     dirs.sort();
-    for plan in dirs.iter().map(|d| d.join("plan.json")).filter(|p| p.is_file()) {
-        let o = warden(&["check", "--no-config", "--format", "json", plan.to_str().unwrap()]);
-        assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}: {}", plan.display(), stderr(&o));
+    for plan in dirs
+        .iter()
+        .map(|d| d.join("plan.json"))
+        .filter(|p| p.is_file())
+    {
+        let o = warden(&[
+            "check",
+            "--no-config",
+            "--format",
+            "json",
+            plan.to_str().unwrap(),
+        ]);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1 | 3)),
+            "{}: {}",
+            plan.display(),
+            stderr(&o)
+        );
         let doc = json(&o);
         assert!(doc["summary"]["resources"].as_u64().is_some());
         checked += 1;

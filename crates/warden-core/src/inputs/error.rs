@@ -84,7 +84,10 @@ impl InputError {
             std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
             _ => err.to_string(),
         };
-        InputError::Io { path: path.display().to_string(), message }
+        InputError::Io {
+            path: path.display().to_string(),
+            message,
+        }
     }
 
     /// The input the error is about.

@@ -39,7 +39,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
             let before = out.len();
             walk(path, &mut out)?;
             if out.len() == before {
-                return Err(InputError::NoInputs { path: path.display().to_string() });
+                return Err(InputError::NoInputs {
+                    path: path.display().to_string(),
+                });
             }
         } else {
             out.push(path.clone());
@@ -53,13 +55,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
         .map_err(|e| InputError::io(dir, &e))?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
         .collect();
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
             walk(&entry, out)?;
-        } else if entry.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        } else if entry
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             out.push(entry);
         }
     }
@@ -83,13 +92,23 @@ pub fn read(path: &Path, max_bytes: u64) -> Result<InputBytes, InputError> {
             return Err(InputError::NoInputs { path: name });
         }
         if meta.len() > max_bytes {
-            return Err(InputError::TooLarge { path: name, size: meta.len(), limit: max_bytes });
+            return Err(InputError::TooLarge {
+                path: name,
+                size: meta.len(),
+                limit: max_bytes,
+            });
         }
         bytes.reserve(usize::try_from(meta.len()).unwrap_or(0));
-        file.take(max_bytes + 1).read_to_end(&mut bytes).map_err(|e| InputError::io(path, &e))?;
+        file.take(max_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| InputError::io(path, &e))?;
     }
     if bytes.len() as u64 > max_bytes {
-        return Err(InputError::TooLarge { path: name, size: bytes.len() as u64, limit: max_bytes });
+        return Err(InputError::TooLarge {
+            path: name,
+            size: bytes.len() as u64,
+            limit: max_bytes,
+        });
     }
     Ok(InputBytes { name, bytes })
 }
@@ -101,7 +120,10 @@ pub fn parse(input: &InputBytes) -> Result<ChangeSet, InputError> {
 
 /// Decodes input bytes to UTF-8 text: strips a UTF-8 byte order mark and transcodes UTF-16
 /// (with a byte order mark), as Windows' `terraform show -json > plan.json` writes it.
-pub fn decode_text<'a>(name: &str, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>, InputError> {
+pub fn decode_text<'a>(
+    name: &str,
+    bytes: &'a [u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, InputError> {
     use std::borrow::Cow;
     match bytes {
         [0xEF, 0xBB, 0xBF, rest @ ..] => Ok(Cow::Borrowed(rest)),
@@ -118,7 +140,12 @@ fn utf16(name: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Vec<u8>, 
             message: " UTF-16 input has an odd number of bytes".into(),
         });
     }
-    let units = bytes.chunks_exact(2).map(|c| unit([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]));
+    let units = bytes.chunks_exact(2).map(|c| {
+        unit([
+            c.first().copied().unwrap_or(0),
+            c.get(1).copied().unwrap_or(0),
+        ])
+    });
     let mut out = String::with_capacity(bytes.len() / 2);
     for (i, c) in char::decode_utf16(units).enumerate() {
         match c {
@@ -138,6 +165,8 @@ fn utf16(name: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Vec<u8>, 
 #[must_use]
 pub fn line_of_offset(text: &[u8], offset: usize) -> u32 {
     let end = offset.min(text.len());
-    let newlines = text.get(..end).map_or(0, |t| t.iter().filter(|&&b| b == b'\n').count());
+    let newlines = text
+        .get(..end)
+        .map_or(0, |t| t.iter().filter(|&&b| b == b'\n').count());
     u32::try_from(newlines + 1).unwrap_or(u32::MAX)
 }

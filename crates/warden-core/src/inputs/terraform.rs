@@ -13,7 +13,10 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::{decode_text, InputError};
-use crate::changeset::{ChangeSet, Context, InputInfo, InputKind, ProviderConfig, ResourceConfig, Setting, TerraformInfo};
+use crate::changeset::{
+    ChangeSet, Context, InputInfo, InputKind, ProviderConfig, ResourceConfig, Setting,
+    TerraformInfo,
+};
 use crate::digest;
 use crate::resource::{provider_of_type, Action, Location, Mode, Resource};
 use crate::value::Value;
@@ -23,7 +26,9 @@ pub fn parse_plan(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError> {
     let text = decode_text(name, bytes)?;
     let text: &[u8] = &text;
     let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return Err(InputError::Empty { path: name.to_owned() });
+        return Err(InputError::Empty {
+            path: name.to_owned(),
+        });
     };
     if text.get(first) != Some(&b'{') {
         let what = match text.get(first) {
@@ -32,7 +37,10 @@ pub fn parse_plan(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError> {
             _ => "",
         };
         if !what.is_empty() && serde_json::from_slice::<IgnoredAny>(text).is_ok() {
-            return Err(InputError::NotAPlan { path: name.to_owned(), reason: what.to_owned() });
+            return Err(InputError::NotAPlan {
+                path: name.to_owned(),
+                reason: what.to_owned(),
+            });
         }
     }
     // Hash and validate UTF-8 on a second core while this one parses: at 285 MB the parse
@@ -41,14 +49,21 @@ pub fn parse_plan(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError> {
     let (digest, utf8, raw) = std::thread::scope(|scope| {
         let checker = scope.spawn(|| (digest::sha256(bytes), std::str::from_utf8(text).err()));
         let raw = serde_json::from_slice::<RawPlan>(text);
-        let (digest, utf8) = checker.join().unwrap_or_else(|_| (digest::sha256(bytes), std::str::from_utf8(text).err()));
+        let (digest, utf8) = checker
+            .join()
+            .unwrap_or_else(|_| (digest::sha256(bytes), std::str::from_utf8(text).err()));
         (digest, utf8, raw)
     });
     if let Some(e) = utf8 {
         let at = e.valid_up_to();
         let prefix = text.get(..at).unwrap_or_default();
         let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = at - prefix.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        let column = at
+            - prefix
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
         return Err(InputError::Encoding {
             path: name.to_owned(),
             message: format!(
@@ -64,16 +79,24 @@ pub fn parse_plan(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError> {
 fn json_error(name: &str, e: &serde_json::Error) -> InputError {
     let message = strip_position(&e.to_string());
     match e.classify() {
-        serde_json::error::Category::Data => {
-            InputError::Invalid { path: name.to_owned(), line: e.line(), column: e.column(), message }
-        }
+        serde_json::error::Category::Data => InputError::Invalid {
+            path: name.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message,
+        },
         serde_json::error::Category::Eof => InputError::Syntax {
             path: name.to_owned(),
             line: e.line(),
             column: e.column(),
             message: "unexpected end of input (is the file truncated?)".to_owned(),
         },
-        _ => InputError::Syntax { path: name.to_owned(), line: e.line(), column: e.column(), message },
+        _ => InputError::Syntax {
+            path: name.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message,
+        },
     }
 }
 
@@ -100,25 +123,48 @@ fn build(name: &str, raw: RawPlan, digest: String) -> Result<ChangeSet, InputErr
             "no `format_version`, `resource_changes` or `planned_values`; expected the output of \
              `terraform show -json PLANFILE`"
         };
-        return Err(InputError::NotAPlan { path: name.to_owned(), reason: reason.to_owned() });
+        return Err(InputError::NotAPlan {
+            path: name.to_owned(),
+            reason: reason.to_owned(),
+        });
     }
 
     let mut resources = Vec::with_capacity(raw.resource_changes.as_ref().map_or(0, Vec::len));
-    for (i, rc) in raw.resource_changes.unwrap_or_default().into_iter().enumerate() {
+    for (i, rc) in raw
+        .resource_changes
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         resources.push(rc.into_resource(name, &format!("/resource_changes/{i}"))?);
     }
     let mut drift = Vec::new();
-    for (i, rc) in raw.resource_drift.unwrap_or_default().into_iter().enumerate() {
+    for (i, rc) in raw
+        .resource_drift
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
         drift.push(rc.into_resource(name, &format!("/resource_drift/{i}"))?);
     }
 
-    let variables: HashMap<String, Value> =
-        raw.variables.into_iter().map(|(k, v)| (k, v.value)).collect();
-    let mut info = TerraformInfo { drift, errored: raw.errored.unwrap_or(false), ..TerraformInfo::default() };
+    let variables: HashMap<String, Value> = raw
+        .variables
+        .into_iter()
+        .map(|(k, v)| (k, v.value))
+        .collect();
+    let mut info = TerraformInfo {
+        drift,
+        errored: raw.errored.unwrap_or(false),
+        ..TerraformInfo::default()
+    };
     if let Some(config) = raw.configuration {
         let mut calls = HashMap::new();
         collect_module(None, config.root_module, &mut info.config, &mut calls);
-        let resolver = Resolver { variables: &variables, calls: &calls };
+        let resolver = Resolver {
+            variables: &variables,
+            calls: &calls,
+        };
         info.providers = config
             .provider_config
             .into_iter()
@@ -126,7 +172,11 @@ fn build(name: &str, raw: RawPlan, digest: String) -> Result<ChangeSet, InputErr
             .collect();
         info.providers.sort_by(|a, b| a.key.cmp(&b.key));
     }
-    if let Some(state) = raw.prior_state.and_then(|s| s.values).and_then(|v| v.root_module) {
+    if let Some(state) = raw
+        .prior_state
+        .and_then(|s| s.values)
+        .and_then(|v| v.root_module)
+    {
         collect_data_sources(name, state, &mut info.data_sources);
     }
 
@@ -182,37 +232,94 @@ struct RawChange {
     change: RawChangeBody,
 }
 
-#[derive(Deserialize)]
+/// `change` of a resource change. `before` of a no-op change is skipped unbuilt: it repeats
+/// `after` (see [`Resource::before_state`]); Terraform writes `actions` first, so the skip is
+/// decided before `before` is reached.
+#[derive(Default)]
 struct RawChangeBody {
     actions: Vec<String>,
-    #[serde(default)]
     before: Value,
-    #[serde(default)]
     after: Value,
-    #[serde(default)]
     after_unknown: Value,
-    #[serde(default)]
     before_sensitive: Value,
-    #[serde(default)]
     after_sensitive: Value,
+}
+
+impl<'de> Deserialize<'de> for RawChangeBody {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct BodyV;
+        impl<'de> Visitor<'de> for BodyV {
+            type Value = RawChangeBody;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a change object with `actions`")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawChangeBody, A::Error> {
+                let mut body = RawChangeBody::default();
+                let mut has_actions = false;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'_, str>>()? {
+                    let no_op = has_actions && body.actions.iter().all(|a| a == "no-op");
+                    match key.as_ref() {
+                        "actions" => {
+                            body.actions = map.next_value()?;
+                            has_actions = true;
+                        }
+                        "before" | "before_sensitive" if no_op => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        "before" => body.before = map.next_value()?,
+                        "after" => body.after = map.next_value()?,
+                        "after_unknown" => body.after_unknown = map.next_value()?,
+                        "before_sensitive" => body.before_sensitive = map.next_value()?,
+                        "after_sensitive" => body.after_sensitive = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                if !has_actions {
+                    return Err(de::Error::missing_field("actions"));
+                }
+                if body.actions.iter().all(|a| a == "no-op") {
+                    body.before = Value::Null;
+                    body.before_sensitive = Value::Null;
+                }
+                Ok(body)
+            }
+        }
+        d.deserialize_map(BodyV)
+    }
 }
 
 impl RawChange {
     fn into_resource(self, file: &str, pointer: &str) -> Result<Resource, InputError> {
-        let address = self.address.clone().unwrap_or_else(|| self.rebuild_address());
-        let action = Action::from_terraform(&self.change.actions).ok_or_else(|| InputError::Invalid {
-            path: file.to_owned(),
-            line: 0,
-            column: 0,
-            message: format!(
-                "resource `{}` has unsupported actions {:?} (at {pointer}/change/actions)",
-                address, self.change.actions
-            ),
-        })?;
-        let provider_source = self.provider_name.unwrap_or_else(|| provider_of_type(&self.kind).to_owned());
-        let provider = provider_source.rsplit('/').next().unwrap_or(&provider_source).to_owned();
+        let address = self
+            .address
+            .clone()
+            .unwrap_or_else(|| self.rebuild_address());
+        let action =
+            Action::from_terraform(&self.change.actions).ok_or_else(|| InputError::Invalid {
+                path: file.to_owned(),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "resource `{}` has unsupported actions {:?} (at {pointer}/change/actions)",
+                    address, self.change.actions
+                ),
+            })?;
+        let provider_source = self
+            .provider_name
+            .unwrap_or_else(|| provider_of_type(&self.kind).to_owned());
+        let provider = provider_source
+            .rsplit('/')
+            .next()
+            .unwrap_or(&provider_source)
+            .to_owned();
         Ok(Resource {
-            mode: if self.mode.as_deref() == Some("data") { Mode::Data } else { Mode::Managed },
+            mode: if self.mode.as_deref() == Some("data") {
+                Mode::Data
+            } else {
+                Mode::Managed
+            },
             address,
             kind: self.kind,
             name: self.name,
@@ -228,7 +335,11 @@ impl RawChange {
             after_unknown: self.change.after_unknown,
             before_sensitive: self.change.before_sensitive,
             after_sensitive: self.change.after_sensitive,
-            source: Location { file: Some(file.to_owned()), line: None, pointer: Some(pointer.to_owned()) },
+            source: Location {
+                file: Some(file.to_owned()),
+                line: None,
+                pointer: Some(pointer.to_owned()),
+            },
         })
     }
 }
@@ -311,7 +422,10 @@ fn collect_module(
 ) {
     for r in raw.resources {
         let address = qualify(module, &r.address);
-        let mut config = ResourceConfig { provider_config_key: r.provider_config_key, ..ResourceConfig::default() };
+        let mut config = ResourceConfig {
+            provider_config_key: r.provider_config_key,
+            ..ResourceConfig::default()
+        };
         summarize("", &r.expressions, module, &mut config, 0);
         out.insert(address, config);
     }
@@ -330,17 +444,29 @@ fn qualify(module: Option<&str>, address: &str) -> String {
 }
 
 /// Records, for each attribute path, its references and whether it is a literal.
-fn summarize(prefix: &str, expressions: &Value, module: Option<&str>, out: &mut ResourceConfig, depth: usize) {
+fn summarize(
+    prefix: &str,
+    expressions: &Value,
+    module: Option<&str>,
+    out: &mut ResourceConfig,
+    depth: usize,
+) {
     if depth > 6 {
         return;
     }
     for (key, expr) in expressions.entries() {
-        let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+        let path = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        };
         if !out.attributes.contains(&path) {
             out.attributes.push(path.clone());
         }
         match expr {
-            Value::Object(_) if expr.get("references").is_some() || expr.get("constant_value").is_some() => {
+            Value::Object(_)
+                if expr.get("references").is_some() || expr.get("constant_value").is_some() =>
+            {
                 if let Some(refs) = expr.get("references").and_then(Value::as_array) {
                     let refs: Vec<String> = refs
                         .iter()
@@ -368,7 +494,15 @@ fn summarize(prefix: &str, expressions: &Value, module: Option<&str>, out: &mut 
 }
 
 fn qualify_reference(module: Option<&str>, reference: &str) -> String {
-    let local = ["var.", "local.", "each.", "count.", "path.", "self.", "terraform."];
+    let local = [
+        "var.",
+        "local.",
+        "each.",
+        "count.",
+        "path.",
+        "self.",
+        "terraform.",
+    ];
     match module {
         Some(m) if !local.iter().any(|p| reference.starts_with(p)) => format!("{m}.{reference}"),
         _ => reference.to_owned(),
@@ -386,7 +520,12 @@ impl Resolver<'_> {
         if let Some(v) = expr.get("constant_value") {
             return Setting::Known(v.clone());
         }
-        let refs: Vec<&str> = expr.field("references").items().iter().filter_map(Value::as_str).collect();
+        let refs: Vec<&str> = expr
+            .field("references")
+            .items()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         let Some(first) = refs.first() else {
             return Setting::Unset;
         };
@@ -415,21 +554,29 @@ impl Resolver<'_> {
 
 fn provider_config(key: String, raw: RawProviderConfig, resolver: &Resolver<'_>) -> ProviderConfig {
     let module = raw.module_address.filter(|m| !m.is_empty());
-    let region = raw
-        .expressions
-        .get("region")
-        .map_or(Setting::Unset, |e| resolver.resolve(module.as_deref(), e, 0));
+    let region = raw.expressions.get("region").map_or(Setting::Unset, |e| {
+        resolver.resolve(module.as_deref(), e, 0)
+    });
     let default_tags = raw
         .expressions
         .field("default_tags")
         .items()
         .iter()
-        .find_map(|block| match resolver.resolve(module.as_deref(), block.field("tags"), 0) {
-            Setting::Known(v) => Some(v),
-            _ => None,
-        })
+        .find_map(
+            |block| match resolver.resolve(module.as_deref(), block.field("tags"), 0) {
+                Setting::Known(v) => Some(v),
+                _ => None,
+            },
+        )
         .unwrap_or(Value::Null);
-    ProviderConfig { key, name: raw.name, alias: raw.alias, module, region, default_tags }
+    ProviderConfig {
+        key,
+        name: raw.name,
+        alias: raw.alias,
+        module,
+        region,
+        default_tags,
+    }
 }
 
 // ---- prior_state: keep data sources only ---------------------------------------------------
@@ -499,7 +646,8 @@ impl<'de> Deserialize<'de> for StateEntry {
                 f.write_str("a state resource object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StateEntry, A::Error> {
-                let (mut address, mut kind, mut mode, mut provider) = (None, None, None::<String>, None);
+                let (mut address, mut kind, mut mode, mut provider) =
+                    (None, None, None::<String>, None);
                 let mut values = Value::Null;
                 while let Some(key) = map.next_key::<std::borrow::Cow<'_, str>>()? {
                     match key.as_ref() {
@@ -540,7 +688,11 @@ fn collect_data_sources(file: &str, module: RawStateModule, out: &mut Vec<Resour
         }
         resource.before = r.values.clone();
         resource.after = r.values;
-        resource.source = Location { file: Some(file.to_owned()), line: None, pointer: None };
+        resource.source = Location {
+            file: Some(file.to_owned()),
+            line: None,
+            pointer: None,
+        };
         out.push(resource);
     }
     for child in module.child_modules {
@@ -554,24 +706,36 @@ fn collect_data_sources(file: &str, module: RawStateModule, out: &mut Vec<Resour
 /// plan, in one pass. Returns nothing for single-line (minified) plans, where a line says
 /// nothing.
 #[must_use]
-pub fn locate_lines(bytes: &[u8], wanted: &std::collections::HashSet<&str>) -> HashMap<String, u32> {
+pub fn locate_lines(
+    bytes: &[u8],
+    wanted: &std::collections::HashSet<&str>,
+) -> HashMap<String, u32> {
     let mut found = HashMap::new();
-    let Ok(text) = decode_text("", bytes) else { return found };
+    let Ok(text) = decode_text("", bytes) else {
+        return found;
+    };
     let text: &[u8] = &text;
     if wanted.is_empty() || memchr::memchr_iter(b'\n', text).take(2).count() < 2 {
         return found;
     }
-    let Some(start) = memchr::memmem::find(text, b"\"resource_changes\"") else { return found };
+    let Some(start) = memchr::memmem::find(text, b"\"resource_changes\"") else {
+        return found;
+    };
     let finder = memchr::memmem::Finder::new(b"\"address\"");
-    let mut line: u32 = 1 + u32::try_from(memchr::memchr_iter(b'\n', text.get(..start).unwrap_or(&[])).count()).unwrap_or(0);
+    let mut line: u32 =
+        1 + u32::try_from(memchr::memchr_iter(b'\n', text.get(..start).unwrap_or(&[])).count())
+            .unwrap_or(0);
     let mut pos = start;
     for hit in finder.find_iter(text.get(start..).unwrap_or(&[])) {
         let at = start + hit;
-        line += u32::try_from(memchr::memchr_iter(b'\n', text.get(pos..at).unwrap_or(&[])).count()).unwrap_or(0);
+        line += u32::try_from(memchr::memchr_iter(b'\n', text.get(pos..at).unwrap_or(&[])).count())
+            .unwrap_or(0);
         pos = at;
         let rest = text.get(at + 9..).unwrap_or(&[]);
         let rest = trim_ascii_start(rest);
-        let Some(rest) = rest.strip_prefix(b":") else { continue };
+        let Some(rest) = rest.strip_prefix(b":") else {
+            continue;
+        };
         let rest = trim_ascii_start(rest);
         if rest.first() != Some(&b'"') {
             continue;

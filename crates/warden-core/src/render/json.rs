@@ -5,7 +5,8 @@ use crate::decision::Decision;
 /// Pretty-printed JSON with a trailing newline.
 #[must_use]
 pub fn render(decision: &Decision) -> String {
-    let mut out = serde_json::to_string_pretty(decision).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut out =
+        serde_json::to_string_pretty(decision).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     out.push('\n');
     out
 }
@@ -16,13 +17,26 @@ mod tests {
     use crate::render::sample;
 
     fn assert_valid(decision: &Decision) {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schemas/decision.schema.json");
-        let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/schemas/decision.schema.json"
+        );
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap();
         let instance: serde_json::Value = serde_json::from_str(&render(decision)).unwrap();
-        let errors: Vec<String> =
-            validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-        assert!(errors.is_empty(), "JSON output does not match its schema:\n{}", errors.join("\n"));
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "JSON output does not match its schema:\n{}",
+            errors.join("\n")
+        );
     }
 
     #[test]
@@ -33,8 +47,12 @@ mod tests {
 
     #[test]
     fn schema_is_closed() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schemas/decision.schema.json");
-        let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/schemas/decision.schema.json"
+        );
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
         let good: serde_json::Value = serde_json::from_str(&render(&sample::decision())).unwrap();
         assert!(validator.is_valid(&good));

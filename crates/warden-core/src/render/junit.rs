@@ -12,7 +12,10 @@ use std::fmt::Write as _;
 use crate::decision::Decision;
 use crate::finding::{Enforcement, Finding};
 
-use super::{enforcement_label, location_label, outcome_reason, outcome_word, patch_op_compact, source_edit_hcl};
+use super::{
+    enforcement_label, location_label, outcome_reason, outcome_word, patch_op_compact,
+    source_edit_hcl,
+};
 use super::{waiver_phrase, waiver_reason};
 
 /// What happened to one (rule, resource) pair.
@@ -30,7 +33,10 @@ impl Case<'_> {
     }
 
     fn fails(&self) -> bool {
-        matches!(self.enforcement(), Some(Enforcement::Deny | Enforcement::RequireApproval))
+        matches!(
+            self.enforcement(),
+            Some(Enforcement::Deny | Enforcement::RequireApproval)
+        )
     }
 
     fn skipped(&self) -> bool {
@@ -40,7 +46,11 @@ impl Case<'_> {
 
 fn cases(decision: &Decision) -> Vec<Case<'_>> {
     let mut cases: Vec<Case<'_>> = Vec::new();
-    let find = |cases: &mut Vec<Case<'_>>, f: &Finding| cases.iter().position(|c| c.rule == f.rule_id && c.resource == f.resource);
+    let find = |cases: &mut Vec<Case<'_>>, f: &Finding| {
+        cases
+            .iter()
+            .position(|c| c.rule == f.rule_id && c.resource == f.resource)
+    };
     for f in &decision.findings {
         match find(&mut cases, f) {
             Some(i) => {
@@ -48,7 +58,12 @@ fn cases(decision: &Decision) -> Vec<Case<'_>> {
                     c.active.push(f);
                 }
             }
-            None => cases.push(Case { rule: &f.rule_id, resource: &f.resource, active: vec![f], waived: Vec::new() }),
+            None => cases.push(Case {
+                rule: &f.rule_id,
+                resource: &f.resource,
+                active: vec![f],
+                waived: Vec::new(),
+            }),
         }
     }
     for w in &decision.waived {
@@ -97,7 +112,11 @@ pub fn render(decision: &Decision) -> String {
         ("policy_revision", decision.policy_revision.as_str()),
         ("warden_version", decision.tool.version.as_str()),
     ] {
-        let _ = writeln!(out, "      <property name=\"{name}\" value=\"{}\"/>", attr(value));
+        let _ = writeln!(
+            out,
+            "      <property name=\"{name}\" value=\"{}\"/>",
+            attr(value)
+        );
     }
     out.push_str("    </properties>\n");
 
@@ -131,14 +150,21 @@ fn render_case(out: &mut String, case: &Case<'_>) {
         .copied()
         .or_else(|| case.waived.first().map(|w| &w.finding))
         .and_then(|f| f.location.file.as_deref());
-    let file_attr = file.map(|f| format!(" file=\"{}\"", attr(f))).unwrap_or_default();
+    let file_attr = file
+        .map(|f| format!(" file=\"{}\"", attr(f)))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "    <testcase classname=\"{}\" name=\"{}\"{file_attr}>",
         attr(case.rule),
         attr(case.resource)
     );
-    let details: String = case.active.iter().map(|f| details(f)).collect::<Vec<_>>().join("\n");
+    let details: String = case
+        .active
+        .iter()
+        .map(|f| details(f))
+        .collect::<Vec<_>>()
+        .join("\n");
     match (case.enforcement(), case.active.first()) {
         (Some(e @ (Enforcement::Deny | Enforcement::RequireApproval)), Some(first)) => {
             let _ = writeln!(
@@ -156,9 +182,19 @@ fn render_case(out: &mut String, case: &Case<'_>) {
             let reasons: Vec<String> = case
                 .waived
                 .iter()
-                .map(|w| format!("waived by {}: {}", waiver_phrase(&w.waiver), waiver_reason(&w.waiver)))
+                .map(|w| {
+                    format!(
+                        "waived by {}: {}",
+                        waiver_phrase(&w.waiver),
+                        waiver_reason(&w.waiver)
+                    )
+                })
                 .collect();
-            let _ = writeln!(out, "      <skipped message=\"{}\"/>", attr(&reasons.join("; ")));
+            let _ = writeln!(
+                out,
+                "      <skipped message=\"{}\"/>",
+                attr(&reasons.join("; "))
+            );
         }
     }
     out.push_str("    </testcase>\n");
@@ -262,7 +298,9 @@ mod tests {
     /// A small, strict well-formedness check: tags balance, attributes are quoted, and no raw
     /// `<`, `&` or forbidden character appears in text.
     fn assert_well_formed(xml: &str) {
-        let body = xml.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").expect("declaration");
+        let body = xml
+            .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+            .expect("declaration");
         assert!(!body.chars().any(forbidden_in_xml), "forbidden character");
         let mut stack: Vec<String> = Vec::new();
         let mut rest = body;
@@ -281,7 +319,11 @@ mod tests {
             let end = rest[start..].find('>').expect("unclosed tag") + start;
             let tag = &rest[start + 1..end];
             assert!(!tag.contains('<'), "`<` inside tag {tag}");
-            assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes in {tag}");
+            assert_eq!(
+                tag.matches('"').count() % 2,
+                0,
+                "unbalanced quotes in {tag}"
+            );
             if let Some(name) = tag.strip_prefix('/') {
                 assert_eq!(stack.pop().as_deref(), Some(name), "mismatched close");
             } else if !tag.ends_with('/') {
@@ -309,7 +351,9 @@ mod tests {
         assert_eq!(count(&xml, "<skipped "), 2);
         assert_eq!(count(&xml, "<error "), 1);
         assert_eq!(count(&xml, "<system-out>"), 3);
-        assert!(xml.contains("<testsuite name=\"warden\" tests=\"8\" failures=\"2\" errors=\"1\" skipped=\"2\""));
+        assert!(xml.contains(
+            "<testsuite name=\"warden\" tests=\"8\" failures=\"2\" errors=\"1\" skipped=\"2\""
+        ));
         assert!(xml.contains("web &lt;prod|blue&gt; &amp; owner is \"ops\""));
 
         let clean = render(&sample::clean());

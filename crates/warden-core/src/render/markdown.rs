@@ -17,8 +17,8 @@ use crate::exceptions::{format_date, Waiver};
 use crate::finding::{Finding, Fix};
 
 use super::{
-    enforcement_label, location_label, outcome_reason, outcome_word, patch_json, plural, short_digest,
-    source_edit_hcl, waiver_reason,
+    enforcement_label, location_label, outcome_reason, outcome_word, patch_json, plural,
+    short_digest, source_edit_hcl, waiver_reason,
 };
 
 /// The most characters a rendered comment has (GitHub's limit is 65,536).
@@ -58,9 +58,15 @@ pub fn render(decision: &Decision) -> String {
 
     let findings_header = "#### Findings\n\n| Level | Severity | Rule | Resource | Message |\n| --- | --- | --- | --- | --- |\n";
     let details_header = "\n<br>\n\n";
-    let waived_header = "#### Waived\n\n| Rule | Resource | Waived by | Reason |\n| --- | --- | --- | --- |\n";
+    let waived_header =
+        "#### Waived\n\n| Rule | Resource | Waived by | Reason |\n| --- | --- | --- | --- |\n";
 
-    let fixed = len(&head) + len(&foot) + NOTICE_RESERVE + len(findings_header) + len(details_header) + len(waived_header);
+    let fixed = len(&head)
+        + len(&foot)
+        + NOTICE_RESERVE
+        + len(findings_header)
+        + len(details_header)
+        + len(waived_header);
     let mut budget = LIMIT.saturating_sub(fixed);
 
     let mut shown = 0usize;
@@ -92,7 +98,10 @@ pub fn render(decision: &Decision) -> String {
             left_out.push(format!("{omitted} of {} findings", rows.len()));
         }
         if waived_omitted > 0 {
-            left_out.push(format!("{waived_omitted} of {} waived findings", waived_rows.len()));
+            left_out.push(format!(
+                "{waived_omitted} of {} waived findings",
+                waived_rows.len()
+            ));
         }
         let _ = write!(
             out,
@@ -156,7 +165,12 @@ fn head(d: &Decision) -> String {
     if !d.errors.is_empty() {
         out.push_str("#### Engine errors\n\n");
         for e in d.errors.iter().take(MAX_ERRORS) {
-            let _ = writeln!(out, "- {}: {}", code(&e.engine, false), inline(&truncate(&e.message, 1_000), false));
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                code(&e.engine, false),
+                inline(&truncate(&e.message, 1_000), false)
+            );
         }
         if d.errors.len() > MAX_ERRORS {
             let _ = writeln!(out, "- and {} more", d.errors.len() - MAX_ERRORS);
@@ -214,7 +228,14 @@ fn finding_details(f: &Finding) -> String {
             "*The value is known only after apply: this is neither a pass nor a fail, and is enforced at its configured level.*\n\n",
         );
     }
-    let mut facts = vec![format!("**Severity:** {}", f.severity), format!("**Resource:** {} ({})", code(&f.resource_kind, false), f.action.as_str())];
+    let mut facts = vec![
+        format!("**Severity:** {}", f.severity),
+        format!(
+            "**Resource:** {} ({})",
+            code(&f.resource_kind, false),
+            f.action.as_str()
+        ),
+    ];
     if let Some(loc) = location_label(&f.location) {
         facts.push(format!("**Location:** {}", code(&loc, false)));
     }
@@ -234,13 +255,20 @@ fn finding_details(f: &Finding) -> String {
     let mut links = Vec::new();
     if let Some(uri) = &f.help_uri {
         if uri.starts_with("https://") || uri.starts_with("http://") {
-            links.push(format!("[Rule documentation](<{}>)", uri.replace(['<', '>', '\n', '\r'], "")));
+            links.push(format!(
+                "[Rule documentation](<{}>)",
+                uri.replace(['<', '>', '\n', '\r'], "")
+            ));
         }
     }
     if !f.aliases.is_empty() {
         links.push(format!(
             "Also known as {}",
-            f.aliases.iter().map(|a| code(a, false)).collect::<Vec<_>>().join(", ")
+            f.aliases
+                .iter()
+                .map(|a| code(a, false))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if !links.is_empty() {
@@ -261,14 +289,21 @@ fn render_fix(out: &mut String, fix: &Fix) {
     }
     if !fix.patch.is_empty() {
         out.push_str("JSON Patch (RFC 6902) against the planned values:\n\n");
-        out.push_str(&fence("json", &truncate(&patch_json(&fix.patch), MAX_BLOCK)));
+        out.push_str(&fence(
+            "json",
+            &truncate(&patch_json(&fix.patch), MAX_BLOCK),
+        ));
     }
 }
 
 fn waived_row(w: &WaivedFinding) -> String {
     let by = match &w.waiver {
         Waiver::Exception { exception: e } => {
-            let owner = e.owner.as_deref().map(|o| format!(", owner {}", inline(o, true))).unwrap_or_default();
+            let owner = e
+                .owner
+                .as_deref()
+                .map(|o| format!(", owner {}", inline(o, true)))
+                .unwrap_or_default();
             format!(
                 "exception {} on {}{owner}, expires {}",
                 code(&e.rule, true),
@@ -276,7 +311,10 @@ fn waived_row(w: &WaivedFinding) -> String {
                 format_date(e.expires)
             )
         }
-        Waiver::Tag { value, .. } => format!("tag {}", code(&format!("warden:ignore = \"{value}\""), true)),
+        Waiver::Tag { value, .. } => format!(
+            "tag {}",
+            code(&format!("warden:ignore = \"{value}\""), true)
+        ),
     };
     format!(
         "| {} | {} | {by} | {} |\n",
@@ -322,7 +360,11 @@ fn code(s: &str, table: bool) -> String {
         content = content.replace('|', "\\|");
     }
     let ticks = "`".repeat(longest_run(&content, '`') + 1);
-    let pad = if content.starts_with('`') || content.ends_with('`') { " " } else { "" };
+    let pad = if content.starts_with('`') || content.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
     format!("{ticks}{pad}{content}{pad}{ticks}")
 }
 
@@ -352,11 +394,20 @@ fn inline(s: &str, table: bool) -> String {
     let mut i = 0;
     while let Some(&c) = chars.get(i) {
         if c == '`' {
-            let run = chars.get(i..).map_or(0, |rest| rest.iter().take_while(|&&x| x == '`').count());
+            let run = chars
+                .get(i..)
+                .map_or(0, |rest| rest.iter().take_while(|&&x| x == '`').count());
             if let Some(end) = closing_run(&chars, i + run, run) {
-                let content: String = chars.get(i + run..end).map(|c| c.iter().collect()).unwrap_or_default();
+                let content: String = chars
+                    .get(i + run..end)
+                    .map(|c| c.iter().collect())
+                    .unwrap_or_default();
                 let content = content.replace(['\n', '\r'], " ");
-                let content = if table { content.replace('|', "\\|") } else { content };
+                let content = if table {
+                    content.replace('|', "\\|")
+                } else {
+                    content
+                };
                 let ticks = "`".repeat(run);
                 let _ = write!(out, "{ticks}{content}{ticks}");
                 i = end + run;
@@ -396,7 +447,9 @@ fn closing_run(chars: &[char], from: usize, n: usize) -> Option<usize> {
     let mut j = from;
     while j < chars.len() {
         if chars.get(j) == Some(&'`') {
-            let run = chars.get(j..).map_or(0, |rest| rest.iter().take_while(|&&x| x == '`').count());
+            let run = chars
+                .get(j..)
+                .map_or(0, |rest| rest.iter().take_while(|&&x| x == '`').count());
             if run == n {
                 return Some(j);
             }
@@ -425,13 +478,21 @@ mod tests {
 
     #[test]
     fn escapes_cells_and_text() {
-        assert_eq!(inline("a | b\nc <x> & `p|q`", true), "a \\| b<br>c &lt;x&gt; &amp; `p\\|q`");
-        assert_eq!(inline("*x* [l](u) `open", false), "\\*x\\* \\[l\\](u) \\`open");
+        assert_eq!(
+            inline("a | b\nc <x> & `p|q`", true),
+            "a \\| b<br>c &lt;x&gt; &amp; `p\\|q`"
+        );
+        assert_eq!(
+            inline("*x* [l](u) `open", false),
+            "\\*x\\* \\[l\\](u) \\`open"
+        );
         assert_eq!(code("a`b", false), "``a`b``");
         assert_eq!(code("`a", false), "`` `a ``");
         assert_eq!(fence("hcl", "x ```` y"), "`````hcl\nx ```` y\n`````\n\n");
         let out = render(&sample::decision());
-        assert!(out.contains("web &lt;prod\\|blue&gt; &amp; owner is \"ops\".<br>Finance reports group by it."));
+        assert!(out.contains(
+            "web &lt;prod\\|blue&gt; &amp; owner is \"ops\".<br>Finance reports group by it."
+        ));
         // Every table row has exactly as many unescaped pipes as the header.
         for line in out.lines().filter(|l| l.starts_with("| ")) {
             let pipes = line.replace("\\|", "").matches('|').count();
@@ -458,9 +519,13 @@ mod tests {
         assert!(shown > 10, "only {shown} findings shown");
         let omitted = 2_500 - shown;
         assert!(
-            out.contains(&format!("{omitted} of 2500 findings and 2 of 2 waived findings are left out")),
+            out.contains(&format!(
+                "{omitted} of 2500 findings and 2 of 2 waived findings are left out"
+            )),
             "{}",
-            out.lines().find(|l| l.contains("[!NOTE]") || l.contains("left out")).unwrap_or_default()
+            out.lines()
+                .find(|l| l.contains("[!NOTE]") || l.contains("left out"))
+                .unwrap_or_default()
         );
         assert!(out.contains("--format json"));
         assert!(out.ends_with("</sub>\n"));

@@ -53,6 +53,23 @@ pub fn render(format: Format, decision: &Decision, options: &RenderOptions<'_>) 
     }
 }
 
+/// Renders a decision into a writer. JSON is streamed (a 100k-resource plan's decision is
+/// hundreds of megabytes); the other formats are built, then written.
+pub fn render_to(
+    format: Format,
+    decision: &Decision,
+    options: &RenderOptions<'_>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, decision)?;
+            out.write_all(b"\n")
+        }
+        _ => out.write_all(render(format, decision, options).as_bytes()),
+    }
+}
+
 /// The short label of an enforcement in human output.
 pub(crate) fn enforcement_label(e: Enforcement) -> &'static str {
     match e {
@@ -85,8 +102,14 @@ pub(crate) fn outcome_reason(d: &Decision) -> String {
         Outcome::Deny => {
             let errors = d.errors.len();
             match (s.deny, errors) {
-                (0, e) => format!("{} failed, so the change is blocked (fail closed)", plural(e, "engine", "engines")),
-                (n, 0) => format!("{} this change", plural(n, "finding blocks", "findings block")),
+                (0, e) => format!(
+                    "{} failed, so the change is blocked (fail closed)",
+                    plural(e, "engine", "engines")
+                ),
+                (n, 0) => format!(
+                    "{} this change",
+                    plural(n, "finding blocks", "findings block")
+                ),
                 (n, e) => format!(
                     "{} this change, and {} failed",
                     plural(n, "finding blocks", "findings block"),
@@ -95,9 +118,15 @@ pub(crate) fn outcome_reason(d: &Decision) -> String {
             }
         }
         Outcome::RequireApproval => {
-            format!("{} approval before apply", plural(s.require_approval, "finding needs", "findings need"))
+            format!(
+                "{} approval before apply",
+                plural(s.require_approval, "finding needs", "findings need")
+            )
         }
-        Outcome::Warn => format!("{}, nothing blocks this change", plural(s.warn, "warning", "warnings")),
+        Outcome::Warn => format!(
+            "{}, nothing blocks this change",
+            plural(s.warn, "warning", "warnings")
+        ),
         Outcome::Allow => "no blocking findings".to_owned(),
     }
 }
@@ -143,13 +172,20 @@ pub(crate) fn source_edit_hcl(edit: &SourceEdit) -> String {
 pub(crate) fn hcl_value(value: &Value) -> String {
     match value {
         Value::String(s) => hcl_string(s),
-        Value::Array(items) => format!("[{}]", items.iter().map(hcl_value).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(hcl_value).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(pairs) if pairs.is_empty() => "{}".to_owned(),
         Value::Object(pairs) => {
             let members: Vec<String> = pairs
                 .iter()
                 .map(|(k, v)| {
-                    let key = if is_hcl_identifier(k) { k.to_string() } else { hcl_string(k) };
+                    let key = if is_hcl_identifier(k) {
+                        k.to_string()
+                    } else {
+                        hcl_string(k)
+                    };
                     format!("{key} = {}", hcl_value(v))
                 })
                 .collect();
@@ -167,7 +203,9 @@ fn hcl_string(s: &str) -> String {
 
 fn is_hcl_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
@@ -185,7 +223,11 @@ pub(crate) fn waiver_phrase(waiver: &crate::exceptions::Waiver) -> String {
     use crate::exceptions::{format_date, Waiver};
     match waiver {
         Waiver::Exception { exception: e } => {
-            let owner = e.owner.as_deref().map(|o| format!(", owner {o}")).unwrap_or_default();
+            let owner = e
+                .owner
+                .as_deref()
+                .map(|o| format!(", owner {o}"))
+                .unwrap_or_default();
             format!(
                 "exception `{}` on `{}`{owner}, expires {}",
                 e.rule,
@@ -213,12 +255,25 @@ mod tests {
     fn dispatches_every_format() {
         let d = sample::decision();
         let rules = sample::rules();
-        let options = RenderOptions { rules: &rules, color: false };
-        for format in [Format::Text, Format::Json, Format::Sarif, Format::Junit, Format::Markdown] {
+        let options = RenderOptions {
+            rules: &rules,
+            color: false,
+        };
+        for format in [
+            Format::Text,
+            Format::Json,
+            Format::Sarif,
+            Format::Junit,
+            Format::Markdown,
+        ] {
             let out = render(format, &d, &options);
             assert!(!out.is_empty(), "{format:?}");
             assert!(out.ends_with('\n'), "{format:?} ends with a newline");
-            assert_eq!(out, render(format, &d, &options), "{format:?} is deterministic");
+            assert_eq!(
+                out,
+                render(format, &d, &options),
+                "{format:?} is deterministic"
+            );
         }
         assert!(render(Format::Json, &d, &options).starts_with('{'));
         assert!(render(Format::Junit, &d, &options).starts_with("<?xml"));
@@ -227,8 +282,14 @@ mod tests {
     #[test]
     fn hcl_values() {
         let v: Value = serde_json::from_str(r#"{"a":[1,"x${y}"],"b-c":true,"1d":null}"#).unwrap();
-        assert_eq!(hcl_value(&v), r#"{ a = [1, "x$${y}"], b-c = true, "1d" = null }"#);
-        assert_eq!(short_digest("sha256:0123456789abcdef"), "sha256:0123456789ab");
+        assert_eq!(
+            hcl_value(&v),
+            r#"{ a = [1, "x$${y}"], b-c = true, "1d" = null }"#
+        );
+        assert_eq!(
+            short_digest("sha256:0123456789abcdef"),
+            "sha256:0123456789ab"
+        );
         assert_eq!(short_digest("abc"), "abc");
     }
 }

@@ -6,7 +6,9 @@
 use time::macros::date;
 
 use crate::changeset::{InputInfo, InputKind};
-use crate::decision::{Decision, EngineError, Outcome, Summary, Tool, WaivedFinding, SCHEMA_VERSION};
+use crate::decision::{
+    Decision, EngineError, Outcome, Summary, Tool, WaivedFinding, SCHEMA_VERSION,
+};
 use crate::engine::RuleInfo;
 use crate::exceptions::{Exception, Waiver};
 use crate::finding::{Enforcement, Finding, Fix, Severity};
@@ -16,14 +18,25 @@ const BUCKET: &str = "aws_s3_bucket.logs";
 const INSTANCE: &str = "aws_instance.web";
 
 fn bucket_location() -> Location {
-    Location { file: Some("plan.json".to_owned()), line: Some(42), pointer: Some("/resource_changes/0".to_owned()) }
+    Location {
+        file: Some("plan.json".to_owned()),
+        line: Some(42),
+        pointer: Some("/resource_changes/0".to_owned()),
+    }
 }
 
 fn instance_location() -> Location {
-    Location { file: Some("plan.json".to_owned()), line: Some(118), pointer: Some("/resource_changes/1".to_owned()) }
+    Location {
+        file: Some("plan.json".to_owned()),
+        line: Some(118),
+        pointer: Some("/resource_changes/1".to_owned()),
+    }
 }
 
-#[allow(clippy::too_many_arguments, reason = "a test helper that reads as a table")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a test helper that reads as a table"
+)]
 fn finding(
     rule_id: &str,
     rule_name: &str,
@@ -56,7 +69,9 @@ fn finding(
         fix: None,
         unknown: false,
         aliases: Vec::new(),
-        help_uri: Some(format!("https://github.com/warden-dev/warden/blob/main/docs/rules/{rule_id}.md")),
+        help_uri: Some(format!(
+            "https://github.com/warden-dev/warden/blob/main/docs/rules/{rule_id}.md"
+        )),
         note: None,
     }
 }
@@ -64,20 +79,25 @@ fn finding(
 /// The rules the sample was evaluated with (`ACME-TAGS-001`, a Rego policy, is missing on
 /// purpose: SARIF must still describe it).
 pub(crate) fn rules() -> Vec<RuleInfo> {
-    let rule = |id: &str, name: &str, title: &str, severity, enforcement, kinds: &[&str], why: &str| RuleInfo {
-        id: id.to_owned(),
-        name: name.to_owned(),
-        title: title.to_owned(),
-        severity,
-        default_enforcement: enforcement,
-        enforcement,
-        kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
-        why: why.to_owned(),
-        docs: format!("# {id} {name}\n\n{why}\n"),
-        help_uri: Some(format!("https://github.com/warden-dev/warden/blob/main/docs/rules/{id}.md")),
-        aliases: Vec::new(),
-        fixable: true,
-    };
+    let rule =
+        |id: &str, name: &str, title: &str, severity, enforcement, kinds: &[&str], why: &str| {
+            RuleInfo {
+                id: id.to_owned(),
+                name: name.to_owned(),
+                title: title.to_owned(),
+                severity,
+                default_enforcement: enforcement,
+                enforcement,
+                kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
+                why: why.to_owned(),
+                docs: format!("# {id} {name}\n\n{why}\n"),
+                help_uri: Some(format!(
+                    "https://github.com/warden-dev/warden/blob/main/docs/rules/{id}.md"
+                )),
+                aliases: Vec::new(),
+                fixable: true,
+            }
+        };
     let mut public_acl = rule(
         "WD-AWS-001",
         "s3-bucket-public-acl",
@@ -166,8 +186,12 @@ pub(crate) fn decision() -> Decision {
         "IMDSv1 answers any request from the instance, so an SSRF bug leaks the instance role's credentials.",
     );
     imds.fix = Some(
-        Fix::set("Require IMDSv2 session tokens and keep them on the instance.", "metadata_options.0.http_tokens", "required")
-            .and_set("metadata_options.0.http_put_response_hop_limit", 1_i64),
+        Fix::set(
+            "Require IMDSv2 session tokens and keep them on the instance.",
+            "metadata_options.0.http_tokens",
+            "required",
+        )
+        .and_set("metadata_options.0.http_put_response_hop_limit", 1_i64),
     );
     imds.note = Some(
         "exception for `WD-AWS-002` on `aws_instance.*` expired on 2025-03-31 (reason was: IMDSv2 migration in Q1)"
@@ -250,7 +274,11 @@ pub(crate) fn decision() -> Decision {
     let mut decision = Decision {
         schema_version: SCHEMA_VERSION,
         outcome: Outcome::Allow,
-        summary: Summary { resources: 2, rules: 6, ..Summary::default() },
+        summary: Summary {
+            resources: 2,
+            rules: 6,
+            ..Summary::default()
+        },
         findings: vec![tags, encryption, logging, imds, public_acl],
         waived: vec![
             WaivedFinding {
@@ -275,14 +303,18 @@ pub(crate) fn decision() -> Decision {
         ],
         errors: vec![EngineError {
             engine: "rego".to_owned(),
-            message: "policy/naming.rego:12: rego_type_error: undefined function `count_keys`".to_owned(),
+            message: "policy/naming.rego:12: rego_type_error: undefined function `count_keys`"
+                .to_owned(),
         }],
         inputs,
         input_digest,
         policy_revision: crate::digest::sha256(b"sample policy"),
         evaluated_at: "2025-06-01T12:00:00Z".to_owned(),
         duration_ms: 12.5,
-        tool: Tool { name: "warden".to_owned(), version: "0.1.0".to_owned() },
+        tool: Tool {
+            name: "warden".to_owned(),
+            version: "0.1.0".to_owned(),
+        },
     };
     decision.refresh();
     decision

@@ -257,7 +257,10 @@ fn security_severity(s: Severity) -> &'static str {
 /// The rule entries: every known rule, then a minimal one per unknown rule id a finding names.
 fn rules<'a>(decision: &'a Decision, known: &'a [RuleInfo]) -> Vec<Rule<'a>> {
     let mut out: Vec<Rule<'a>> = known.iter().map(rule_from_info).collect();
-    let all = decision.findings.iter().chain(decision.waived.iter().map(|w| &w.finding));
+    let all = decision
+        .findings
+        .iter()
+        .chain(decision.waived.iter().map(|w| &w.finding));
     for f in all {
         if !out.iter().any(|r| r.id == f.rule_id) {
             out.push(rule_from_finding(f));
@@ -269,9 +272,15 @@ fn rules<'a>(decision: &'a Decision, known: &'a [RuleInfo]) -> Vec<Rule<'a>> {
 fn rule_from_info(r: &RuleInfo) -> Rule<'_> {
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| Text { text: s.to_owned() });
     let help = if r.docs.trim().is_empty() {
-        non_empty(&r.why).map(|t| Help { markdown: t.text.clone(), text: t.text })
+        non_empty(&r.why).map(|t| Help {
+            markdown: t.text.clone(),
+            text: t.text,
+        })
     } else {
-        Some(Help { text: r.docs.clone(), markdown: r.docs.clone() })
+        Some(Help {
+            text: r.docs.clone(),
+            markdown: r.docs.clone(),
+        })
     };
     Rule {
         id: &r.id,
@@ -280,7 +289,9 @@ fn rule_from_info(r: &RuleInfo) -> Rule<'_> {
         full_description: non_empty(&r.why),
         help,
         help_uri: r.help_uri.as_deref(),
-        default_configuration: Configuration { level: level(r.enforcement) },
+        default_configuration: Configuration {
+            level: level(r.enforcement),
+        },
         properties: RuleProperties {
             tags: tags(r.kinds.iter().map(String::as_str)),
             severity: r.severity.as_str(),
@@ -300,7 +311,9 @@ fn rule_from_finding(f: &Finding) -> Rule<'_> {
         full_description: non_empty(&f.why),
         help: None,
         help_uri: f.help_uri.as_deref(),
-        default_configuration: Configuration { level: level(f.enforcement) },
+        default_configuration: Configuration {
+            level: level(f.enforcement),
+        },
         properties: RuleProperties {
             tags: tags(std::iter::once(f.resource_kind.as_str())),
             severity: f.severity.as_str(),
@@ -346,11 +359,23 @@ fn fingerprint(f: &Finding) -> String {
         f.resource.as_bytes(),
         f.attribute.as_deref().unwrap_or_default().as_bytes(),
     ]);
-    digest.strip_prefix("sha256:").unwrap_or(&digest).chars().take(32).collect()
+    digest
+        .strip_prefix("sha256:")
+        .unwrap_or(&digest)
+        .chars()
+        .take(32)
+        .collect()
 }
 
-fn result<'a>(f: &'a Finding, rules: &[Rule<'_>], waived: Option<&WaivedFinding>) -> SarifResult<'a> {
-    let rule_index = rules.iter().position(|r| r.id == f.rule_id).unwrap_or_default();
+fn result<'a>(
+    f: &'a Finding,
+    rules: &[Rule<'_>],
+    waived: Option<&WaivedFinding>,
+) -> SarifResult<'a> {
+    let rule_index = rules
+        .iter()
+        .position(|r| r.id == f.rule_id)
+        .unwrap_or_default();
     let mut text = f.message.trim_end().to_owned();
     if f.unknown {
         text.push_str(" (the value is known only after apply)");
@@ -365,15 +390,28 @@ fn result<'a>(f: &'a Finding, rules: &[Rule<'_>], waived: Option<&WaivedFinding>
     }
     let line = f.location.line.unwrap_or(1).max(1);
     let physical_location = f.location.file.as_deref().map(|file| PhysicalLocation {
-        artifact_location: ArtifactLocation { uri: file_uri(file) },
-        region: Region { start_line: line, start_column: None, end_line: None, end_column: None },
+        artifact_location: ArtifactLocation {
+            uri: file_uri(file),
+        },
+        region: Region {
+            start_line: line,
+            start_column: None,
+            end_line: None,
+            end_column: None,
+        },
     });
     let fixes = match (&f.fix, f.location.file.as_deref()) {
         (Some(fix), Some(file)) => {
             // The change as Terraform source when the fix has one, else as the JSON Patch.
             let mut content = Vec::new();
             if !fix.source.is_empty() {
-                content.push(fix.source.iter().map(source_edit_hcl).collect::<Vec<_>>().join("\n"));
+                content.push(
+                    fix.source
+                        .iter()
+                        .map(source_edit_hcl)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
             }
             if let Some(snippet) = &fix.snippet {
                 content.push(snippet.trim_end().to_owned());
@@ -382,9 +420,13 @@ fn result<'a>(f: &'a Finding, rules: &[Rule<'_>], waived: Option<&WaivedFinding>
                 content.push(patch_json(&fix.patch));
             }
             vec![SarifFix {
-                description: Text { text: fix.description.clone() },
+                description: Text {
+                    text: fix.description.clone(),
+                },
                 artifact_changes: vec![ArtifactChange {
-                    artifact_location: ArtifactLocation { uri: file_uri(file) },
+                    artifact_location: ArtifactLocation {
+                        uri: file_uri(file),
+                    },
                     replacements: vec![Replacement {
                         // An empty region at the start of the resource's line: an insertion point
                         // that deletes nothing.
@@ -394,7 +436,9 @@ fn result<'a>(f: &'a Finding, rules: &[Rule<'_>], waived: Option<&WaivedFinding>
                             end_line: Some(line),
                             end_column: Some(1),
                         },
-                        inserted_content: Text { text: content.join("\n\n") + "\n" },
+                        inserted_content: Text {
+                            text: content.join("\n\n") + "\n",
+                        },
                     }],
                 }],
                 properties: FixProperties { patch: &fix.patch },
@@ -407,7 +451,11 @@ fn result<'a>(f: &'a Finding, rules: &[Rule<'_>], waived: Option<&WaivedFinding>
             vec![Suppression {
                 kind: "external",
                 status: "accepted",
-                justification: format!("{}: {}", waiver_phrase(&w.waiver), waiver_reason(&w.waiver)),
+                justification: format!(
+                    "{}: {}",
+                    waiver_phrase(&w.waiver),
+                    waiver_reason(&w.waiver)
+                ),
             }]
         })
         .unwrap_or_default();
@@ -424,7 +472,9 @@ fn result<'a>(f: &'a Finding, rules: &[Rule<'_>], waived: Option<&WaivedFinding>
                 kind: "resource",
             }],
         }],
-        partial_fingerprints: Fingerprints { warden: fingerprint(f) },
+        partial_fingerprints: Fingerprints {
+            warden: fingerprint(f),
+        },
         fixes,
         suppressions,
         properties: ResultProperties {
@@ -445,8 +495,17 @@ fn result<'a>(f: &'a Finding, rules: &[Rule<'_>], waived: Option<&WaivedFinding>
 #[must_use]
 pub fn render(decision: &Decision, known_rules: &[RuleInfo]) -> String {
     let rules = rules(decision, known_rules);
-    let mut results: Vec<SarifResult<'_>> = decision.findings.iter().map(|f| result(f, &rules, None)).collect();
-    results.extend(decision.waived.iter().map(|w| result(&w.finding, &rules, Some(w))));
+    let mut results: Vec<SarifResult<'_>> = decision
+        .findings
+        .iter()
+        .map(|f| result(f, &rules, None))
+        .collect();
+    results.extend(
+        decision
+            .waived
+            .iter()
+            .map(|w| result(&w.finding, &rules, Some(w))),
+    );
     let log = Log {
         schema: SARIF_SCHEMA,
         version: "2.1.0",
@@ -458,7 +517,9 @@ pub fn render(decision: &Decision, known_rules: &[RuleInfo]) -> String {
                     .iter()
                     .map(|e| Notification {
                         level: "error",
-                        message: Text { text: format!("{} engine: {}", e.engine, e.message) },
+                        message: Text {
+                            text: format!("{} engine: {}", e.engine, e.message),
+                        },
                     })
                     .collect(),
             }],
@@ -480,7 +541,10 @@ pub fn render(decision: &Decision, known_rules: &[RuleInfo]) -> String {
         }],
     };
     let mut out = serde_json::to_string_pretty(&log).unwrap_or_else(|e| {
-        format!("{{\"version\":\"2.1.0\",\"runs\":[],\"properties\":{{\"error\":{}}}}}", serde_json::Value::from(e.to_string()))
+        format!(
+            "{{\"version\":\"2.1.0\",\"runs\":[],\"properties\":{{\"error\":{}}}}}",
+            serde_json::Value::from(e.to_string())
+        )
     });
     out.push('\n');
     out
@@ -492,12 +556,17 @@ mod tests {
     use crate::render::sample;
 
     fn validator() -> jsonschema::Validator {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schemas/sarif-2.1.0.json");
-        let mut schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/schemas/sarif-2.1.0.json"
+        );
+        let mut schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         // The published schema's `language` patterns have a stray `]` (a known erratum of
         // SARIF 2.1.0) that `jsonschema` rejects as a regex; use the pattern they meant.
         for definition in ["run", "toolComponent"] {
-            let language = &mut schema["definitions"][definition]["properties"]["language"]["pattern"];
+            let language =
+                &mut schema["definitions"][definition]["properties"]["language"]["pattern"];
             if language == "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$" {
                 *language = "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into();
             }
@@ -508,9 +577,15 @@ mod tests {
     fn assert_valid(out: &str) {
         let instance: serde_json::Value = serde_json::from_str(out).unwrap();
         let validator = validator();
-        let errors: Vec<String> =
-            validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-        assert!(errors.is_empty(), "SARIF output is invalid:\n{}", errors.join("\n"));
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "SARIF output is invalid:\n{}",
+            errors.join("\n")
+        );
     }
 
     #[test]
@@ -525,7 +600,8 @@ mod tests {
         assert_valid(&render(&sample::decision(), &[]));
 
         // The validator does reject a bad log.
-        let mut bad: serde_json::Value = serde_json::from_str(&render(&sample::decision(), &sample::rules())).unwrap();
+        let mut bad: serde_json::Value =
+            serde_json::from_str(&render(&sample::decision(), &sample::rules())).unwrap();
         bad["runs"][0]["results"][0]["level"] = "fatal".into();
         assert!(!validator().is_valid(&bad));
     }
@@ -545,7 +621,10 @@ mod tests {
             let index = usize::try_from(r["ruleIndex"].as_u64().unwrap()).unwrap();
             assert_eq!(listed[index]["id"], r["ruleId"]);
         }
-        let suppressed = results.iter().filter(|r| r.get("suppressions").is_some()).count();
+        let suppressed = results
+            .iter()
+            .filter(|r| r.get("suppressions").is_some())
+            .count();
         assert_eq!(suppressed, d.waived.len());
         assert_eq!(run["invocations"][0]["executionSuccessful"], false);
     }

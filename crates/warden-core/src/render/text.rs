@@ -14,8 +14,8 @@ use crate::decision::{Decision, Outcome, WaivedFinding};
 use crate::finding::{Enforcement, Finding, Fix};
 
 use super::{
-    enforcement_label, location_label, outcome_reason, outcome_word, patch_op_compact, plural, short_digest,
-    source_edit_hcl, waiver_phrase, waiver_reason,
+    enforcement_label, location_label, outcome_reason, outcome_word, patch_op_compact, plural,
+    short_digest, source_edit_hcl, waiver_phrase, waiver_reason,
 };
 
 /// Column at which text is wrapped.
@@ -86,7 +86,14 @@ pub fn render(decision: &Decision, color: bool) -> String {
         render_waived(&mut out, paint, &decision.waived);
     }
     if !decision.errors.is_empty() {
-        let _ = writeln!(out, "{}", paint.apply("1;31", &format!("Engine errors ({})", decision.errors.len())));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.apply(
+                "1;31",
+                &format!("Engine errors ({})", decision.errors.len())
+            )
+        );
         for e in &decision.errors {
             let head = format!("error[{}]: ", clean(&e.engine));
             let body = wrap_lines(&e.message, WIDTH.saturating_sub(2 + head.chars().count()));
@@ -118,12 +125,18 @@ fn group_by_resource(findings: &[Finding]) -> Vec<(&str, Vec<&Finding>)> {
 }
 
 fn render_resource(out: &mut String, paint: Paint, address: &str, findings: &[&Finding]) {
-    let Some(first) = findings.first() else { return };
+    let Some(first) = findings.first() else {
+        return;
+    };
     let _ = writeln!(
         out,
         "{} {}",
         paint.bold(&clean(address)),
-        paint.dim(&format!("({}, {})", clean(&first.resource_kind), first.action.as_str()))
+        paint.dim(&format!(
+            "({}, {})",
+            clean(&first.resource_kind),
+            first.action.as_str()
+        ))
     );
     if let Some(loc) = location_label(&first.location) {
         let _ = writeln!(out, " {} {}", paint.apply("1;34", "-->"), clean(&loc));
@@ -169,7 +182,13 @@ fn render_finding(out: &mut String, paint: Paint, f: &Finding) {
 }
 
 /// `    why:  text`, wrapped so continuation lines line up with the text.
-fn labelled(out: &mut String, paint: Paint, label: &str, text: &str, style: impl Fn(Paint, &str) -> String) {
+fn labelled(
+    out: &mut String,
+    paint: Paint,
+    label: &str,
+    text: &str,
+    style: impl Fn(Paint, &str) -> String,
+) {
     let lead = BODY_INDENT + LABEL_WIDTH;
     for (i, line) in wrap_lines(text, WIDTH - lead).iter().enumerate() {
         if i == 0 {
@@ -191,10 +210,18 @@ fn render_fix(out: &mut String, paint: Paint, fix: &Fix) {
         }
     });
     for edit in &fix.source {
-        let _ = writeln!(out, "{lead}{}", paint.apply("32", &clean(&source_edit_hcl(edit))));
+        let _ = writeln!(
+            out,
+            "{lead}{}",
+            paint.apply("32", &clean(&source_edit_hcl(edit)))
+        );
     }
     if !fix.patch.is_empty() {
-        let ops: Vec<String> = fix.patch.iter().map(|op| clean(&patch_op_compact(op))).collect();
+        let ops: Vec<String> = fix
+            .patch
+            .iter()
+            .map(|op| clean(&patch_op_compact(op)))
+            .collect();
         let one_line = format!("patch: {}", ops.join("; "));
         if lead.len() + one_line.chars().count() <= WIDTH {
             let _ = writeln!(out, "{lead}{}", paint.dim(&one_line));
@@ -228,8 +255,12 @@ fn render_waived(out: &mut String, paint: Paint, waived: &[WaivedFinding]) {
             clean(&f.rule_name),
             clean(&f.resource)
         );
-        labelled(out, paint, "by:", &waiver_phrase(&w.waiver), |p, s| p.dim(s));
-        labelled(out, paint, "why:", waiver_reason(&w.waiver), |p, s| p.dim(s));
+        labelled(out, paint, "by:", &waiver_phrase(&w.waiver), |p, s| {
+            p.dim(s)
+        });
+        labelled(out, paint, "why:", waiver_reason(&w.waiver), |p, s| {
+            p.dim(s)
+        });
     }
     out.push('\n');
 }
@@ -237,7 +268,12 @@ fn render_waived(out: &mut String, paint: Paint, waived: &[WaivedFinding]) {
 fn render_summary(out: &mut String, paint: Paint, d: &Decision) {
     let s = &d.summary;
     let word = outcome_word(d.outcome);
-    let _ = writeln!(out, "{} {}", paint.outcome(d.outcome, word), paint.bold(&format!("— {}", outcome_reason(d))));
+    let _ = writeln!(
+        out,
+        "{} {}",
+        paint.outcome(d.outcome, word),
+        paint.bold(&format!("— {}", outcome_reason(d)))
+    );
 
     let mut counts = vec![
         format!("{} deny", s.deny),
@@ -360,7 +396,11 @@ mod tests {
     fn outcome_lines() {
         let mut d = sample::clean();
         assert!(render(&d, false).starts_with("ALLOW — no blocking findings\n"));
-        d.findings = sample::decision().findings.into_iter().filter(|f| f.enforcement == Enforcement::Warn).collect();
+        d.findings = sample::decision()
+            .findings
+            .into_iter()
+            .filter(|f| f.enforcement == Enforcement::Warn)
+            .collect();
         d.refresh();
         assert!(render(&d, false).contains("\nWARN — 2 warnings, nothing blocks this change\n"));
         d.findings = sample::decision()
@@ -369,10 +409,12 @@ mod tests {
             .filter(|f| f.enforcement == Enforcement::RequireApproval)
             .collect();
         d.refresh();
-        assert!(render(&d, false).contains("\nREQUIRE APPROVAL — 1 finding needs approval before apply\n"));
+        assert!(render(&d, false)
+            .contains("\nREQUIRE APPROVAL — 1 finding needs approval before apply\n"));
         d.errors = sample::decision().errors;
         d.findings.clear();
         d.refresh();
-        assert!(render(&d, false).contains("\nDENY — 1 engine failed, so the change is blocked (fail closed)\n"));
+        assert!(render(&d, false)
+            .contains("\nDENY — 1 engine failed, so the change is blocked (fail closed)\n"));
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use time::OffsetDateTime;
 use warden_core::render::{self, Format, RenderOptions};
+
 use warden_core::{EngineError, Outcome};
 use warden_policy::{config, Config, FailOn, PolicySet};
 
@@ -19,12 +20,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     let fail_on = config.fail_on;
     let policy = PolicySet::load(config)?;
 
-    let mut inputs = Vec::with_capacity(paths.len());
+    let mut sources = Vec::with_capacity(paths.len());
     let mut changes = Vec::with_capacity(paths.len());
     for path in &paths {
         let input = warden_core::inputs::read(path, args.max_input_size)?;
         changes.push(warden_core::inputs::parse(&input)?);
-        inputs.push(input);
+        sources.push(Source::keep(path, input));
     }
 
     let now = now()?;
@@ -42,12 +43,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
         }
     }
     decision.refresh();
-    for input in &inputs {
-        warden_policy::locate_lines(&mut decision, &input.name, &input.bytes);
+    // Free the plans on the other core while this one renders; the process may exit first.
+    std::thread::spawn(move || drop(changes));
+    for source in sources {
+        source.locate(&mut decision);
     }
-    // Freeing hundreds of megabytes of plan values one by one costs time at exit for nothing.
-    std::mem::forget(changes);
-    std::mem::forget(inputs);
 
     let format = match args.format {
         CheckFormat::Text => Format::Text,
@@ -60,15 +60,55 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    let text = render::render(format, &decision, &RenderOptions { rules: policy.rules(), color });
-    match &args.output {
-        Some(path) => output::file(path, &text)?,
-        None => output::stdout(&text)?,
-    }
+    let options = RenderOptions {
+        rules: policy.rules(),
+        color,
+    };
+    output::emit(args.output.as_deref(), |out| {
+        render::render_to(format, &decision, &options, out)
+    })?;
     Ok(status(decision.outcome, fail_on))
+}
+
+/// What is kept of an input after parsing, to find the line of each finding's resource.
+/// Minified plans have no useful lines; the bytes of a file are dropped and read again only
+/// for pretty-printed plans (standard input cannot be read again, so it is kept).
+struct Source {
+    name: String,
+    path: PathBuf,
+    bytes: Option<Vec<u8>>,
+    multiline: bool,
+}
+
+impl Source {
+    fn keep(path: &std::path::Path, input: warden_core::inputs::InputBytes) -> Source {
+        let head = input
+            .bytes
+            .get(..input.bytes.len().min(1 << 16))
+            .unwrap_or_default();
+        let multiline = head.iter().filter(|&&b| b == b'\n').nth(1).is_some();
+        let stdin = path.as_os_str() == "-";
+        Source {
+            name: input.name,
+            path: path.to_path_buf(),
+            bytes: (stdin && multiline).then_some(input.bytes),
+            multiline,
+        }
+    }
+
+    fn locate(self, decision: &mut warden_core::Decision) {
+        if !self.multiline {
+            return;
+        }
+        if let Some(bytes) = self.bytes.or_else(|| std::fs::read(&self.path).ok()) {
+            warden_policy::locate_lines(decision, &self.name, &bytes);
+        }
+    }
 }
 
 fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
@@ -77,7 +117,11 @@ fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
     } else if let Some(path) = &args.config {
         config::load(path)?
     } else {
-        let start = args.paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+        let start = args
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
         match config::discover(&start) {
             Some(path) => config::load(&path)?,
             None => Config::default(),
@@ -88,7 +132,9 @@ fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
     }
     config.ignore.extend(args.ignore.iter().cloned());
     if let Some(level) = &args.fail_on {
-        config.fail_on = level.parse().map_err(|e: String| anyhow::anyhow!("--fail-on: {e}"))?;
+        config.fail_on = level
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--fail-on: {e}"))?;
     }
     Ok(config)
 }
@@ -97,7 +143,9 @@ fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
 fn now() -> anyhow::Result<OffsetDateTime> {
     match std::env::var("WARDEN_NOW") {
         Ok(v) => OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
-            .with_context(|| format!("WARDEN_NOW=`{v}` is not an RFC 3339 time like 2026-01-31T12:00:00Z")),
+            .with_context(|| {
+                format!("WARDEN_NOW=`{v}` is not an RFC 3339 time like 2026-01-31T12:00:00Z")
+            }),
         Err(_) => Ok(OffsetDateTime::now_utc()),
     }
 }
@@ -120,7 +168,10 @@ mod tests {
     fn fail_on_thresholds() {
         use FailOn::*;
         assert_eq!(status(Outcome::Deny, RequireApproval), Status::Failure);
-        assert_eq!(status(Outcome::RequireApproval, RequireApproval), Status::Approval);
+        assert_eq!(
+            status(Outcome::RequireApproval, RequireApproval),
+            Status::Approval
+        );
         assert_eq!(status(Outcome::Warn, RequireApproval), Status::Success);
         assert_eq!(status(Outcome::Warn, Warn), Status::Failure);
         assert_eq!(status(Outcome::RequireApproval, Deny), Status::Success);

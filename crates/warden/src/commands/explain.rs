@@ -10,18 +10,30 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Status> {
     let rule = warden_rules::find(&args.rule).ok_or_else(|| {
         let close: Vec<&str> = warden_rules::all()
             .iter()
-            .filter(|r| r.id.to_ascii_lowercase().contains(&args.rule.to_ascii_lowercase()) || r.name.contains(args.rule.as_str()))
+            .filter(|r| {
+                r.id.to_ascii_lowercase()
+                    .contains(&args.rule.to_ascii_lowercase())
+                    || r.name.contains(args.rule.as_str())
+            })
             .map(|r| r.id)
             .take(5)
             .collect();
         if close.is_empty() {
             anyhow!("no rule `{}`; `warden rules` lists them", args.rule)
         } else {
-            anyhow!("no rule `{}`; did you mean {}?", args.rule, close.join(", "))
+            anyhow!(
+                "no rule `{}`; did you mean {}?",
+                args.rule,
+                close.join(", ")
+            )
         }
     })?;
     let text = match args.format {
-        ListFormat::Text => format!("{}\n{}\n", warden_rules::docs::header(rule), rule.markdown()),
+        ListFormat::Text => format!(
+            "{}\n{}\n",
+            warden_rules::docs::header(rule),
+            rule.markdown()
+        ),
         ListFormat::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
                 "id": rule.id,

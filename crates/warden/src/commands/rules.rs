@@ -33,10 +33,25 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<Status> {
         ListFormat::Text => {
             let name_width = rules.iter().map(|r| r.name.len()).max().unwrap_or(4);
             let mut out = String::new();
-            let _ = writeln!(out, "{:<12} {:<name_width$} {:<8} {:<16} KINDS", "ID", "NAME", "SEVERITY", "ENFORCEMENT");
+            let _ = writeln!(
+                out,
+                "{:<12} {:<name_width$} {:<8} {:<16} KINDS",
+                "ID", "NAME", "SEVERITY", "ENFORCEMENT"
+            );
             for r in rules {
-                let kinds = if r.kinds.is_empty() { "(every resource)".to_owned() } else { r.kinds.join(", ") };
-                let _ = writeln!(out, "{:<12} {:<name_width$} {:<8} {:<16} {kinds}", r.id, r.name, r.severity.as_str(), r.enforcement.as_str());
+                let kinds = if r.kinds.is_empty() {
+                    "(every resource)".to_owned()
+                } else {
+                    r.kinds.join(", ")
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<12} {:<name_width$} {:<8} {:<16} {kinds}",
+                    r.id,
+                    r.name,
+                    r.severity.as_str(),
+                    r.enforcement.as_str()
+                );
             }
             let _ = writeln!(out, "\n{} rules. `warden explain <ID>` shows what a rule checks, why, and how to fix it.", rules.len());
             out

@@ -52,9 +52,16 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
     match resource.attr("acl") {
         Attr::Known(acl) => {
             if let Some(acl) = acl.as_str().filter(|a| PUBLIC_ACLS.contains(a)) {
-                out.violation(resource, format!("bucket ACL `{acl}` grants access to everyone"))
-                    .at("acl")
-                    .fix(Fix::set("set the canned ACL to `private`", "acl", "private"));
+                out.violation(
+                    resource,
+                    format!("bucket ACL `{acl}` grants access to everyone"),
+                )
+                .at("acl")
+                .fix(Fix::set(
+                    "set the canned ACL to `private`",
+                    "acl",
+                    "private",
+                ));
             }
         }
         Attr::Unknown => out.unknown(resource, "acl"),

@@ -126,13 +126,24 @@ fn check_vpc_rule(resource: &Resource, out: &mut Report<'_>) {
                 let range = PortRange::aws(&resource.after);
                 if range.is_all() || !range.admin_ports().is_empty() {
                     let fix = if key == "cidr_ipv4" {
-                        Fix::set(format!("restrict `cidr_ipv4` to {FIX_CIDR} (your VPN or bastion)"), key, FIX_CIDR)
+                        Fix::set(
+                            format!("restrict `cidr_ipv4` to {FIX_CIDR} (your VPN or bastion)"),
+                            key,
+                            FIX_CIDR,
+                        )
                     } else {
                         Fix::remove("remove the world-open IPv6 range", key)
                     };
-                    out.violation(resource, format!("ingress from `{}` reaches {}", v.as_str().unwrap_or_default(), range.describe()))
-                        .at(key)
-                        .fix(fix);
+                    out.violation(
+                        resource,
+                        format!(
+                            "ingress from `{}` reaches {}",
+                            v.as_str().unwrap_or_default(),
+                            range.describe()
+                        ),
+                    )
+                    .at(key)
+                    .fix(fix);
                 }
             }
             Attr::Unknown => out.unknown(resource, key),

@@ -1,9 +1,30 @@
 //! governance rules.
 
+mod hardcoded_secret;
+mod instance_type_not_allowed;
+mod instance_type_requires_approval;
+mod instance_types;
+mod provider_not_allowed;
+mod region_not_allowed;
+mod required_tags_missing;
+mod resource_type_not_allowed;
+mod stateful_resource_destroyed;
+mod too_many_resources_destroyed;
+
 use crate::rule::RuleMeta;
 
 /// The governance rules, in id order.
-pub static RULES: &[&RuleMeta] = &[];
+pub static RULES: &[&RuleMeta] = &[
+    &region_not_allowed::REGION_NOT_ALLOWED,
+    &instance_type_not_allowed::INSTANCE_TYPE_NOT_ALLOWED,
+    &required_tags_missing::REQUIRED_TAGS_MISSING,
+    &resource_type_not_allowed::RESOURCE_TYPE_NOT_ALLOWED,
+    &provider_not_allowed::PROVIDER_NOT_ALLOWED,
+    &too_many_resources_destroyed::TOO_MANY_RESOURCES_DESTROYED,
+    &stateful_resource_destroyed::STATEFUL_RESOURCE_DESTROYED,
+    &hardcoded_secret::HARDCODED_SECRET,
+    &instance_type_requires_approval::INSTANCE_TYPE_REQUIRES_APPROVAL,
+];
 
 #[cfg(test)]
 mod tests {
