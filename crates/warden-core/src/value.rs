@@ -456,20 +456,75 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items.into_boxed_slice()))
+        let mut items = scratch::take_items();
+        let filled = (|| {
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(())
+        })();
+        let value = Value::Array(items.drain(..).collect());
+        scratch::give_items(items);
+        filled.map(|()| value)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut pairs: Vec<(CompactString, Value)> = Vec::new();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let value = map.next_value()?;
-            pairs.push((key, value));
-        }
-        Ok(Value::Object(pairs.into_boxed_slice()))
+        let mut pairs = scratch::take_pairs();
+        let filled = (|| {
+            while let Some(key) = map.next_key_seed(KeySeed)? {
+                let value = map.next_value()?;
+                pairs.push((key, value));
+            }
+            Ok(())
+        })();
+        let value = Value::Object(pairs.drain(..).collect());
+        scratch::give_pairs(pairs);
+        filled.map(|()| value)
+    }
+}
+
+/// Reusable buffers for building arrays and objects: elements are pushed into a buffer kept
+/// from earlier values (one per nesting level in use), then moved into an exactly sized boxed
+/// slice, so building a value costs one allocation instead of a series of growing ones.
+mod scratch {
+    use std::cell::RefCell;
+
+    use compact_str::CompactString;
+
+    use super::Value;
+
+    /// Buffers kept per thread; more than this many levels deep allocate fresh ones.
+    const KEEP: usize = 32;
+
+    thread_local! {
+        static ITEMS: RefCell<Vec<Vec<Value>>> = const { RefCell::new(Vec::new()) };
+        static PAIRS: RefCell<Vec<Vec<(CompactString, Value)>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn take_items() -> Vec<Value> {
+        ITEMS.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+    }
+
+    pub(super) fn give_items(buffer: Vec<Value>) {
+        ITEMS.with(|p| {
+            let mut pool = p.borrow_mut();
+            if pool.len() < KEEP {
+                pool.push(buffer);
+            }
+        });
+    }
+
+    pub(super) fn take_pairs() -> Vec<(CompactString, Value)> {
+        PAIRS.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+    }
+
+    pub(super) fn give_pairs(buffer: Vec<(CompactString, Value)>) {
+        PAIRS.with(|p| {
+            let mut pool = p.borrow_mut();
+            if pool.len() < KEEP {
+                pool.push(buffer);
+            }
+        });
     }
 }
 

@@ -115,11 +115,20 @@ impl PolicySet {
                 let enforcement = s.and_then(|s| s.enforcement).unwrap_or(meta.enforcement);
                 let mut params = serde_json::Map::new();
                 for p in meta.params {
-                    if let Some(v) = s
+                    let shared = || {
+                        warden_rules::SHARED_PARAMS
+                            .iter()
+                            .find(|(rule, param, _)| *rule == meta.id && *param == p.name)
+                            .and_then(|(_, _, from)| settings.get(from))
+                            .and_then(|from| from.params.get(p.name))
+                            .cloned()
+                    };
+                    let value = s
                         .and_then(|s| s.params.get(p.name))
                         .cloned()
-                        .or_else(|| meta.param_default(p.name))
-                    {
+                        .or_else(shared)
+                        .or_else(|| meta.param_default(p.name));
+                    if let Some(v) = value {
                         params.insert(p.name.to_owned(), v);
                     }
                 }
@@ -250,6 +259,26 @@ mod tests {
         );
         assert_eq!(a.rules().len(), warden_rules::all().len());
         assert_eq!(b.rules().len() + 1, a.rules().len());
+    }
+
+    #[test]
+    fn shared_parameters_follow_their_source_rule() {
+        let gov9 = |toml: &str| {
+            let set = PolicySet::load(config::parse("w.toml", toml).unwrap()).unwrap();
+            let rule = set
+                .builtin
+                .resolved()
+                .iter()
+                .find(|r| r.meta.id == "WD-GOV-009")
+                .unwrap();
+            rule.params["forbidden"].clone()
+        };
+        assert_eq!(
+            gov9("[rules.WD-GOV-002]\nforbidden = [\"p5*\"]\n"),
+            serde_json::json!(["p5*"])
+        );
+        let own = "[rules.WD-GOV-002]\nforbidden = [\"p5*\"]\n[rules.WD-GOV-009]\nforbidden = []\n";
+        assert_eq!(gov9(own), serde_json::json!([]));
     }
 
     #[test]

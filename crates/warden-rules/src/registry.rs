@@ -8,6 +8,14 @@ use crate::rules;
 /// Ids that were renamed: `(old, new)`. Old ids keep working in configuration.
 pub static REDIRECTS: &[(&str, &str)] = &[];
 
+/// Parameters one rule takes from another's configuration unless set for it:
+/// `(rule, parameter, from rule)`. WD-GOV-009 must skip the types WD-GOV-002 denies, so it reads
+/// WD-GOV-002's lists and users set them once.
+pub static SHARED_PARAMS: &[(&str, &str, &str)] = &[
+    ("WD-GOV-009", "allowed", "WD-GOV-002"),
+    ("WD-GOV-009", "forbidden", "WD-GOV-002"),
+];
+
 /// Every built-in rule, sorted by id.
 #[must_use]
 pub fn all() -> &'static [&'static RuleMeta] {

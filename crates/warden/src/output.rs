@@ -11,6 +11,12 @@ pub fn error(message: &str) {
     let _ = writeln!(err, "error: {message}");
 }
 
+/// Prints a note line to stderr.
+pub fn note(message: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "note: {message}");
+}
+
 /// Writes a report to stdout, or to `path` through a temporary file in the same folder and a
 /// rename, so a reader never sees a half-written report.
 pub fn emit(

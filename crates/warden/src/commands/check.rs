@@ -20,17 +20,21 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     let fail_on = config.fail_on;
     let policy = PolicySet::load(config)?;
 
+    let timings = Timings::from_env();
     let mut sources = Vec::with_capacity(paths.len());
     let mut changes = Vec::with_capacity(paths.len());
     for path in &paths {
         let input = warden_core::inputs::read(path, args.max_input_size)?;
+        timings.mark("read");
         changes.push(warden_core::inputs::parse(&input)?);
+        timings.mark("parse");
         sources.push(Source::keep(path, input));
     }
 
     let now = now()?;
     let refs: Vec<&warden_core::ChangeSet> = changes.iter().collect();
     let mut decision = policy.evaluate(&refs, now);
+    timings.mark("evaluate");
     for c in &changes {
         if c.terraform.as_ref().is_some_and(|t| t.errored) {
             decision.errors.push(EngineError {
@@ -48,6 +52,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     for source in sources {
         source.locate(&mut decision);
     }
+    timings.mark("locate");
 
     let format = match args.format {
         CheckFormat::Text => Format::Text,
@@ -72,7 +77,31 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     output::emit(args.output.as_deref(), |out| {
         render::render_to(format, &decision, &options, out)
     })?;
+    timings.mark("render");
     Ok(status(decision.outcome, fail_on))
+}
+
+/// Phase timings on stderr when `WARDEN_TIMINGS` is set (for profiling large plans).
+struct Timings(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timings {
+    fn from_env() -> Timings {
+        Timings(
+            std::env::var_os("WARDEN_TIMINGS")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
+    }
+
+    fn mark(&self, phase: &str) {
+        if let Some(last) = &self.0 {
+            let now = std::time::Instant::now();
+            output::note(&format!(
+                "{phase}: {:.1} ms",
+                (now - last.get()).as_secs_f64() * 1e3
+            ));
+            last.set(now);
+        }
+    }
 }
 
 /// What is kept of an input after parsing, to find the line of each finding's resource.

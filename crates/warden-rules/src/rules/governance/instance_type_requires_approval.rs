@@ -46,8 +46,8 @@ declare_rule! {
     ///   `m2-*`, `m3-*`, `*-megamem-*`, `*-ultramem-*`) and Azure GPU, HPC and M-series sizes
     ///   (`standard_n*`, `standard_h*`, `standard_m*`).
     /// - `allowed`, `forbidden`: the same lists as WD-GOV-002's; types they reject are left to
-    ///   WD-GOV-002 so one type never gets both a deny and an approval finding. Both empty by
-    ///   default.
+    ///   WD-GOV-002 so one type never gets both a deny and an approval finding. Unless set here,
+    ///   both are taken from WD-GOV-002's configuration, so they are set once.
     ///
     /// ## References
     /// - [Amazon EC2 instance types](https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-types.html)
@@ -76,13 +76,13 @@ declare_rule! {
                 name: "allowed",
                 kind: ParamKind::StringList,
                 default: "[]",
-                doc: "WD-GOV-002's `allowed` list: types it rejects are reported there, not here",
+                doc: "types WD-GOV-002 rejects are reported there, not here; defaults to WD-GOV-002's `allowed` setting",
             },
             Param {
                 name: "forbidden",
                 kind: ParamKind::StringList,
                 default: "[]",
-                doc: "WD-GOV-002's `forbidden` list: types it rejects are reported there, not here",
+                doc: "types WD-GOV-002 rejects are reported there, not here; defaults to WD-GOV-002's `forbidden` setting",
             },
         ],
         aliases: &[],

@@ -250,14 +250,18 @@ struct Problem<'a> {
     text: String,
 }
 
-/// `true` when the value of a tag is known only after apply.
+/// `true` when the value of a tag is known only after apply. `tags_all` is always unknown on
+/// create: the provider computes it from `tags` and the provider's `default_tags`, which are
+/// both read here, so it counts only when `tags` itself is unknown.
 fn value_unknown(resource: &Resource, attribute: &str, key: &str) -> bool {
-    if key.contains('.') {
-        return resource.is_unknown(attribute) || resource.is_unknown("tags_all");
+    if resource.is_unknown(attribute) && resource.after.get(attribute).is_none_or(Value::is_null) {
+        return true;
     }
-    [attribute, "tags_all", "terraform_labels"]
-        .iter()
-        .any(|a| resource.is_unknown(&format!("{a}.{key}")))
+    if key.contains('.') {
+        return false;
+    }
+    resource.is_unknown(&format!("{attribute}.{key}"))
+        || resource.is_unknown(&format!("terraform_labels.{key}"))
 }
 
 /// Sets every missing or invalid tag from `defaults`, when it has a valid value for each.
