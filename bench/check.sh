@@ -1,46 +1,88 @@
 #!/usr/bin/env bash
-# End-to-end timing of `warden check` (every built-in rule) on synthetic plans of 1k, 10k and
-# 100k resources, whole process, under /usr/bin/time -v (wall time and peak memory).
+# End-to-end timing of `warden check` (every built-in rule, JSON report written to a file) on
+# synthetic plans of 1k, 10k and 100k resources, whole process, under /usr/bin/time -v: wall
+# time and peak memory (max RSS), best of RUNS.
 #
-# Plans: by default the generator of ../shared/bench (the plans ../shared/PERF.md measured OPA,
-# regorus and Checkov on, ~2.86 KB per resource), so the figures compare one to one; without
-# it (or with GENERATOR=own), bench/gen_plan.py. Plans are cached in bench/data/ (git-ignored).
+# Plans: the generator of ../shared/bench when present (the plans ../shared/PERF.md measured
+# OPA, regorus and Checkov on, ~2.86 KB per resource), so the figures compare one to one;
+# otherwise (or with GENERATOR=own) bench/gen_plan.py. Plans are cached in bench/data/
+# (git-ignored).
 #
-# usage: bench/check.sh [SIZES...]        (default: 1000 10000 100000)
-#        RUNS=5 bench/check.sh 10000      (best of RUNS, default 3)
+# Peers in the same run: with PEERS=DIR pointing at a peers folder made by
+# `../shared/bench/run_bench.sh setup` (or `bench/check.sh setup-peers`, which makes only the
+# OPA and regorus parts in /tmp/warden-peers), every size is also run through regorus (RVM and
+# interpreter, whole process, ten deny rules: ../shared/bench/policies/terraform/security.rego)
+# and Go OPA (in process through its Python bindings, `--cold`: load, evaluate once, exit;
+# only up to OPA_MAX_SIZE resources, default 10000: at 100k it takes minutes and ~10 GB).
+#
+# usage: bench/check.sh [SIZES...]            (default: 1000 10000 100000)
+#        RUNS=5 bench/check.sh 10000          (best of RUNS, default 3)
+#        PEERS=/tmp/warden-peers bench/check.sh
+#        bench/check.sh setup-peers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SIZES=("${@:-1000 10000 100000}")
-read -r -a SIZES <<<"${SIZES[*]}"
+SHARED=../shared/bench
+if [[ ${1:-} == setup-peers ]]; then
+  PEERS=${PEERS:-/tmp/warden-peers}
+  mkdir -p "$PEERS"
+  python3 -m venv "$PEERS/venv"
+  "$PEERS/venv/bin/pip" install -q orjson
+  "$PEERS/venv/bin/pip" download -q --no-deps -d "$PEERS/wheels" --python-version 3.14 --only-binary=:all: opa-golib-python-bindings==0.4.4
+  "$PEERS/venv/bin/pip" install -q --ignore-requires-python --no-deps "$PEERS"/wheels/opa_golib_python_bindings-0.4.4-*.whl
+  (cd "$SHARED/regorus-runner" && CARGO_TARGET_DIR="$PEERS/cargo-target" cargo build --release -q)
+  echo "peers ready in $PEERS; run PEERS=$PEERS bench/check.sh"
+  exit 0
+fi
+
+if [[ $# -gt 0 ]]; then SIZES=("$@"); else SIZES=(1000 10000 100000); fi
 RUNS=${RUNS:-3}
 DATA=bench/data
 mkdir -p "$DATA"
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 
-SHARED_GEN=../shared/bench/gen_tfplan.py
-if [[ "${GENERATOR:-auto}" != own && -f $SHARED_GEN ]]; then
-  GEN=(python3 "$SHARED_GEN"); GEN_NAME=shared
+if [[ "${GENERATOR:-auto}" != own && -f $SHARED/gen_tfplan.py ]]; then
+  GEN=(python3 "$SHARED/gen_tfplan.py"); GEN_NAME=shared
 else
   GEN=(python3 bench/gen_plan.py); GEN_NAME=own
 fi
-command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 
 cargo build --release --quiet -p warden
 BIN=target/release/warden
 
-printf '%-9s %-8s %10s %12s %12s %14s %s\n' resources generator "size MB" "wall s" "peak MB" findings outcome
-for n in "${SIZES[@]}"; do
-  plan="$DATA/plan-$GEN_NAME-$n.json"
-  [[ -f $plan ]] || "${GEN[@]}" "$n" "$plan" >/dev/null
-  best_wall=""; best_rss=""
+# best_of CMD... : prints "<wall seconds> <max RSS MB>" of the fastest of RUNS runs.
+best_of() {
+  local best_wall="" best_rss="" wall rss
   for _ in $(seq "$RUNS"); do
-    # exit 1 (deny) is the expected outcome: the plans carry violations.
-    /usr/bin/time -v "$BIN" check --no-config --format json --output "$DATA/out-$n.json" "$plan" 2>"$DATA/time-$n.txt" || true
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$DATA/time-$n.txt" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DATA/time-$n.txt")
+    /usr/bin/time -v "$@" >/dev/null 2>"$DATA/time.txt" || true
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$DATA/time.txt" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$DATA/time.txt")
     if [[ -z $best_wall ]] || awk "BEGIN{exit !($wall < $best_wall)}"; then best_wall=$wall; best_rss=$rss; fi
   done
+  echo "$best_wall $((best_rss / 1024))"
+}
+
+printf '%-10s %-9s %8s  %-34s %8s %9s  %s\n' resources plans "MB" engine "wall s" "peak MB" result
+for n in "${SIZES[@]}"; do
+  plan="$DATA/plan-$GEN_NAME-$n.json"
+  [[ -f $plan ]] || "${GEN[@]}" "$n" "$plan" >/dev/null 2>&1
   size=$(du -m "$plan" | cut -f1)
-  read -r findings outcome < <(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['summary']['findings'], d['outcome'])" "$DATA/out-$n.json")
-  printf '%-9s %-8s %10s %12s %12s %14s %s\n' "$n" "$GEN_NAME" "$size" "$best_wall" "$((best_rss / 1024))" "$findings" "$outcome"
+
+  read -r wall rss < <(best_of "$BIN" check --no-config --format json --output "$DATA/out-$n.json" "$plan")
+  result=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); s=d['summary']; print(f\"{d['outcome']}: {s['findings']} findings ({s['deny']} deny) from {s['rules']} rules\")" "$DATA/out-$n.json")
+  printf '%-10s %-9s %8s  %-34s %8s %9s  %s\n' "$n" "$GEN_NAME" "$size" "warden check (all rules)" "$wall" "$rss" "$result"
+
+  if [[ -n ${PEERS:-} ]]; then
+    runner=$PEERS/cargo-target/release/regorus-runner
+    for mode in rvm interp; do
+      [[ -x $runner ]] || break
+      read -r wall rss < <(best_of "$runner" "$mode" data.terraform.security.deny "$plan" 0 "$SHARED/policies/terraform/security.rego")
+      printf '%-10s %-9s %8s  %-34s %8s %9s\n' "$n" "$GEN_NAME" "$size" "regorus $mode (10 rules)" "$wall" "$rss"
+    done
+    if [[ -x $PEERS/venv/bin/python && $n -le ${OPA_MAX_SIZE:-10000} ]]; then
+      read -r wall rss < <(best_of "$PEERS/venv/bin/python" "$SHARED/bench_opa.py" --query terraform.security.deny \
+        --cold --policy-dir "$SHARED/policies/terraform" "$plan")
+      printf '%-10s %-9s %8s  %-34s %8s %9s\n' "$n" "$GEN_NAME" "$size" "OPA v1.20 in-process (10 rules)" "$wall" "$rss"
+    fi
+  fi
 done

@@ -206,26 +206,7 @@ impl Resource {
     /// `true` when the value at `path` (or a parent of it) is known only after apply.
     #[must_use]
     pub fn is_unknown(&self, path: &str) -> bool {
-        let mut current = &self.after_unknown;
-        for segment in path.split('.') {
-            if current.as_bool() == Some(true) {
-                return true;
-            }
-            current = match current {
-                Value::Object(_) => match current.get(segment) {
-                    Some(v) => v,
-                    None => return false,
-                },
-                Value::Array(items) => {
-                    match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                        Some(v) => v,
-                        None => return false,
-                    }
-                }
-                _ => return false,
-            };
-        }
-        current.contains_true()
+        mark_at(&self.after_unknown, path, Value::contains_true)
     }
 
     /// The string attribute at `path` of `after`, when known.
@@ -243,26 +224,7 @@ impl Resource {
     /// `true` when the value at `path` is marked sensitive in `after_sensitive`.
     #[must_use]
     pub fn is_sensitive(&self, path: &str) -> bool {
-        let mut current = &self.after_sensitive;
-        for segment in path.split('.') {
-            if current.as_bool() == Some(true) {
-                return true;
-            }
-            current = match current {
-                Value::Object(_) => match current.get(segment) {
-                    Some(v) => v,
-                    None => return false,
-                },
-                Value::Array(items) => {
-                    match segment.parse::<usize>().ok().and_then(|i| items.get(i)) {
-                        Some(v) => v,
-                        None => return false,
-                    }
-                }
-                _ => return false,
-            };
-        }
-        current.as_bool() == Some(true)
+        mark_at(&self.after_sensitive, path, |v| v.as_bool() == Some(true))
     }
 
     /// The address without `count`/`for_each` indexes (`module.a.aws_s3_bucket.b`): the key of
@@ -271,6 +233,27 @@ impl Resource {
     pub fn config_address(&self) -> String {
         strip_indexes(&self.address)
     }
+}
+
+/// Reads a Terraform marker tree (`after_unknown`, `after_sensitive`) at a dotted path: `true`
+/// when a marker on the way is `true`, else `at_end` of the node the path reaches.
+fn mark_at(tree: &Value, path: &str, at_end: fn(&Value) -> bool) -> bool {
+    let mut current = tree;
+    for segment in path.split('.') {
+        if current.as_bool() == Some(true) {
+            return true;
+        }
+        let next = match current {
+            Value::Object(_) => current.get(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(v) => current = v,
+            None => return false,
+        }
+    }
+    at_end(current)
 }
 
 /// The provider a resource type belongs to by Terraform's naming rule (`aws_s3_bucket` →

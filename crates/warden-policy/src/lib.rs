@@ -112,7 +112,12 @@ impl PolicySet {
             .filter(|r| selected(r))
             .map(|meta| {
                 let s = settings.get(meta.id);
-                let enforcement = s.and_then(|s| s.enforcement).unwrap_or(meta.enforcement);
+                // A preview rule reports but never blocks until promoted, unless configured.
+                let default = match meta.status {
+                    warden_rules::RuleStatus::Preview => warden_core::Enforcement::Advisory,
+                    warden_rules::RuleStatus::Stable { .. } => meta.enforcement,
+                };
+                let enforcement = s.and_then(|s| s.enforcement).unwrap_or(default);
                 let mut params = serde_json::Map::new();
                 for p in meta.params {
                     let shared = || {

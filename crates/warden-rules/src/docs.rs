@@ -27,11 +27,7 @@ pub fn header(rule: &RuleMeta) -> String {
     let kinds = if rule.kinds.is_empty() {
         "every resource".to_owned()
     } else {
-        rule.kinds
-            .iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        crate::helpers::code_list(rule.kinds, ", ")
     };
     let _ = writeln!(out, "| Resource kinds | {kinds} |");
     let _ = writeln!(out, "| Fix | {} |", fix_words(rule.fix));

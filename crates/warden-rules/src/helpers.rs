@@ -32,6 +32,23 @@ pub fn any_world(value: Option<&Value>) -> bool {
     }
 }
 
+/// The entries of a list of CIDRs (or address prefixes) that are not world-open, for a fix
+/// that narrows the list; `fallback` alone when none would remain and one is given (many
+/// providers read an empty source list as "anyone" again).
+#[must_use]
+pub fn without_world(list: &Value, fallback: Option<&str>) -> Value {
+    let mut kept: Vec<Value> = list
+        .items()
+        .iter()
+        .filter(|c| !c.as_str().is_some_and(is_world))
+        .cloned()
+        .collect();
+    if kept.is_empty() {
+        kept.extend(fallback.map(Value::from));
+    }
+    Value::from(kept)
+}
+
 /// Ports whose exposure to the internet is denied outright: SSH, RDP, and the admin and
 /// database ports agents most often open "to make it work".
 pub const ADMIN_PORTS: &[i64] = &[22, 3389];
@@ -127,6 +144,47 @@ impl PortRange {
             .filter(|&p| self.covers(p))
             .collect()
     }
+
+    /// The admin ports in the range that a protocol (lower case; `*` or `any` for every
+    /// protocol) reaches: SSH is tcp/22, RDP is tcp/3389 and udp/3389.
+    #[must_use]
+    pub fn admin_ports_over(self, protocol: &str) -> Vec<i64> {
+        self.admin_ports()
+            .into_iter()
+            .filter(|&p| match protocol {
+                "tcp" | "*" | "any" => true,
+                "udp" => p == 3389,
+                _ => false,
+            })
+            .collect()
+    }
+}
+
+/// Admin ports for a message: `SSH (22) and RDP (3389)`.
+#[must_use]
+pub fn describe_admin_ports(ports: &[i64]) -> String {
+    ports
+        .iter()
+        .map(|p| match p {
+            22 => "SSH (22)".to_owned(),
+            3389 => "RDP (3389)".to_owned(),
+            other => format!("port {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// Values as code in a message, joined by `separator`: `` `a`, `b` `` or `` `a` and `b` ``.
+#[must_use]
+pub fn code_list<T: std::fmt::Display>(
+    values: impl IntoIterator<Item = T>,
+    separator: &str,
+) -> String {
+    values
+        .into_iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// A policy document attribute (a JSON string in the plan), parsed; `None` when absent,
@@ -191,6 +249,15 @@ pub fn effective_tags<'a>(
     put(resource.after.get("tags"));
     put(resource.after.get("labels"));
     out
+}
+
+/// A known string attribute as `` `value` `` after a space, to name a resource in a message
+/// (`new bucket `logs``); empty when the attribute is not a known string.
+#[must_use]
+pub fn label(resource: &Resource, attribute: &str) -> String {
+    resource
+        .after_str(attribute)
+        .map_or_else(String::new, |v| format!(" `{v}`"))
 }
 
 /// The boolean at `path`, tri-state, for rules that need a definite `true`/`false`.

@@ -32,17 +32,19 @@ pub fn parse_plan(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError> {
         });
     };
     if text.get(first) != Some(&b'{') {
-        let what = match text.get(first) {
-            Some(b'[') => "the document is a JSON array; a plan is an object",
-            Some(b'"') => "the document is a JSON string; a plan is an object",
-            _ => "",
-        };
-        if !what.is_empty() && serde_json::from_slice::<IgnoredAny>(text).is_ok() {
-            return Err(InputError::NotAPlan {
+        // Not an object: say what it is without hashing or keeping anything.
+        return Err(match serde_json::from_slice::<IgnoredAny>(text) {
+            Err(e) => json_error(name, &e),
+            Ok(_) => InputError::NotAPlan {
                 path: name.to_owned(),
-                reason: what.to_owned(),
-            });
-        }
+                reason: match text.get(first) {
+                    Some(b'[') => "the document is a JSON array; a plan is an object",
+                    Some(b'"') => "the document is a JSON string; a plan is an object",
+                    _ => "the document is a JSON scalar; a plan is an object",
+                }
+                .to_owned(),
+            },
+        });
     }
     // Hash and validate UTF-8 on a second core while this one parses: at 285 MB the parse
     // takes about a second and the other two a third of that. serde_json checks UTF-8 only in

@@ -74,9 +74,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
         }
         Attr::Absent => "leaves `transit_encryption_enabled` unset, which is off",
     };
-    let id = resource
-        .after_str("replication_group_id")
-        .map_or_else(String::new, |g| format!(" `{g}`"));
+    let id = helpers::label(resource, "replication_group_id");
     out.violation(
         resource,
         format!("replication group{id} {reason}: traffic to the cache is not encrypted"),

@@ -198,12 +198,7 @@ fn is_wildcard(value: &str) -> bool {
 fn describe_actions(statement: &Value) -> String {
     let list = |key: &str| {
         let actions = string_or_list(statement.get(key));
-        let mut text = actions
-            .iter()
-            .take(3)
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut text = helpers::code_list(actions.iter().take(3), ", ");
         if actions.len() > 3 {
             text.push_str(&format!(" and {} more", actions.len() - 3));
         }

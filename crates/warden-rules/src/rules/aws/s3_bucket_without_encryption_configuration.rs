@@ -71,20 +71,15 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
 }
 
 fn check_bucket(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
-    if !matches!(resource.action, Action::Create | Action::Replace) {
+    let Some(target) = super::companion::missing(
+        resource,
+        cx,
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "bucket",
+        &["id", "bucket"],
+    ) else {
         return;
-    }
-    if !cx
-        .referrers(
-            resource,
-            "aws_s3_bucket_server_side_encryption_configuration",
-            "bucket",
-            &["id", "bucket"],
-        )
-        .is_empty()
-    {
-        return;
-    }
+    };
     match resource.attr(LEGACY_BLOCK) {
         Attr::Known(v) if !v.items().is_empty() => return,
         // Computed since provider v4: unknown whenever the configuration leaves it out.
@@ -97,14 +92,13 @@ fn check_bucket(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>
         }
         _ => {}
     }
-    let (iteration, bucket) = bucket_reference(resource);
     let snippet = format!(
         "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"{name}\" {{\n{iteration}  bucket = {bucket}.id\n\n  rule {{\n    apply_server_side_encryption_by_default {{\n      sse_algorithm = \"aws:kms\"\n      # kms_master_key_id = aws_kms_key.<key>.arn  # a customer managed key, if you have one\n    }}\n    bucket_key_enabled = true\n  }}\n}}\n",
         name = resource.name,
+        iteration = target.iteration,
+        bucket = target.instance,
     );
-    let label = resource
-        .after_str("bucket")
-        .map_or_else(String::new, |b| format!(" `{b}`"));
+    let label = helpers::label(resource, "bucket");
     out.violation(
         resource,
         format!("new bucket{label} declares no default server-side encryption"),
@@ -143,18 +137,4 @@ fn check_configuration(resource: &Resource, out: &mut Report<'_>) {
     out.violation(resource, "no rule sets `apply_server_side_encryption_by_default.sse_algorithm`, so no default encryption is declared")
         .at(attribute)
         .fix(Fix::set("set the default encryption algorithm to `aws:kms` in the first rule", attribute, "aws:kms"));
-}
-
-/// The lines that make a new block iterate like the bucket, and the expression for the bucket
-/// instance inside it: `aws_s3_bucket.b`, `each.value`, `aws_s3_bucket.b[count.index]`.
-fn bucket_reference(resource: &Resource) -> (String, String) {
-    let block = format!("{}.{}", resource.kind, resource.name);
-    match &resource.index {
-        Some(Value::String(_)) => (format!("  for_each = {block}\n\n"), "each.value".to_owned()),
-        Some(_) => (
-            format!("  count = length({block})\n\n"),
-            format!("{block}[count.index]"),
-        ),
-        None => (String::new(), block),
-    }
 }

@@ -60,49 +60,32 @@ declare_rule! {
 }
 
 fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
-    if !matches!(resource.action, Action::Create | Action::Replace) {
+    let Some(target) = super::companion::missing(
+        resource,
+        cx,
+        "aws_s3_bucket_public_access_block",
+        "bucket",
+        &["id", "bucket"],
+    ) else {
         return;
-    }
-    if !cx
-        .referrers(
-            resource,
-            "aws_s3_bucket_public_access_block",
-            "bucket",
-            &["id", "bucket"],
-        )
-        .is_empty()
-        || cx
-            .live_of_kind("aws_s3_account_public_access_block")
-            .next()
-            .is_some()
+    };
+    if cx
+        .live_of_kind("aws_s3_account_public_access_block")
+        .next()
+        .is_some()
     {
         return;
     }
-    let (iteration, bucket) = bucket_reference(resource);
     let snippet = format!(
         "resource \"aws_s3_bucket_public_access_block\" \"{name}\" {{\n{iteration}  bucket = {bucket}.id\n\n  block_public_acls       = true\n  block_public_policy     = true\n  ignore_public_acls      = true\n  restrict_public_buckets = true\n}}\n",
         name = resource.name,
+        iteration = target.iteration,
+        bucket = target.instance,
     );
-    let label = resource
-        .after_str("bucket")
-        .map_or_else(String::new, |b| format!(" `{b}`"));
+    let label = helpers::label(resource, "bucket");
     out.violation(
         resource,
         format!("new bucket{label} has no `aws_s3_bucket_public_access_block` and the plan sets no account-level block"),
     )
     .fix(Fix::snippet("add an `aws_s3_bucket_public_access_block` with every setting on for this bucket", snippet));
-}
-
-/// The lines that make a new block iterate like the bucket, and the expression for the bucket
-/// instance inside it: `aws_s3_bucket.b`, `each.value`, `aws_s3_bucket.b[count.index]`.
-fn bucket_reference(resource: &Resource) -> (String, String) {
-    let block = format!("{}.{}", resource.kind, resource.name);
-    match &resource.index {
-        Some(Value::String(_)) => (format!("  for_each = {block}\n\n"), "each.value".to_owned()),
-        Some(_) => (
-            format!("  count = length({block})\n\n"),
-            format!("{block}[count.index]"),
-        ),
-        None => (String::new(), block),
-    }
 }

@@ -86,11 +86,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
         } else {
             "bucket"
         };
-        let list = off
-            .iter()
-            .map(|s| format!("`{s}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = helpers::code_list(&off, ", ");
         let fix = Fix::set(
             "turn on all four Block Public Access settings",
             SWITCHES[0],

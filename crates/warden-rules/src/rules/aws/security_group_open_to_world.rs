@@ -1,4 +1,4 @@
-use crate::helpers::{any_world, PortRange};
+use super::security_group::{self, Scope};
 use crate::prelude::*;
 
 declare_rule! {
@@ -53,17 +53,22 @@ declare_rule! {
     };
 }
 
-/// The private range a fix narrows world-open CIDRs to.
-const FIX_CIDR: &str = "10.0.0.0/8";
+/// Ingress to ports other than the administration ports; unknown CIDRs of rules reaching an
+/// administration port are left to `security-group-admin-port-open-to-world`.
+static SCOPE: Scope = Scope {
+    ports: in_scope,
+    describe,
+    fix_note: "",
+};
 
 /// `true` when the range is this rule's to report: not all ports, and no administration port
 /// (those belong to `security-group-admin-port-open-to-world`).
-fn in_scope(range: PortRange) -> bool {
+fn in_scope(range: helpers::PortRange) -> bool {
     !range.is_all() && range.admin_ports().is_empty()
 }
 
 /// What the rule reaches, for a message: `port 443`, `ports 8000-8100`, `ICMP`.
-fn describe(rule: &Value, range: PortRange) -> String {
+fn describe(rule: &Value, range: helpers::PortRange) -> String {
     let protocol = rule
         .field("protocol")
         .as_str()
@@ -77,105 +82,5 @@ fn describe(rule: &Value, range: PortRange) -> String {
 }
 
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
-    match resource.kind.as_str() {
-        "aws_security_group" => {
-            if resource.is_unknown("ingress") && resource.after.get("ingress").is_none() {
-                out.unknown(resource, "ingress");
-                return;
-            }
-            for (i, rule) in resource.after.field("ingress").items().iter().enumerate() {
-                check_rule(resource, rule, &format!("ingress.{i}."), out);
-            }
-        }
-        "aws_security_group_rule" => {
-            if resource.after_str("type") == Some("ingress") {
-                check_rule(resource, &resource.after, "", out);
-            }
-        }
-        _ => check_vpc_rule(resource, out),
-    }
-}
-
-fn check_rule(resource: &Resource, rule: &Value, prefix: &str, out: &mut Report<'_>) {
-    if rule.field("self").as_bool() == Some(true) && rule.get("cidr_blocks").is_none() {
-        return;
-    }
-    let range = PortRange::aws(rule);
-    if !in_scope(range) {
-        return;
-    }
-    let open: Vec<&str> = ["cidr_blocks", "ipv6_cidr_blocks"]
-        .into_iter()
-        .filter(|k| any_world(rule.get(k)))
-        .collect();
-    if open.is_empty() {
-        for k in ["cidr_blocks", "ipv6_cidr_blocks"] {
-            if resource.is_unknown(&format!("{prefix}{k}")) {
-                out.unknown(resource, &format!("{prefix}{k}"));
-                return;
-            }
-        }
-        return;
-    }
-    for key in open {
-        let attribute = format!("{prefix}{key}");
-        let mut replacement: Vec<Value> = rule
-            .field(key)
-            .items()
-            .iter()
-            .filter(|c| !c.as_str().is_some_and(helpers::is_world))
-            .cloned()
-            .collect();
-        if key == "cidr_blocks" && replacement.is_empty() {
-            replacement.push(Value::from(FIX_CIDR));
-        }
-        out.violation(
-            resource,
-            format!(
-                "ingress from `{}` reaches {}",
-                if key == "cidr_blocks" {
-                    "0.0.0.0/0"
-                } else {
-                    "::/0"
-                },
-                describe(rule, range)
-            ),
-        )
-        .at(&attribute)
-        .fix(Fix::set(
-            format!("restrict `{attribute}` to a private range such as {FIX_CIDR}"),
-            &attribute,
-            Value::from(replacement),
-        ));
-    }
-}
-
-fn check_vpc_rule(resource: &Resource, out: &mut Report<'_>) {
-    let range = PortRange::aws(&resource.after);
-    if !in_scope(range) {
-        return;
-    }
-    for key in ["cidr_ipv4", "cidr_ipv6"] {
-        match resource.attr(key) {
-            Attr::Known(v) if v.as_str().is_some_and(helpers::is_world) => {
-                let fix = if key == "cidr_ipv4" {
-                    Fix::set(format!("restrict `cidr_ipv4` to {FIX_CIDR}"), key, FIX_CIDR)
-                } else {
-                    Fix::remove("remove the world-open IPv6 range", key)
-                };
-                out.violation(
-                    resource,
-                    format!(
-                        "ingress from `{}` reaches {}",
-                        v.as_str().unwrap_or_default(),
-                        describe(&resource.after, range)
-                    ),
-                )
-                .at(key)
-                .fix(fix);
-            }
-            Attr::Unknown => out.unknown(resource, key),
-            _ => {}
-        }
-    }
+    security_group::check(resource, &SCOPE, out);
 }

@@ -52,9 +52,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
     let attribute = "map_public_ip_on_launch";
     match resource.attr(attribute) {
         Attr::Known(v) if v.as_bool() == Some(true) => {
-            let label = resource
-                .after_str("cidr_block")
-                .map_or_else(String::new, |c| format!(" `{c}`"));
+            let label = helpers::label(resource, "cidr_block");
             out.violation(
                 resource,
                 format!("subnet{label} gives every instance launched in it a public IP address"),

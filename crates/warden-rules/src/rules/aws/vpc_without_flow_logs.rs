@@ -54,31 +54,17 @@ declare_rule! {
 }
 
 fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
-    if !matches!(resource.action, Action::Create | Action::Replace) {
+    let Some(target) = super::companion::missing(resource, cx, "aws_flow_log", "vpc_id", &["id"])
+    else {
         return;
-    }
-    if !cx
-        .referrers(resource, "aws_flow_log", "vpc_id", &["id"])
-        .is_empty()
-    {
-        return;
-    }
-    let block = format!("{}.{}", resource.kind, resource.name);
-    let (iteration, vpc) = match &resource.index {
-        Some(Value::String(_)) => (format!("  for_each = {block}\n\n"), "each.value".to_owned()),
-        Some(_) => (
-            format!("  count = length({block})\n\n"),
-            format!("{block}[count.index]"),
-        ),
-        None => (String::new(), block),
     };
     let snippet = format!(
         "resource \"aws_flow_log\" \"{name}\" {{\n{iteration}  vpc_id               = {vpc}.id\n  traffic_type         = \"ALL\"\n  log_destination_type = \"s3\"\n  log_destination      = aws_s3_bucket.flow_logs.arn # your log bucket\n}}\n",
         name = resource.name,
+        iteration = target.iteration,
+        vpc = target.instance,
     );
-    let range = resource
-        .after_str("cidr_block")
-        .map_or_else(String::new, |c| format!(" `{c}`"));
+    let range = helpers::label(resource, "cidr_block");
     out.violation(
         resource,
         format!("new VPC{range} has no `aws_flow_log` recording its traffic"),

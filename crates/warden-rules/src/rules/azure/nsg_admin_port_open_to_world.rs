@@ -85,7 +85,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
                         "{} allows inbound {described} from {}, which reaches {}",
                         rule.describe(),
                         rule.from(&keys),
-                        describe_admin(&admin)
+                        helpers::describe_admin_ports(&admin)
                     ),
                 )
                 .at(&attribute)
@@ -172,20 +172,12 @@ impl SecurityRule<'_> {
 
     /// `` `*` `` or `` `Internet` and `0.0.0.0/0` ``.
     pub(super) fn from(&self, keys: &[&str]) -> String {
-        let mut found: Vec<String> = Vec::new();
+        let mut found: Vec<&str> = Vec::new();
         for key in keys {
-            let values = match self.value.field(key) {
-                Value::String(s) => vec![s.as_str()],
-                other => other.items().iter().filter_map(Value::as_str).collect(),
-            };
-            found.extend(
-                values
-                    .into_iter()
-                    .filter(|s| helpers::is_world(s))
-                    .map(|s| format!("`{s}`")),
-            );
+            found.extend(helpers::string_or_list(Some(self.value.field(key))));
         }
-        found.join(" and ")
+        found.retain(|s| helpers::is_world(s));
+        helpers::code_list(found, " and ")
     }
 
     pub(super) fn source(&self, resource: &Resource) -> Source {
@@ -256,12 +248,7 @@ impl SecurityRule<'_> {
         let mut admin: Vec<i64> = Vec::new();
         if carries_ports {
             for range in ports.iter().filter_map(|p| PortRange::parse(p, false)) {
-                admin.extend(
-                    range
-                        .admin_ports()
-                        .into_iter()
-                        .filter(|&p| lower != "udp" || p == 3389),
-                );
+                admin.extend(range.admin_ports_over(&lower));
             }
         }
         admin.sort_unstable();
@@ -291,18 +278,7 @@ impl SecurityRule<'_> {
             let value = if *key == "source_address_prefix" {
                 Value::from(FIX_CIDR)
             } else {
-                let mut kept: Vec<Value> = self
-                    .value
-                    .field(key)
-                    .items()
-                    .iter()
-                    .filter(|p| !p.as_str().is_some_and(helpers::is_world))
-                    .cloned()
-                    .collect();
-                if kept.is_empty() {
-                    kept.push(Value::from(FIX_CIDR));
-                }
-                Value::from(kept)
+                helpers::without_world(self.value.field(key), Some(FIX_CIDR))
             };
             fix = Some(match fix {
                 None => Fix::set(
@@ -317,17 +293,4 @@ impl SecurityRule<'_> {
         let fix = fix.unwrap_or_else(|| Fix::set("restrict the source", &attribute, FIX_CIDR));
         (attribute, fix)
     }
-}
-
-/// `SSH (22) and RDP (3389)`.
-fn describe_admin(ports: &[i64]) -> String {
-    ports
-        .iter()
-        .map(|p| match p {
-            22 => "SSH (22)".to_owned(),
-            3389 => "RDP (3389)".to_owned(),
-            other => format!("port {other}"),
-        })
-        .collect::<Vec<_>>()
-        .join(" and ")
 }

@@ -75,7 +75,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
         }
         (Source::World(_), Reach::Unknown) => out.unknown(resource, "allow"),
         (Source::World(from), Reach::Known { admin, described }) if !admin.is_empty() => {
-            out.violation(resource, format!("ingress from {from} allows {described}, which reaches {}", describe_admin(admin)))
+            out.violation(resource, format!("ingress from {from} allows {described}, which reaches {}", helpers::describe_admin_ports(admin)))
                 .at("source_ranges")
                 .fix(narrow_sources(
                     resource,
@@ -158,13 +158,7 @@ fn source(resource: &Resource) -> Source {
         .filter(|c| helpers::is_world(c))
         .collect();
     if !world.is_empty() {
-        return Source::World(
-            world
-                .iter()
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(" and "),
-        );
+        return Source::World(helpers::code_list(&world, " and "));
     }
     if ranges.iter().any(|c| c.as_str().is_none()) && resource.is_unknown("source_ranges") {
         return Source::Unknown("source_ranges");
@@ -243,7 +237,7 @@ fn reach(resource: &Resource) -> Reach {
                 .collect()
         };
         for range in &ranges {
-            admin.extend(admin_ports(name, *range));
+            admin.extend(range.admin_ports_over(name));
         }
         if ports.is_empty() {
             described.push(format!("{name} on all ports"));
@@ -260,46 +254,9 @@ fn reach(resource: &Resource) -> Reach {
     }
 }
 
-/// The administration ports a port range reaches for a protocol: SSH is tcp/22, RDP is
-/// tcp/3389 and udp/3389.
-pub(super) fn admin_ports(protocol: &str, range: PortRange) -> Vec<i64> {
-    range
-        .admin_ports()
-        .into_iter()
-        .filter(|&p| match protocol {
-            "tcp" => true,
-            "udp" => p == 3389,
-            _ => false,
-        })
-        .collect()
-}
-
-/// `SSH (22) and RDP (3389)`.
-pub(super) fn describe_admin(ports: &[i64]) -> String {
-    ports
-        .iter()
-        .map(|p| match p {
-            22 => "SSH (22)".to_owned(),
-            3389 => "RDP (3389)".to_owned(),
-            other => format!("port {other}"),
-        })
-        .collect::<Vec<_>>()
-        .join(" and ")
-}
-
 /// A fix replacing the world-open ranges in `source_ranges` with `cidr` (kept ranges stay; an
 /// empty result gets `cidr`, since no source at all would mean `0.0.0.0/0` again).
 pub(super) fn narrow_sources(resource: &Resource, cidr: &str, description: String) -> Fix {
-    let mut kept: Vec<Value> = resource
-        .after
-        .field("source_ranges")
-        .items()
-        .iter()
-        .filter(|c| !c.as_str().is_some_and(helpers::is_world))
-        .cloned()
-        .collect();
-    if kept.is_empty() {
-        kept.push(Value::from(cidr));
-    }
-    Fix::set(description, "source_ranges", Value::from(kept))
+    let kept = helpers::without_world(resource.after.field("source_ranges"), Some(cidr));
+    Fix::set(description, "source_ranges", kept)
 }

@@ -118,11 +118,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
         })
         .cloned()
         .collect();
-    let listed = world
-        .iter()
-        .map(|c| format!("`{c}`"))
-        .collect::<Vec<_>>()
-        .join(" and ");
+    let listed = helpers::code_list(&world, " and ");
     out.violation(
         resource,
         format!("authorized network {listed} lets any IP address reach the public endpoint"),

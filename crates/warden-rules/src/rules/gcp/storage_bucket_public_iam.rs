@@ -133,11 +133,7 @@ fn binding(resource: &Resource, out: &mut Report<'_>) {
         .filter(|m| !m.as_str().is_some_and(is_public))
         .cloned()
         .collect();
-    let listed = public
-        .iter()
-        .map(|p| format!("`{p}`"))
-        .collect::<Vec<_>>()
-        .join(" and ");
+    let listed = helpers::code_list(&public, " and ");
     let pending = out
         .violation(
             resource,
@@ -237,11 +233,7 @@ fn acl(resource: &Resource, out: &mut Report<'_>) {
         .filter(|e| !e.as_str().as_ref().is_some_and(entity_is_public))
         .cloned()
         .collect();
-    let listed = public
-        .iter()
-        .map(|p| format!("`{p}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let listed = helpers::code_list(&public, ", ");
     out.violation(
         resource,
         format!("ACL entries {listed} give everyone access to the bucket"),

@@ -1,4 +1,4 @@
-use super::instance_types::{self, Denial, Types};
+use super::instance_types::{self, Denial};
 use crate::prelude::*;
 
 declare_rule! {
@@ -100,16 +100,8 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     if allowed.is_empty() && forbidden.is_empty() {
         return;
     }
-    let Some(site) = instance_types::site(&resource.kind) else {
+    let Some((site, values)) = instance_types::declared(resource, out) else {
         return;
-    };
-    let values = match instance_types::types(resource, site) {
-        Types::Known(values) => values,
-        Types::Unknown => {
-            out.unknown(resource, site.attribute);
-            return;
-        }
-        Types::Absent => return,
     };
     let rejected: Vec<(&str, Denial<'_>)> = values
         .iter()
@@ -124,16 +116,12 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
             Denial::Forbidden(p) => format!("`{v}`, which matches the forbidden pattern `{p}`"),
             Denial::NotAllowed => format!(
                 "`{v}`, which is not in the allowed types ({})",
-                instance_types::list(&allowed)
+                helpers::code_list(&allowed, ", ")
             ),
         })
         .collect();
     let attribute = site.attribute;
-    let message = if site.list {
-        format!("`{attribute}` includes {}", reasons.join("; "))
-    } else {
-        format!("`{attribute}` is {}", reasons.join("; "))
-    };
+    let message = format!("`{attribute}` {} {}", site.verb(), reasons.join("; "));
     let fallback = instance_types::replacement(site, &allowed, &forbidden);
     let fix = if site.list {
         let mut kept: Vec<&str> = values
@@ -148,7 +136,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
             Fix::set(
                 format!(
                     "keep only allowed types in `{attribute}`: {}",
-                    instance_types::list(&kept)
+                    helpers::code_list(&kept, ", ")
                 ),
                 attribute,
                 Value::from(kept.iter().map(|v| Value::from(*v)).collect::<Vec<_>>()),

@@ -1,4 +1,4 @@
-use super::instance_types::{self, Types};
+use super::instance_types;
 use crate::prelude::*;
 
 declare_rule! {
@@ -96,16 +96,8 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     if patterns.is_empty() {
         return;
     }
-    let Some(site) = instance_types::site(&resource.kind) else {
+    let Some((site, values)) = instance_types::declared(resource, out) else {
         return;
-    };
-    let values = match instance_types::types(resource, site) {
-        Types::Known(values) => values,
-        Types::Unknown => {
-            out.unknown(resource, site.attribute);
-            return;
-        }
-        Types::Absent => return,
     };
     let allowed = cx.param_strs("allowed");
     let forbidden = cx.param_strs("forbidden");
@@ -123,7 +115,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
         return;
     }
     let attribute = site.attribute;
-    let verb = if site.list { "includes" } else { "is" };
+    let verb = site.verb();
     let _ = out
         .violation(
             resource,

@@ -4,6 +4,8 @@
 use warden_core::exceptions::glob_matches;
 use warden_core::{Attr, Resource, Value};
 
+use crate::context::Report;
+
 /// The resource kinds that carry an instance type.
 pub(super) const KINDS: &[&str] = &[
     "aws_instance",
@@ -48,6 +50,19 @@ pub(super) struct Site {
     pub(super) family: Family,
 }
 
+impl Site {
+    /// How a message says what the attribute holds: a list `includes` a type, a single
+    /// attribute `is` one.
+    #[must_use]
+    pub(super) fn verb(self) -> &'static str {
+        if self.list {
+            "includes"
+        } else {
+            "is"
+        }
+    }
+}
+
 /// The instance type attribute of a resource kind.
 #[must_use]
 pub(super) fn site(kind: &str) -> Option<Site> {
@@ -76,9 +91,28 @@ pub(super) fn site(kind: &str) -> Option<Site> {
     })
 }
 
+/// The instance type attribute of a resource and the types it declares there. `None` when the
+/// kind carries no instance type, the type comes from elsewhere (a launch template), or it is
+/// known only after apply, which is reported as unknown.
+#[must_use]
+pub(super) fn declared<'a>(
+    resource: &'a Resource,
+    out: &mut Report<'_>,
+) -> Option<(Site, Vec<&'a str>)> {
+    let site = site(&resource.kind)?;
+    match types(resource, site) {
+        Types::Known(values) => Some((site, values)),
+        Types::Unknown => {
+            out.unknown(resource, site.attribute);
+            None
+        }
+        Types::Absent => None,
+    }
+}
+
 /// The instance types of a resource.
 #[derive(Debug)]
-pub(super) enum Types<'a> {
+enum Types<'a> {
     /// Known types (for a list attribute, its known elements).
     Known(Vec<&'a str>),
     /// Known only after apply.
@@ -89,7 +123,7 @@ pub(super) enum Types<'a> {
 
 /// The instance types a resource declares.
 #[must_use]
-pub(super) fn types<'a>(resource: &'a Resource, site: Site) -> Types<'a> {
+fn types<'a>(resource: &'a Resource, site: Site) -> Types<'a> {
     match resource.attr(site.attribute) {
         Attr::Known(Value::String(s)) => Types::Known(vec![s.as_str()]),
         Attr::Known(Value::Array(items)) => {
@@ -189,16 +223,6 @@ pub(super) fn replacement<'p>(
     allowed.iter().copied().find(|p| {
         is_exact(p) && family_of(p) == Some(site.family) && denial(p, allowed, forbidden).is_none()
     })
-}
-
-/// A list of values for messages: `` `a`, `b` ``.
-#[must_use]
-pub(super) fn list(values: &[&str]) -> String {
-    values
-        .iter()
-        .map(|v| format!("`{v}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

@@ -112,11 +112,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     if allowed.iter().any(|p| matches(p, &short, &source)) {
         return;
     }
-    let list = allowed
-        .iter()
-        .map(|p| format!("`{p}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = helpers::code_list(&allowed, ", ");
     out.violation(
         resource,
         format!("provider `{source}` is not in the allowed providers ({list})"),

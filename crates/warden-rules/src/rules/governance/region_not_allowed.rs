@@ -178,11 +178,7 @@ impl<'a> Allowed<'a> {
 
     /// The list for messages.
     fn describe(&self) -> String {
-        self.raw
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        helpers::code_list(&self.raw, ", ")
     }
 }
 

@@ -285,11 +285,7 @@ fn fix(
         }
         values.push((p.key.as_str(), value));
     }
-    let keys = values
-        .iter()
-        .map(|(k, _)| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let keys = helpers::code_list(values.iter().map(|(k, _)| k), ", ");
     let description = format!("set {keys} from the configured defaults");
     let existing = resource.after.get(attribute).and_then(Value::as_object);
     match existing {

@@ -92,11 +92,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
             format!("resource type `{kind}` is forbidden (matches `{pattern}`)"),
         );
     } else if !allowed.is_empty() && !allowed.iter().any(|p| glob_matches(p, kind)) {
-        let list = allowed
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = helpers::code_list(&allowed, ", ");
         out.violation(
             resource,
             format!("resource type `{kind}` is not in the allowed types ({list})"),

@@ -84,12 +84,7 @@ fn check(changes: &ChangeSet, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     let mut addresses: Vec<&str> = destroyed.iter().map(|r| r.address.as_str()).collect();
     addresses.sort_unstable();
     addresses.dedup();
-    let mut named = addresses
-        .iter()
-        .take(SHOWN)
-        .map(|a| format!("`{a}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut named = helpers::code_list(addresses.iter().take(SHOWN), ", ");
     if addresses.len() > SHOWN {
         named.push_str(&format!(" and {} more", addresses.len() - SHOWN));
     }
