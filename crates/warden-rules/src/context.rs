@@ -110,6 +110,39 @@ impl<'a> CheckContext<'a> {
             .collect()
     }
 
+    /// Live resources of `kind` that `resource`'s `attribute` points at: the inverse of
+    /// [`CheckContext::referrers`] (an `aws_s3_bucket_acl`'s `bucket` → the `aws_s3_bucket`).
+    #[must_use]
+    pub fn referenced(
+        &self,
+        resource: &Resource,
+        attribute: &str,
+        kind: &str,
+        target_attrs: &[&str],
+    ) -> Vec<&'a Resource> {
+        let value = resource.after_str(attribute);
+        let references = self
+            .config_of(resource)
+            .map_or(&[][..], |c| c.references_of(attribute));
+        self.live_of_kind(kind)
+            .filter(|target| {
+                let by_value = value
+                    .is_some_and(|v| target_attrs.iter().any(|a| target.after_str(a) == Some(v)));
+                let block = target.config_address();
+                let by_reference = references.iter().any(|reference| {
+                    reference == &block
+                        || reference
+                            .strip_prefix(block.as_str())
+                            .is_some_and(|rest| rest.starts_with('.'))
+                }) && match (&resource.index, &target.index) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                by_value || by_reference
+            })
+            .collect()
+    }
+
     /// A parameter (its default when the configuration does not set it).
     #[must_use]
     pub fn param(&self, name: &str) -> &'a serde_json::Value {

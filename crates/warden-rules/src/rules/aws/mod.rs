@@ -31,6 +31,7 @@ mod load_balancer_internet_facing;
 mod load_balancer_listener_plaintext_http;
 mod network_acl_admin_port_open_to_world;
 mod planned;
+mod public_access_block;
 mod redshift_cluster_publicly_accessible;
 mod s3_bucket_policy_public_principal;
 mod s3_bucket_public_acl;

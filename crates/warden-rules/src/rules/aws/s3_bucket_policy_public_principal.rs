@@ -1,4 +1,5 @@
 use super::planned::left_to_provider;
+use super::public_access_block;
 use crate::helpers::{is_world, policy_document, principal_is_public, statements, string_or_list};
 use crate::prelude::*;
 
@@ -9,6 +10,12 @@ declare_rule! {
     /// and no condition that narrows who can use it. It reads `aws_s3_bucket_policy.policy` and
     /// the legacy inline `aws_s3_bucket.policy` (the latter only when no `aws_s3_bucket_policy`
     /// manages the bucket, since the bucket attribute then mirrors that resource).
+    ///
+    /// A policy is not reported when the plan sets `restrict_public_buckets` or
+    /// `block_public_policy` to `true` in an `aws_s3_bucket_public_access_block` for the bucket
+    /// (joined through the configuration's reference where the bucket's id is known only after
+    /// apply, or by name) or in an `aws_s3_account_public_access_block`: S3 then refuses public
+    /// access through the policy, or refuses the policy.
     ///
     /// A condition restricts the statement when it requires one of `aws:SourceVpc`,
     /// `aws:SourceVpce`, `aws:SourceIp`, `aws:SourceArn`, `aws:SourceAccount`,
@@ -131,6 +138,11 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     let Some(document) = policy_document(resource, "policy") else {
         return;
     };
+    if public_access_block::blocks(resource, cx, "restrict_public_buckets")
+        || public_access_block::blocks(resource, cx, "block_public_policy")
+    {
+        return;
+    }
     for (i, statement) in statements(&document).into_iter().enumerate() {
         if statement.field("Effect").as_str() != Some("Allow") {
             continue;

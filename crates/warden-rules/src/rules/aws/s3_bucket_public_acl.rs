@@ -1,3 +1,4 @@
+use super::public_access_block;
 use crate::prelude::*;
 
 declare_rule! {
@@ -5,6 +6,11 @@ declare_rule! {
     /// S3 buckets whose canned ACL grants access to everyone: `public-read`,
     /// `public-read-write` or `authenticated-read`, set on the bucket (`aws_s3_bucket.acl`,
     /// provider v3 style) or through a separate `aws_s3_bucket_acl` resource.
+    ///
+    /// An ACL is not reported when the plan also sets `ignore_public_acls = true` in an
+    /// `aws_s3_bucket_public_access_block` for that bucket (joined through the configuration's
+    /// reference to the bucket when its id is known only after apply, or by bucket name) or in
+    /// an `aws_s3_account_public_access_block`: S3 then ignores the public grant.
     ///
     /// ## Why it matters
     /// A public ACL exposes every object in the bucket to the internet; `authenticated-read`
@@ -48,10 +54,13 @@ declare_rule! {
 
 const PUBLIC_ACLS: &[&str] = &["public-read", "public-read-write", "authenticated-read"];
 
-fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
+fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     match resource.attr("acl") {
         Attr::Known(acl) => {
-            if let Some(acl) = acl.as_str().filter(|a| PUBLIC_ACLS.contains(a)) {
+            let public = acl.as_str().filter(|a| PUBLIC_ACLS.contains(a));
+            if let Some(acl) =
+                public.filter(|_| !public_access_block::blocks(resource, cx, "ignore_public_acls"))
+            {
                 out.violation(
                     resource,
                     format!("bucket ACL `{acl}` grants access to everyone"),
