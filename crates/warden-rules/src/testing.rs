@@ -271,8 +271,14 @@ fn describe(f: &Finding) -> String {
     }
 }
 
-/// Checks one case; returns what went wrong.
-fn check_case(meta: &'static RuleMeta, fixture: &Fixture, case: &Case) -> Vec<String> {
+/// Checks one case; returns what went wrong, and appends what a user would read of each
+/// finding to `shown` (snapshotted per provider, so message changes are reviewed).
+fn check_case(
+    meta: &'static RuleMeta,
+    fixture: &Fixture,
+    case: &Case,
+    shown: &mut String,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut params = fixture.params.clone();
     params.extend(case.params.clone());
@@ -287,6 +293,20 @@ fn check_case(meta: &'static RuleMeta, fixture: &Fixture, case: &Case) -> Vec<St
         Err(e) => return vec![e],
     };
     let findings = run(&rule, &changes);
+    for f in &findings {
+        let _ = writeln!(
+            shown,
+            "{} {} [{}] {}: {}",
+            f.rule_id,
+            f.enforcement,
+            case.name,
+            describe(f),
+            f.message
+        );
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(shown, "    fix: {}", fix.description);
+        }
+    }
 
     let mut got: Vec<String> = findings.iter().map(describe).collect();
     got.sort();
@@ -407,6 +427,7 @@ pub(crate) fn run_provider_fixtures(provider: &str) {
         .join("fixtures")
         .join(provider);
     let mut report = String::new();
+    let mut shown = String::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -436,7 +457,7 @@ pub(crate) fn run_provider_fixtures(provider: &str) {
             );
         }
         for case in &fixture.cases {
-            for problem in check_case(meta, &fixture, case) {
+            for problem in check_case(meta, &fixture, case, &mut shown) {
                 let _ = writeln!(
                     report,
                     "{} [{}] {}: {problem}",
@@ -450,6 +471,7 @@ pub(crate) fn run_provider_fixtures(provider: &str) {
         }
     }
     assert!(report.is_empty(), "fixture failures:\n{report}");
+    insta::assert_snapshot!(format!("messages_{provider}"), shown);
 }
 
 /// A doc example in its long form (with parameters or providers).
