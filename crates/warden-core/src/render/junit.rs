@@ -7,6 +7,7 @@
 //! errors are `<error>` test cases. A clean decision is one passing test case, `warden check`,
 //! so the report is never empty.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::decision::Decision;
@@ -46,39 +47,40 @@ impl Case<'_> {
 
 fn cases(decision: &Decision) -> Vec<Case<'_>> {
     let mut cases: Vec<Case<'_>> = Vec::new();
-    let find = |cases: &mut Vec<Case<'_>>, f: &Finding| {
-        cases
-            .iter()
-            .position(|c| c.rule == f.rule_id && c.resource == f.resource)
-    };
+    // (rule, resource) → index in `cases`: first-seen order, without a quadratic search.
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
     for f in &decision.findings {
-        match find(&mut cases, f) {
-            Some(i) => {
-                if let Some(c) = cases.get_mut(i) {
-                    c.active.push(f);
-                }
-            }
-            None => cases.push(Case {
+        let next = cases.len();
+        let i = *index
+            .entry((f.rule_id.as_str(), f.resource.as_str()))
+            .or_insert(next);
+        if i == cases.len() {
+            cases.push(Case {
                 rule: &f.rule_id,
                 resource: &f.resource,
-                active: vec![f],
+                active: Vec::new(),
                 waived: Vec::new(),
-            }),
+            });
+        }
+        if let Some(c) = cases.get_mut(i) {
+            c.active.push(f);
         }
     }
     for w in &decision.waived {
-        match find(&mut cases, &w.finding) {
-            Some(i) => {
-                if let Some(c) = cases.get_mut(i) {
-                    c.waived.push(w);
-                }
-            }
-            None => cases.push(Case {
+        let next = cases.len();
+        let i = *index
+            .entry((w.finding.rule_id.as_str(), w.finding.resource.as_str()))
+            .or_insert(next);
+        if i == cases.len() {
+            cases.push(Case {
                 rule: &w.finding.rule_id,
                 resource: &w.finding.resource,
                 active: Vec::new(),
-                waived: vec![w],
-            }),
+                waived: Vec::new(),
+            });
+        }
+        if let Some(c) = cases.get_mut(i) {
+            c.waived.push(w);
         }
     }
     cases

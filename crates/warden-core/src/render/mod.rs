@@ -53,7 +53,7 @@ pub fn render(format: Format, decision: &Decision, options: &RenderOptions<'_>) 
     }
 }
 
-/// Renders a decision into a writer. JSON is streamed (a 100k-resource plan's decision is
+/// Renders a decision into a writer. JSON and SARIF are streamed (a 100k-resource plan's decision is
 /// hundreds of megabytes); the other formats are built, then written.
 pub fn render_to(
     format: Format,
@@ -66,6 +66,7 @@ pub fn render_to(
             serde_json::to_writer_pretty(&mut *out, decision)?;
             out.write_all(b"\n")
         }
+        Format::Sarif => sarif::render_to(decision, options.rules, out),
         _ => out.write_all(render(format, decision, options).as_bytes()),
     }
 }

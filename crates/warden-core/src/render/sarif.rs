@@ -494,6 +494,22 @@ fn result<'a>(
 /// The SARIF log, pretty-printed, with a trailing newline.
 #[must_use]
 pub fn render(decision: &Decision, known_rules: &[RuleInfo]) -> String {
+    let mut out = Vec::new();
+    if let Err(e) = render_to(decision, known_rules, &mut out) {
+        return format!(
+            "{{\"version\":\"2.1.0\",\"runs\":[],\"properties\":{{\"error\":{}}}}}\n",
+            serde_json::Value::from(e.to_string())
+        );
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Streams the SARIF log into a writer (a 100k-resource plan's log is over 150 MB).
+pub fn render_to(
+    decision: &Decision,
+    known_rules: &[RuleInfo],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let rules = rules(decision, known_rules);
     let mut results: Vec<SarifResult<'_>> = decision
         .findings
@@ -540,14 +556,8 @@ pub fn render(decision: &Decision, known_rules: &[RuleInfo]) -> String {
             },
         }],
     };
-    let mut out = serde_json::to_string_pretty(&log).unwrap_or_else(|e| {
-        format!(
-            "{{\"version\":\"2.1.0\",\"runs\":[],\"properties\":{{\"error\":{}}}}}",
-            serde_json::Value::from(e.to_string())
-        )
-    });
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]

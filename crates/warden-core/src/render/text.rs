@@ -115,9 +115,11 @@ pub fn render(decision: &Decision, color: bool) -> String {
 /// finding; within a resource, the decision's order.
 fn group_by_resource(findings: &[Finding]) -> Vec<(&str, Vec<&Finding>)> {
     let mut groups: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for f in findings {
-        match groups.iter_mut().find(|(a, _)| *a == f.resource) {
-            Some((_, list)) => list.push(f),
+        let i = *index.entry(f.resource.as_str()).or_insert(groups.len());
+        match groups.get_mut(i) {
+            Some((_, group)) => group.push(f),
             None => groups.push((&f.resource, vec![f])),
         }
     }
