@@ -48,6 +48,8 @@ pub struct Context {
 pub enum InputKind {
     /// `terraform show -json` of a plan (Terraform or OpenTofu).
     TerraformPlan,
+    /// Kubernetes manifests (YAML or JSON; Helm and Kustomize output).
+    KubernetesManifests,
 }
 
 /// What was read.

@@ -206,6 +206,18 @@ impl Fix {
         self
     }
 
+    /// A fix given as JSON Patch operations (for paths whose keys contain dots, like
+    /// Kubernetes label keys, or for several operations at once).
+    #[must_use]
+    pub fn patch(description: impl Into<String>, ops: Vec<PatchOp>) -> Fix {
+        Fix {
+            description: description.into(),
+            patch: ops,
+            source: Vec::new(),
+            snippet: None,
+        }
+    }
+
     /// A fix that removes the attribute at a dotted path.
     #[must_use]
     pub fn remove(description: impl Into<String>, attribute: &str) -> Fix {

@@ -26,6 +26,7 @@ pub fn all() -> &'static [&'static RuleMeta] {
             .chain(rules::gcp::RULES)
             .chain(rules::azure::RULES)
             .chain(rules::governance::RULES)
+            .chain(rules::kubernetes::RULES)
             .copied()
             .collect();
         rules.sort_by(|a, b| a.id.cmp(b.id));
@@ -55,7 +56,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_well_formed_and_sorted() {
-        let id = regex::Regex::new(r"^WD-(AWS|GCP|AZURE|GOV)-\d{3}$").unwrap();
+        let id = regex::Regex::new(r"^WD-(AWS|GCP|AZURE|GOV|K8S)-\d{3}$").unwrap();
         let name = regex::Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").unwrap();
         let mut ids = HashSet::new();
         let mut names = HashSet::new();
@@ -157,17 +158,23 @@ mod tests {
                     .unwrap_or_else(|| panic!("{}: example without a yaml block", rule.id));
                 let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&yaml)
                     .unwrap_or_else(|e| panic!("{}: example: {e}", rule.id));
-                let case: testing::DocExample = if doc.get("resources").is_some() {
-                    serde_yaml_ng::from_value(doc)
-                        .unwrap_or_else(|e| panic!("{}: example: {e}", rule.id))
-                } else {
-                    testing::DocExample {
-                        resources: doc.as_mapping().cloned().unwrap_or_default(),
-                        ..testing::DocExample::default()
-                    }
-                };
-                let changes = testing::change_set(&case.resources, &case.providers, &case.config)
-                    .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
+                let case: testing::DocExample =
+                    if doc.get("resources").is_some() || doc.get("manifests").is_some() {
+                        serde_yaml_ng::from_value(doc)
+                            .unwrap_or_else(|e| panic!("{}: example: {e}", rule.id))
+                    } else {
+                        testing::DocExample {
+                            resources: doc.as_mapping().cloned().unwrap_or_default(),
+                            ..testing::DocExample::default()
+                        }
+                    };
+                let changes = testing::change_set(
+                    &case.resources,
+                    &case.manifests,
+                    &case.providers,
+                    &case.config,
+                )
+                .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
                 let findings = testing::run(&testing::resolve(rule, &case.params), &changes);
                 let fired = findings.iter().any(|f| !f.unknown);
                 assert_eq!(

@@ -36,7 +36,11 @@ pub(crate) struct Case {
     pub(crate) name: String,
     #[serde(default)]
     pub(crate) params: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
     pub(crate) resources: serde_yaml_ng::Mapping,
+    /// Kubernetes manifests (each becomes a resource addressed `apiVersion/Kind/namespace/name`).
+    #[serde(default)]
+    pub(crate) manifests: Vec<serde_json::Value>,
     #[serde(default)]
     pub(crate) providers: Vec<FixtureProvider>,
     #[serde(default)]
@@ -132,10 +136,24 @@ fn parse_address(address: &str) -> (Option<String>, Mode, String, String) {
 /// Builds a change set from the `resources` map form used by fixtures and doc examples.
 pub(crate) fn change_set(
     resources: &serde_yaml_ng::Mapping,
+    manifests: &[serde_json::Value],
     providers: &[FixtureProvider],
     config: &HashMap<String, FixtureConfig>,
 ) -> Result<ChangeSet, String> {
     let mut out = Vec::new();
+    for (i, manifest) in manifests.iter().enumerate() {
+        let object = Value::from_json(manifest);
+        if object.get("kind").and_then(Value::as_str).is_none() {
+            return Err(format!("manifest {i} has no `kind`"));
+        }
+        let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        out.push(warden_core::inputs::kubernetes::resource(
+            "fixture.yaml",
+            &object,
+            line,
+            String::new(),
+        ));
+    }
     for (i, (address, spec)) in resources.iter().enumerate() {
         let address = address
             .as_str()
@@ -288,7 +306,12 @@ fn check_case(
         }
     }
     let rule = resolve(meta, &params);
-    let changes = match change_set(&case.resources, &case.providers, &case.config) {
+    let changes = match change_set(
+        &case.resources,
+        &case.manifests,
+        &case.providers,
+        &case.config,
+    ) {
         Ok(c) => c,
         Err(e) => return vec![e],
     };
@@ -407,6 +430,7 @@ pub(crate) fn fixture_path(meta: &RuleMeta) -> PathBuf {
         Some("AWS") => "aws",
         Some("GCP") => "gcp",
         Some("AZURE") => "azure",
+        Some("K8S") => "kubernetes",
         _ => "governance",
     };
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -480,7 +504,10 @@ pub(crate) fn run_provider_fixtures(provider: &str) {
 pub(crate) struct DocExample {
     #[serde(default)]
     pub(crate) params: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
     pub(crate) resources: serde_yaml_ng::Mapping,
+    #[serde(default)]
+    pub(crate) manifests: Vec<serde_json::Value>,
     #[serde(default)]
     pub(crate) providers: Vec<FixtureProvider>,
     #[serde(default)]

@@ -14,13 +14,13 @@ pub enum InputError {
         message: String,
     },
     /// A folder held no input files.
-    #[error("{path}: no input files found (looked for *.json)")]
+    #[error("{path}: no input files found (looked for *.json, *.yaml, *.yml)")]
     NoInputs {
         /// The folder.
         path: String,
     },
     /// The input is empty.
-    #[error("{path}: the input is empty; expected the JSON of `terraform show -json PLANFILE`")]
+    #[error("{path}: the input is empty; expected the JSON of `terraform show -json PLANFILE` or Kubernetes manifests")]
     Empty {
         /// The input.
         path: String,
@@ -55,8 +55,9 @@ pub enum InputError {
         /// What the parser expected.
         message: String,
     },
-    /// Valid JSON of the wrong shape (a field of the wrong type, an unknown action).
-    #[error("{path}:{line}:{column}: invalid Terraform plan: {message}")]
+    /// Valid JSON or YAML of the wrong shape (a field of the wrong type, an unknown action, a
+    /// manifest without `kind`).
+    #[error("{path}:{line}:{column}: {message}")]
     Invalid {
         /// The input.
         path: String,

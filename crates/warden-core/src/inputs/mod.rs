@@ -4,7 +4,9 @@
 //! panics on bad bytes (the fuzz target `parse_terraform_plan` holds us to that).
 
 mod error;
+pub mod kubernetes;
 pub mod terraform;
+pub mod yaml;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -26,7 +28,8 @@ pub struct InputBytes {
 }
 
 /// Expands the paths a user gave into input files: files as they are, folders searched
-/// recursively for `*.json` (sorted, hidden entries skipped), `-` for standard input.
+/// recursively for `*.json`, `*.yaml` and `*.yml` (sorted, hidden entries skipped), `-` for
+/// standard input.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut out = Vec::new();
     for path in paths {
@@ -113,9 +116,26 @@ pub fn read(path: &Path, max_bytes: u64) -> Result<InputBytes, InputError> {
     Ok(InputBytes { name, bytes })
 }
 
-/// Parses an input into a change set, detecting what kind of document it is.
+/// Parses an input into a change set, detecting what kind of document it is: a JSON object
+/// is a Terraform plan or a Kubernetes object (told apart by their members); anything else is
+/// a YAML stream of Kubernetes manifests.
 pub fn parse(input: &InputBytes) -> Result<ChangeSet, InputError> {
-    terraform::parse_plan(&input.name, &input.bytes)
+    let text = decode_text(&input.name, &input.bytes)?;
+    let first = text.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let yaml_name = [".yaml", ".yml"]
+        .iter()
+        .any(|e| input.name.to_ascii_lowercase().ends_with(e));
+    match first {
+        Some(b'{') if !yaml_name => match terraform::parse_json(&input.name, &input.bytes)? {
+            Some(plan) => Ok(plan),
+            None => kubernetes::parse_manifests(&input.name, &input.bytes),
+        },
+        Some(b'[') if !yaml_name => terraform::parse_plan(&input.name, &input.bytes),
+        None => Err(InputError::Empty {
+            path: input.name.clone(),
+        }),
+        _ => kubernetes::parse_manifests(&input.name, &input.bytes),
+    }
 }
 
 /// Decodes input bytes to UTF-8 text: strips a UTF-8 byte order mark and transcodes UTF-16

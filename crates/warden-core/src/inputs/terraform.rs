@@ -24,6 +24,15 @@ use crate::value::Value;
 
 /// Parses the bytes of a plan. `name` is used in errors and locations.
 pub fn parse_plan(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError> {
+    parse_json(name, bytes)?.ok_or_else(|| InputError::NotAPlan {
+        path: name.to_owned(),
+        reason: "this is a Kubernetes object (it has `apiVersion` and `kind`)".to_owned(),
+    })
+}
+
+/// Parses a JSON document that should be a plan; `Ok(None)` when it is a Kubernetes object
+/// instead (it has `apiVersion` and `kind` and none of a plan's members).
+pub(crate) fn parse_json(name: &str, bytes: &[u8]) -> Result<Option<ChangeSet>, InputError> {
     let text = decode_text(name, bytes)?;
     let text: &[u8] = &text;
     let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
@@ -79,6 +88,16 @@ pub fn parse_plan(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError> {
     build(name, text, raw, digest)
 }
 
+/// `true` when the document has none of a plan's members but a Kubernetes object's.
+fn is_kubernetes_object(raw: &RawPlan<'_>) -> bool {
+    raw.api_version.is_some()
+        && raw.kind.is_some()
+        && raw.resource_changes.is_none()
+        && raw.planned_values.is_none()
+        && raw.configuration.is_none()
+        && raw.format_version.is_none()
+}
+
 fn json_error(name: &str, e: &serde_json::Error) -> InputError {
     let message = strip_position(&e.to_string());
     match e.classify() {
@@ -86,7 +105,7 @@ fn json_error(name: &str, e: &serde_json::Error) -> InputError {
             path: name.to_owned(),
             line: e.line(),
             column: e.column(),
-            message,
+            message: format!("invalid Terraform plan: {message}"),
         },
         serde_json::error::Category::Eof => InputError::Syntax {
             path: name.to_owned(),
@@ -116,7 +135,10 @@ fn build(
     text: &[u8],
     raw: RawPlan<'_>,
     digest: String,
-) -> Result<ChangeSet, InputError> {
+) -> Result<Option<ChangeSet>, InputError> {
+    if is_kubernetes_object(&raw) {
+        return Ok(None);
+    }
     let is_plan = raw.resource_changes.is_some()
         || raw.planned_values.is_some()
         || raw.resource_drift.is_some()
@@ -182,7 +204,7 @@ fn build(
         collect_data_sources(name, state, &mut info.data_sources);
     }
 
-    Ok(ChangeSet {
+    Ok(Some(ChangeSet {
         resources,
         context: Context::default(),
         input: InputInfo {
@@ -193,7 +215,7 @@ fn build(
             tool_version: raw.terraform_version,
         },
         terraform: Some(info),
-    })
+    }))
 }
 
 /// Below this many resource changes, parsing stays on one thread.
@@ -303,6 +325,10 @@ struct RawPlan<'a> {
     configuration: Option<RawConfiguration>,
     /// Present in state documents, not in plans.
     values: Option<IgnoredAny>,
+    /// Present in Kubernetes objects.
+    #[serde(rename = "apiVersion")]
+    api_version: Option<IgnoredAny>,
+    kind: Option<IgnoredAny>,
     errored: Option<bool>,
 }
 
@@ -398,7 +424,7 @@ impl RawChange {
                 line: 0,
                 column: 0,
                 message: format!(
-                    "resource `{}` has unsupported actions {:?} (at {pointer}/change/actions)",
+                    "invalid Terraform plan: resource `{}` has unsupported actions {:?} (at {pointer}/change/actions)",
                     address, self.change.actions
                 ),
             })?;

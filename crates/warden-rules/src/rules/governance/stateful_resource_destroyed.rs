@@ -138,7 +138,7 @@ mod tests {
     fn message_names_terraform_reason() {
         let yaml = "aws_db_instance.main: { action: replace, after: { engine: postgres } }";
         let resources: serde_yaml_ng::Mapping = serde_yaml_ng::from_str(yaml).unwrap();
-        let mut changes = testing::change_set(&resources, &[], &Default::default()).unwrap();
+        let mut changes = testing::change_set(&resources, &[], &[], &Default::default()).unwrap();
         changes.resources[0].action_reason = Some("replace_because_cannot_update".into());
         let rule = testing::resolve(&super::STATEFUL_RESOURCE_DESTROYED, &serde_json::Map::new());
         let findings = testing::run(&rule, &changes);
