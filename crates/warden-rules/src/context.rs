@@ -210,7 +210,10 @@ impl<'a> Report<'a> {
     pub fn violation(&mut self, resource: &Resource, message: impl Into<String>) -> Pending<'_> {
         let finding = self.finding(resource, message.into(), self.rule.enforcement, false);
         self.out.push(finding);
-        Pending(self.out.last_mut())
+        Pending(
+            self.out.last_mut(),
+            resource.provider == warden_core::inputs::kubernetes::PROVIDER,
+        )
     }
 
     /// Reports that the rule cannot decide because `attribute` is known only after apply.
@@ -269,9 +272,10 @@ impl<'a> Report<'a> {
     }
 }
 
-/// A just-reported violation, to add its attribute and fix to.
+/// A just-reported violation, to add its attribute and fix to. For a Kubernetes manifest the
+/// manifest is the source: its fix is the JSON Patch alone, without Terraform attribute edits.
 #[derive(Debug)]
-pub struct Pending<'a>(Option<&'a mut Finding>);
+pub struct Pending<'a>(Option<&'a mut Finding>, bool);
 
 impl Pending<'_> {
     /// The attribute (dotted path) the violation is about.
@@ -283,7 +287,10 @@ impl Pending<'_> {
     }
 
     /// The machine-applicable fix.
-    pub fn fix(mut self, fix: Fix) -> Self {
+    pub fn fix(mut self, mut fix: Fix) -> Self {
+        if self.1 {
+            fix.source.clear();
+        }
         if let Some(f) = self.0.as_deref_mut() {
             f.fix = Some(fix);
         }

@@ -389,3 +389,84 @@ fn corpus_plans_parse_and_check() {
     assert!(checked >= 30, "only {checked} corpus plans");
     eprintln!("checked {checked} corpus plans");
 }
+
+const MANIFESTS: &str = "examples/kubernetes/web-app.yaml";
+
+#[test]
+fn kubernetes_manifests_from_a_file_a_folder_and_stdin() {
+    use std::io::Write;
+    let o = warden(&["check", "--no-config", "--format", "json", MANIFESTS]);
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", stderr(&o));
+    let doc = json(&o);
+    assert_eq!(doc["inputs"][0]["kind"], "kubernetes-manifests");
+    assert_eq!(doc["summary"]["resources"], 5);
+    let privileged = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "WD-K8S-003")
+        .unwrap();
+    assert_eq!(privileged["resource"], "apps/v1/Deployment/shop/web");
+    assert_eq!(
+        privileged["location"]["line"], 10,
+        "the line where the Deployment's document starts"
+    );
+    assert_eq!(
+        privileged["fix"]["patch"][0]["path"],
+        "/spec/template/spec/containers/0/securityContext/privileged"
+    );
+
+    let o = warden(&[
+        "check",
+        "--no-config",
+        "--format",
+        "json",
+        "examples/kubernetes",
+    ]);
+    assert_eq!(json(&o)["summary"]["resources"], 5, "{}", stderr(&o));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["check", "--no-config", "--format", "json", "-"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(root().join(MANIFESTS)).unwrap())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(json(&o)["summary"]["resources"], 5);
+}
+
+#[test]
+fn bad_manifests_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, expected) in [
+        (
+            "dup.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
+            "dup.yaml:5:",
+        ),
+        (
+            "syntax.yaml",
+            "apiVersion: v1\nkind: [Pod\n",
+            "syntax.yaml:",
+        ),
+        (
+            "nokind.yaml",
+            "apiVersion: v1\nmetadata: {name: a}\n",
+            "no `kind`",
+        ),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let o = warden(&["check", "--no-config", p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stdout(&o));
+        assert!(stderr(&o).contains(expected), "{name}: {}", stderr(&o));
+        assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+    }
+}

@@ -68,10 +68,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
     for entry in entries {
         if entry.is_dir() {
             walk(&entry, out)?;
-        } else if entry
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
+        } else if entry.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["json", "yaml", "yml"]
+                .iter()
+                .any(|x| e.eq_ignore_ascii_case(x))
+        }) {
             out.push(entry);
         }
     }

@@ -2,8 +2,6 @@
 //! pod rule applies to Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob and
 //! ReplicationController through the right template path, and its fix patches that path.
 
-#![allow(dead_code, reason = "shared by the pod rules; some helpers are used only by rules still to come")]
-
 use warden_core::{Resource, Value};
 
 /// Kinds that carry a pod spec.
@@ -124,28 +122,6 @@ pub(crate) fn containers(resource: &Resource) -> Vec<Container<'_>> {
         }
     }
     out
-}
-
-/// A container's effective security setting: its own `securityContext.<field>`, else the pod's
-/// `securityContext.<field>` (for the fields the pod level has: `runAsNonRoot`, `runAsUser`,
-/// `seccompProfile`, `seLinuxOptions`, `appArmorProfile`).
-#[must_use]
-pub(crate) fn effective<'a>(
-    pod_spec: &'a Value,
-    container: &Container<'a>,
-    field: &str,
-) -> Option<&'a Value> {
-    container
-        .value
-        .field("securityContext")
-        .get(field)
-        .filter(|v| !v.is_null())
-        .or_else(|| {
-            pod_spec
-                .field("securityContext")
-                .get(field)
-                .filter(|v| !v.is_null())
-        })
 }
 
 #[cfg(test)]
