@@ -1,5 +1,9 @@
 //! Checks several rules share: open networks, port ranges, policy documents, tags.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use regex::Regex;
 use warden_core::{Attr, Resource, Value};
 
 use crate::context::CheckContext;
@@ -187,6 +191,56 @@ pub fn code_list<T: std::fmt::Display>(
         .join(separator)
 }
 
+/// Compiled value patterns of required tags and labels, shared by every resource and thread
+/// (`None`: invalid). Behind an `Arc`: cloning a `Regex` itself would give each clone a fresh
+/// match cache.
+static VALUE_PATTERNS: LazyLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The anchored regular expression of a value pattern, compiled once.
+fn value_pattern(source: &str) -> Option<Arc<Regex>> {
+    let mut cache = VALUE_PATTERNS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(compiled) = cache.get(source) {
+        return compiled.clone();
+    }
+    let compiled = Regex::new(&format!("^(?:{source})$")).ok().map(Arc::new);
+    cache.insert(source.to_owned(), compiled.clone());
+    compiled
+}
+
+/// Why the value of a required tag or label does not satisfy its pattern (`None`: it does).
+/// The value must be non-empty and, unless `source` is empty, match the regular expression
+/// `source` as a whole.
+#[must_use]
+pub fn invalid_value(value: &str, source: &str) -> Option<String> {
+    if value.trim().is_empty() {
+        return Some("is empty".to_owned());
+    }
+    if source.is_empty() {
+        return None;
+    }
+    match value_pattern(source) {
+        Some(re) if re.is_match(value) => None,
+        Some(_) => Some(format!("is `{value}`, which does not match `{source}`")),
+        None => Some(format!(
+            "cannot be checked: `{source}` is not a valid regular expression"
+        )),
+    }
+}
+
+/// The message part for required keys that are absent: `` missing required tags `a`, `b` ``
+/// (`noun` is `tag` or `label`; `missing` holds the keys already quoted as code).
+#[must_use]
+pub fn missing_required(noun: &str, missing: &[String]) -> String {
+    format!(
+        "missing required {noun}{} {}",
+        if missing.len() == 1 { "" } else { "s" },
+        missing.join(", ")
+    )
+}
+
 /// A policy document attribute (a JSON string in the plan), parsed; `None` when absent,
 /// unknown or not JSON.
 #[must_use]
@@ -359,6 +413,14 @@ mod tests {
             PortRange::parse("*", false).map(PortRange::is_all),
             Some(true)
         );
+    }
+
+    #[test]
+    fn value_patterns_are_anchored() {
+        assert_eq!(invalid_value("prod", "prod|dev"), None);
+        assert!(invalid_value("production", "prod|dev").is_some());
+        assert!(invalid_value(" ", "").is_some());
+        assert!(invalid_value("x", "(").is_some_and(|m| m.contains("not a valid")));
     }
 
     #[test]

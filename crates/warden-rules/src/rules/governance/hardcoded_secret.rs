@@ -82,8 +82,10 @@ declare_rule! {
 
 /// A credential format. `detect` finds its trigger (`needle`) in one pass over the bytes
 /// before the regex runs.
-struct Format {
-    what: &'static str,
+pub(crate) struct Format {
+    /// What it is, for a message (`an AWS access key id`).
+    pub(crate) what: &'static str,
+    /// Its regular expression (compiled in [`REGEXES`]).
     pattern: &'static str,
     /// `true` when the first four characters may be shown (a fixed prefix, not secret).
     show_prefix: bool,
@@ -93,12 +95,13 @@ struct Format {
 const AWS_KEY: u8 = 0;
 const PRIVATE_KEY: u8 = 1;
 const GITHUB: u8 = 2;
-const GITHUB_PAT: u8 = 3;
+pub(crate) const GITHUB_PAT: u8 = 3;
 const SLACK: u8 = 4;
 const STRIPE: u8 = 5;
-const GOOGLE: u8 = 6;
+pub(crate) const GOOGLE: u8 = 6;
 
-const FORMATS: &[Format] = &[
+/// The credential formats, in the order they are looked for.
+pub(crate) const FORMATS: &[Format] = &[
     Format {
         what: "an AWS access key id",
         pattern: r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
@@ -137,7 +140,7 @@ const FORMATS: &[Format] = &[
 ];
 
 /// The regexes of [`FORMATS`], compiled once (`None` never happens: a test compiles them).
-static REGEXES: LazyLock<Vec<Option<Regex>>> =
+pub(crate) static REGEXES: LazyLock<Vec<Option<Regex>>> =
     LazyLock::new(|| FORMATS.iter().map(|f| Regex::new(f.pattern).ok()).collect());
 
 /// The shortest string any format can match (a Slack token: `xoxb-`, six digits, `-` and

@@ -1,6 +1,6 @@
 //! governance rules.
 
-mod hardcoded_secret;
+pub(crate) mod hardcoded_secret;
 mod instance_type_not_allowed;
 mod instance_type_requires_approval;
 mod instance_types;

@@ -1,7 +1,3 @@
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-
-use regex::Regex;
 use warden_core::exceptions::glob_matches;
 
 use crate::prelude::*;
@@ -100,41 +96,6 @@ declare_rule! {
     };
 }
 
-/// Compiled value patterns, shared by every resource and thread (`None`: invalid). Behind an
-/// `Arc`: cloning a `Regex` itself would give each clone a fresh match cache.
-static PATTERNS: LazyLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The anchored regular expression of a value pattern, compiled once.
-fn pattern(source: &str) -> Option<Arc<Regex>> {
-    let mut cache = PATTERNS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(compiled) = cache.get(source) {
-        return compiled.clone();
-    }
-    let compiled = Regex::new(&format!("^(?:{source})$")).ok().map(Arc::new);
-    cache.insert(source.to_owned(), compiled.clone());
-    compiled
-}
-
-/// Why a value does not satisfy its pattern.
-fn invalid(value: &str, source: &str) -> Option<String> {
-    if value.trim().is_empty() {
-        return Some("is empty".to_owned());
-    }
-    if source.is_empty() {
-        return None;
-    }
-    match pattern(source) {
-        Some(re) if re.is_match(value) => None,
-        Some(_) => Some(format!("is `{value}`, which does not match `{source}`")),
-        None => Some(format!(
-            "cannot be checked: `{source}` is not a valid regular expression"
-        )),
-    }
-}
-
 /// The attribute that holds a resource's tags: `labels` for Google Cloud, else a `tags` map.
 fn tag_attribute(resource: &Resource) -> Option<&'static str> {
     if resource.provider.starts_with("google") {
@@ -194,7 +155,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
             .find(|(k, _)| *k == key)
             .and_then(|(_, v)| v.as_str());
         let text = match value {
-            Some(v) => invalid(v, source),
+            Some(v) => helpers::invalid_value(v, source),
             None => Some(MISSING.to_owned()),
         };
         let Some(text) = text else { continue };
@@ -223,11 +184,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
         .collect();
     let mut parts = Vec::new();
     if !missing.is_empty() {
-        parts.push(format!(
-            "missing required {noun}{} {}",
-            if missing.len() == 1 { "" } else { "s" },
-            missing.join(", ")
-        ));
+        parts.push(helpers::missing_required(noun, &missing));
     }
     for p in problems.iter().filter(|p| p.text != MISSING) {
         parts.push(format!("{noun} `{}` {}", p.key, p.text));
@@ -280,7 +237,7 @@ fn fix(
             .get(p.configured)
             .and_then(serde_json::Value::as_str)
             .unwrap_or_default();
-        if invalid(value, source).is_some() {
+        if helpers::invalid_value(value, source).is_some() {
             return None;
         }
         values.push((p.key.as_str(), value));
@@ -307,18 +264,5 @@ fn fix(
             merged.extend(values.iter().map(|(k, v)| (*k, Value::from(*v))));
             Some(Fix::set(description, attribute, Value::object(merged)))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patterns_are_anchored() {
-        assert_eq!(invalid("prod", "prod|dev"), None);
-        assert!(invalid("production", "prod|dev").is_some());
-        assert!(invalid(" ", "").is_some());
-        assert!(invalid("x", "(").is_some_and(|m| m.contains("not a valid")));
     }
 }

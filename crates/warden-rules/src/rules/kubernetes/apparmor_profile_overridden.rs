@@ -95,7 +95,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
         }
     }
     for container in containers(resource) {
-        if let Some(kind) = bad_type(container.value.field("securityContext")) {
+        if let Some(kind) = bad_type(container.security_context()) {
             let profile = container.at("securityContext.appArmorProfile");
             out.violation(
                 resource,

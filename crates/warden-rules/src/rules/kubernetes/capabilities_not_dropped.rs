@@ -1,25 +1,5 @@
-use super::pod::{containers, pod_spec, POD_CONTROLLERS};
-use super::workload::is_windows;
+use super::pod::{linux_containers, BASELINE_CAPABILITIES, POD_CONTROLLERS};
 use crate::prelude::*;
-
-/// The capabilities the baseline profile allows adding. Adding one of the others is the
-/// baseline rule WD-K8S-004's finding, so this rule reports only these (minus
-/// `NET_BIND_SERVICE`, which the restricted profile keeps).
-const BASELINE_ALLOWED: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
 
 declare_rule! {
     /// ## What it checks
@@ -80,17 +60,8 @@ declare_rule! {
 }
 
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
-    let Some((spec, _)) = pod_spec(resource) else {
-        return;
-    };
-    if is_windows(spec) {
-        return;
-    }
-    for container in containers(resource) {
-        let capabilities = container
-            .value
-            .field("securityContext")
-            .field("capabilities");
+    for container in linux_containers(resource) {
+        let capabilities = container.security_context().field("capabilities");
         let drop = capabilities.field("drop").items();
         if !drop.iter().any(|c| c.as_str() == Some("ALL")) {
             let attribute = container.at("securityContext.capabilities.drop");
@@ -114,7 +85,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
             .iter()
             .filter(|c| {
                 c.as_str()
-                    .is_some_and(|c| c != "NET_BIND_SERVICE" && BASELINE_ALLOWED.contains(&c))
+                    .is_some_and(|c| c != "NET_BIND_SERVICE" && BASELINE_CAPABILITIES.contains(&c))
             })
             .collect();
         if extra.is_empty() {

@@ -1,4 +1,4 @@
-use super::pod::{containers, POD_CONTROLLERS};
+use super::pod::{containers, BASELINE_CAPABILITIES, POD_CONTROLLERS};
 use crate::prelude::*;
 
 declare_rule! {
@@ -57,34 +57,17 @@ declare_rule! {
     };
 }
 
-/// The capabilities the baseline profile allows adding.
-const ALLOWED: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];
-
+/// `true` when the baseline profile allows adding `capability` (any case, `CAP_` optional).
 fn allowed(capability: &str) -> bool {
     let upper = capability.trim().to_ascii_uppercase();
     let name = upper.strip_prefix("CAP_").unwrap_or(&upper);
-    ALLOWED.contains(&name)
+    BASELINE_CAPABILITIES.contains(&name)
 }
 
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
     for container in containers(resource) {
         let add = container
-            .value
-            .field("securityContext")
+            .security_context()
             .field("capabilities")
             .field("add");
         let (kept, extra): (Vec<&Value>, Vec<&Value>) = add

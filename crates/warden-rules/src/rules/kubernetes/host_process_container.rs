@@ -76,7 +76,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
         }
     }
     for container in containers(resource) {
-        if is_host_process(container.value.field("securityContext")) {
+        if is_host_process(container.security_context()) {
             let attribute = container.at("securityContext.windowsOptions.hostProcess");
             out.violation(
                 resource,

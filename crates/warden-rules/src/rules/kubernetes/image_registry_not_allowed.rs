@@ -1,5 +1,5 @@
-use super::pod::{containers, POD_CONTROLLERS};
-use super::workload::{glob_match, ImageRef};
+use super::pod::POD_CONTROLLERS;
+use super::workload::{container_images, glob_match, ContainerImage};
 use crate::prelude::*;
 
 declare_rule! {
@@ -75,16 +75,12 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     if allowed.is_empty() {
         return;
     }
-    for container in containers(resource) {
-        let Some(image) = container
-            .value
-            .field("image")
-            .as_str()
-            .filter(|i| !i.is_empty())
-        else {
-            continue;
-        };
-        let parsed = ImageRef::parse(image);
+    for ContainerImage {
+        container,
+        image,
+        parsed,
+    } in container_images(resource)
+    {
         let name = parsed.name();
         let full = parsed.full();
         let ok = allowed.iter().any(|pattern| {

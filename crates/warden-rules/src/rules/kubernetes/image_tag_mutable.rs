@@ -1,5 +1,5 @@
-use super::pod::{containers, POD_CONTROLLERS};
-use super::workload::ImageRef;
+use super::pod::POD_CONTROLLERS;
+use super::workload::{container_images, ContainerImage};
 use crate::prelude::*;
 
 declare_rule! {
@@ -53,16 +53,12 @@ declare_rule! {
 }
 
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
-    for container in containers(resource) {
-        let Some(image) = container
-            .value
-            .field("image")
-            .as_str()
-            .filter(|i| !i.is_empty())
-        else {
-            continue;
-        };
-        let parsed = ImageRef::parse(image);
+    for ContainerImage {
+        container,
+        image,
+        parsed,
+    } in container_images(resource)
+    {
         if parsed.pinned() {
             continue;
         }

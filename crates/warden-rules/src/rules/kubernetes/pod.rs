@@ -4,6 +4,8 @@
 
 use warden_core::{Resource, Value};
 
+use super::workload::is_windows;
+
 /// Kinds that carry a pod spec.
 pub(crate) const POD_CONTROLLERS: &[&str] = &[
     "Pod",
@@ -38,6 +40,31 @@ pub(crate) fn pod_spec(resource: &Resource) -> Option<(&Value, &'static str)> {
     let path = pod_spec_path(&resource.kind)?;
     resource.after.path(path).map(|spec| (spec, path))
 }
+
+/// The pod spec of a workload with its dotted path, unless the pod declares
+/// `spec.os.name: windows`: for the restricted profile's Linux-only controls (privilege
+/// escalation, seccomp, capabilities).
+#[must_use]
+pub(crate) fn linux_pod_spec(resource: &Resource) -> Option<(&Value, &'static str)> {
+    pod_spec(resource).filter(|(spec, _)| !is_windows(spec))
+}
+
+/// The capabilities the baseline profile allows a container to add.
+pub(crate) const BASELINE_CAPABILITIES: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
 
 /// The metadata of the pods a workload creates (`spec.template.metadata`; the Pod's own for a
 /// Pod), with its dotted path.
@@ -88,7 +115,12 @@ pub(crate) struct Container<'a> {
     pub(crate) name: &'a str,
 }
 
-impl Container<'_> {
+impl<'a> Container<'a> {
+    /// The container's `securityContext` (`null` when it has none).
+    pub(crate) fn security_context(&self) -> &'a Value {
+        self.value.field("securityContext")
+    }
+
     /// The dotted path of an attribute of this container (`securityContext.privileged`).
     pub(crate) fn at(&self, attribute: &str) -> String {
         format!("{}.{attribute}", self.path)
@@ -122,6 +154,16 @@ pub(crate) fn containers(resource: &Resource) -> Vec<Container<'_>> {
         }
     }
     out
+}
+
+/// Every container of a workload, as [`containers`], unless the pod declares
+/// `spec.os.name: windows` (none then): for the restricted profile's Linux-only controls.
+#[must_use]
+pub(crate) fn linux_containers(resource: &Resource) -> Vec<Container<'_>> {
+    if linux_pod_spec(resource).is_none() {
+        return Vec::new();
+    }
+    containers(resource)
 }
 
 #[cfg(test)]

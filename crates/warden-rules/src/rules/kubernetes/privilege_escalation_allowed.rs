@@ -1,5 +1,4 @@
-use super::pod::{containers, pod_spec, POD_CONTROLLERS};
-use super::workload::is_windows;
+use super::pod::{linux_containers, POD_CONTROLLERS};
 use crate::prelude::*;
 
 declare_rule! {
@@ -56,17 +55,10 @@ declare_rule! {
 }
 
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
-    let Some((spec, _)) = pod_spec(resource) else {
-        return;
-    };
-    if is_windows(spec) {
-        return;
-    }
-    for container in containers(resource) {
+    for container in linux_containers(resource) {
         let attribute = container.at("securityContext.allowPrivilegeEscalation");
         let value = container
-            .value
-            .field("securityContext")
+            .security_context()
             .field("allowPrivilegeEscalation");
         if value.as_bool() == Some(false) {
             continue;

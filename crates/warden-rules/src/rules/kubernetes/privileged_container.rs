@@ -54,13 +54,7 @@ declare_rule! {
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
     for container in containers(resource) {
         let attribute = container.at("securityContext.privileged");
-        if container
-            .value
-            .field("securityContext")
-            .field("privileged")
-            .as_bool()
-            == Some(true)
-        {
+        if container.security_context().field("privileged").as_bool() == Some(true) {
             out.violation(resource, format!("{} runs privileged", container.label()))
                 .at(&attribute)
                 .fix(Fix::set(

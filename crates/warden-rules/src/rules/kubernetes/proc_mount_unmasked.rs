@@ -64,12 +64,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
         return;
     }
     for container in containers(resource) {
-        let Some(mount) = container
-            .value
-            .field("securityContext")
-            .field("procMount")
-            .as_str()
-        else {
+        let Some(mount) = container.security_context().field("procMount").as_str() else {
             continue;
         };
         if mount == "Default" {

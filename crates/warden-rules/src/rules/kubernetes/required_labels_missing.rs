@@ -1,7 +1,3 @@
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-
-use regex::Regex;
 use warden_core::exceptions::glob_matches;
 use warden_core::finding::dotted_to_pointer;
 use warden_core::value::escape_pointer_token;
@@ -100,39 +96,6 @@ declare_rule! {
     };
 }
 
-/// Compiled value patterns, shared by every resource and thread (`None`: invalid).
-static PATTERNS: LazyLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn pattern(source: &str) -> Option<Arc<Regex>> {
-    let mut cache = PATTERNS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(compiled) = cache.get(source) {
-        return compiled.clone();
-    }
-    let compiled = Regex::new(&format!("^(?:{source})$")).ok().map(Arc::new);
-    cache.insert(source.to_owned(), compiled.clone());
-    compiled
-}
-
-/// Why a value does not satisfy its pattern (`None`: it does).
-fn invalid(value: &str, source: &str) -> Option<String> {
-    if value.trim().is_empty() {
-        return Some("is empty".to_owned());
-    }
-    if source.is_empty() {
-        return None;
-    }
-    match pattern(source) {
-        Some(re) if re.is_match(value) => None,
-        Some(_) => Some(format!("is `{value}`, which does not match `{source}`")),
-        None => Some(format!(
-            "cannot be checked: `{source}` is not a valid regular expression"
-        )),
-    }
-}
-
 fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     if resource.provider != "kubernetes" || resource.after.field("apiVersion").as_str().is_none() {
         return;
@@ -158,7 +121,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
         for (key, source) in required {
             let source = source.as_str().unwrap_or_default();
             let problem = match labels.field(key).as_str() {
-                Some(value) => match invalid(value, source) {
+                Some(value) => match helpers::invalid_value(value, source) {
                     Some(text) => {
                         wrong.push(format!("label `{key}` {text}"));
                         true
@@ -176,7 +139,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
             match defaults
                 .get(key)
                 .and_then(serde_json::Value::as_str)
-                .filter(|d| invalid(d, source).is_none())
+                .filter(|d| helpers::invalid_value(d, source).is_none())
             {
                 Some(value) => ops.push(PatchOp::Add {
                     path: format!(
@@ -194,11 +157,7 @@ fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
         }
         let mut parts = Vec::new();
         if !missing.is_empty() {
-            parts.push(format!(
-                "missing required label{} {}",
-                if missing.len() == 1 { "" } else { "s" },
-                missing.join(", ")
-            ));
+            parts.push(helpers::missing_required("label", &missing));
         }
         parts.extend(wrong);
         let attribute = format!("{path}.labels");

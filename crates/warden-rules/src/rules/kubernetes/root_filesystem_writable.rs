@@ -52,10 +52,7 @@ declare_rule! {
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
     for container in containers(resource) {
         let attribute = container.at("securityContext.readOnlyRootFilesystem");
-        let value = container
-            .value
-            .field("securityContext")
-            .field("readOnlyRootFilesystem");
+        let value = container.security_context().field("readOnlyRootFilesystem");
         if value.as_bool() == Some(true) {
             continue;
         }

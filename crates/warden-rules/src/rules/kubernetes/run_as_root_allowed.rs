@@ -66,10 +66,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
     let pod_true = pod_value.as_bool() == Some(true);
     let mut inheriting = Vec::new();
     for container in containers(resource) {
-        let own = container
-            .value
-            .field("securityContext")
-            .field("runAsNonRoot");
+        let own = container.security_context().field("runAsNonRoot");
         if own.is_null() {
             if !pod_true {
                 inheriting.push(container.label());

@@ -70,13 +70,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
             ));
     }
     for container in containers(resource) {
-        if container
-            .value
-            .field("securityContext")
-            .field("runAsUser")
-            .as_i64()
-            != Some(0)
-        {
+        if container.security_context().field("runAsUser").as_i64() != Some(0) {
             continue;
         }
         let attribute = container.at("securityContext.runAsUser");

@@ -1,5 +1,4 @@
-use super::pod::{containers, pod_spec, POD_CONTROLLERS};
-use super::workload::is_windows;
+use super::pod::{containers, linux_pod_spec, POD_CONTROLLERS};
 use crate::prelude::*;
 
 /// The profile types the restricted profile allows.
@@ -64,12 +63,9 @@ declare_rule! {
 }
 
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
-    let Some((spec, path)) = pod_spec(resource) else {
+    let Some((spec, path)) = linux_pod_spec(resource) else {
         return;
     };
-    if is_windows(spec) {
-        return;
-    }
     let pod_attribute = format!("{path}.securityContext.seccompProfile.type");
     let pod_type = spec
         .field("securityContext")
@@ -79,8 +75,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
     let mut inheriting = Vec::new();
     for container in containers(resource) {
         let own = container
-            .value
-            .field("securityContext")
+            .security_context()
             .field("seccompProfile")
             .field("type");
         if own.is_null() {

@@ -83,7 +83,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
         }
     }
     for container in containers(resource) {
-        if unconfined(container.value.field("securityContext")) {
+        if unconfined(container.security_context()) {
             let profile = container.at("securityContext.seccompProfile");
             out.violation(
                 resource,

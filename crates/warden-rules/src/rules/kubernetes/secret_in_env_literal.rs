@@ -4,6 +4,7 @@ use regex::Regex;
 
 use super::pod::{containers, POD_CONTROLLERS};
 use crate::prelude::*;
+use crate::rules::governance::hardcoded_secret::{FORMATS, GITHUB_PAT, GOOGLE, REGEXES};
 
 declare_rule! {
     /// ## What it checks
@@ -113,27 +114,6 @@ const SWITCHES: &[&str] = &[
     "true", "false", "yes", "no", "on", "off", "0", "1", "enabled", "disabled", "none", "null",
 ];
 
-/// Credential formats: what, and the pattern.
-const FORMATS: &[(&str, &str)] = &[
-    ("an AWS access key id", r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
-    (
-        "a private key block",
-        r"-----BEGIN [A-Z0-9 ]{0,24}PRIVATE KEY(?: BLOCK)?-----",
-    ),
-    ("a GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,}"),
-    ("a GitHub token", r"\bgithub_pat_[A-Za-z0-9_]{22,}"),
-    ("a Slack token", r"\bxox[abprse]-[0-9]{6,}-[0-9A-Za-z-]{8,}"),
-    ("a Stripe live key", r"\b[rs]k_live_[A-Za-z0-9]{20,}"),
-];
-
-/// The compiled [`FORMATS`] (an invalid pattern is skipped; a test compiles them all).
-static REGEXES: LazyLock<Vec<(&'static str, Option<Regex>)>> = LazyLock::new(|| {
-    FORMATS
-        .iter()
-        .map(|(what, pattern)| (*what, Regex::new(pattern).ok()))
-        .collect()
-});
-
 /// `$(VAR)` references only: Kubernetes expands them from other variables.
 static REFERENCE: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^(?:\$\([A-Za-z_][A-Za-z0-9_.-]*\))+$").ok());
@@ -151,14 +131,27 @@ fn plausible_secret(value: &str) -> bool {
         && !REFERENCE.as_ref().is_some_and(|re| re.is_match(trimmed))
 }
 
-/// The credential format a value contains.
+/// The credential format a value contains: those of WD-GOV-001 ([`FORMATS`]) but Google API
+/// keys, any GitHub token described as one, and AWS's documentation keys (`AKIA…EXAMPLE`)
+/// ignored.
 fn format_of(value: &str) -> Option<&'static str> {
-    REGEXES.iter().find_map(|(what, re)| {
-        let re = re.as_ref()?;
-        re.find_iter(value)
-            .any(|m| !(m.as_str().starts_with("AKIA") && m.as_str().ends_with("EXAMPLE")))
-            .then_some(*what)
-    })
+    FORMATS
+        .iter()
+        .zip(REGEXES.iter())
+        .enumerate()
+        .find_map(|(i, (format, re))| {
+            if i == usize::from(GOOGLE) {
+                return None;
+            }
+            let re = re.as_ref()?;
+            re.find_iter(value)
+                .any(|m| !(m.as_str().starts_with("AKIA") && m.as_str().ends_with("EXAMPLE")))
+                .then_some(if i == usize::from(GITHUB_PAT) {
+                    "a GitHub token"
+                } else {
+                    format.what
+                })
+        })
 }
 
 fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
@@ -193,7 +186,7 @@ mod tests {
 
     #[test]
     fn formats_compile_and_match() {
-        assert!(REGEXES.iter().all(|(_, re)| re.is_some()));
+        assert!(REGEXES.iter().all(Option::is_some));
         assert!(REFERENCE.is_some());
         assert_eq!(
             format_of("AKIAZ3MSJV4WSQWRT7HQ"),
@@ -205,6 +198,11 @@ mod tests {
             Some("a private key block")
         );
         assert_eq!(format_of("-----BEGIN CERTIFICATE-----"), None);
+        assert_eq!(
+            format_of("github_pat_0123456789abcdefghijABCDEFGHIJ"),
+            Some("a GitHub token")
+        );
+        assert_eq!(format_of("AIzaSyA0123456789abcdefghijklmnopqrstuv"), None);
     }
 
     #[test]

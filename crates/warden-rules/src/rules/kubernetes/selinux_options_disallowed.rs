@@ -133,10 +133,7 @@ fn check(resource: &Resource, _cx: &CheckContext<'_>, out: &mut Report<'_>) {
         report(
             resource,
             out,
-            container
-                .value
-                .field("securityContext")
-                .field("seLinuxOptions"),
+            container.security_context().field("seLinuxOptions"),
             &container.at("securityContext.seLinuxOptions"),
             &container.label(),
         );

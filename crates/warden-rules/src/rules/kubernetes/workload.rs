@@ -2,7 +2,9 @@
 //! (registry, repository, tag, digest, as the container runtime resolves them), resource
 //! quantities (`500m`, `128Mi`, `1e3`) and the pod's operating system.
 
-use warden_core::Value;
+use warden_core::{Resource, Value};
+
+use super::pod::{containers, Container};
 
 /// A parsed container image reference (`registry:5000/team/app:1.2@sha256:…`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +96,38 @@ impl ImageRef {
             })
         })
     }
+}
+
+/// A container that names an image, with that image parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct ContainerImage<'a> {
+    /// The container.
+    pub(crate) container: Container<'a>,
+    /// Its `image`, as written.
+    pub(crate) image: &'a str,
+    /// The image reference, parsed.
+    pub(crate) parsed: ImageRef,
+}
+
+/// Every container of a workload (regular, init, ephemeral) with a non-empty `image`, in
+/// manifest order.
+#[must_use]
+pub(crate) fn container_images(resource: &Resource) -> Vec<ContainerImage<'_>> {
+    containers(resource)
+        .into_iter()
+        .filter_map(|container| {
+            let image = container
+                .value
+                .field("image")
+                .as_str()
+                .filter(|i| !i.is_empty())?;
+            Some(ContainerImage {
+                parsed: ImageRef::parse(image),
+                image,
+                container,
+            })
+        })
+        .collect()
 }
 
 /// `*` matches any run of characters (including `/`), everything else literally.
