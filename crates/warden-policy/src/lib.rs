@@ -14,11 +14,15 @@ use warden_rules::{BuiltinEngine, ResolvedRule, RuleMeta};
 
 pub use config::{Config, ConfigError, FailOn};
 
-/// The loaded policy: enabled rules with their configuration, and its revision.
+/// The loaded policy: enabled rules with their configuration, user policies (Kyverno), and
+/// its revision.
 #[derive(Debug)]
 pub struct PolicySet {
     config: Config,
     builtin: BuiltinEngine,
+    kyverno: Option<warden_kyverno::engine::KyvernoEngine>,
+    /// Policy files that failed to load: each makes every decision `deny` (fail closed).
+    load_errors: Vec<warden_core::EngineError>,
     rules: Vec<RuleInfo>,
     revision: String,
 }
@@ -154,9 +158,40 @@ impl PolicySet {
         Ok(PolicySet {
             config,
             builtin,
+            kyverno: None,
+            load_errors: Vec::new(),
             rules,
             revision,
         })
+    }
+
+    /// Adds Kyverno policies (`ClusterPolicy`, `Policy`, `PolicyException`) from files and
+    /// folders (`*.yaml`, `*.yml`, `*.json`, recursively). A file that fails to load does not
+    /// stop the others; it is recorded and makes every decision `deny` until fixed. The
+    /// revision then covers the policy files' contents too.
+    pub fn add_kyverno_policies(&mut self, paths: &[std::path::PathBuf]) {
+        let mut policies = Vec::new();
+        let mut exceptions = Vec::new();
+        let mut digests = vec![self.revision.clone()];
+        for file in policy_files(paths, &mut self.load_errors) {
+            digests.push(
+                std::fs::read(&file)
+                    .map(|b| warden_core::digest::sha256(&b))
+                    .unwrap_or_default(),
+            );
+            let (p, e, errors) = warden_kyverno::policy::load_file(&file);
+            policies.extend(p);
+            exceptions.extend(e);
+            self.load_errors
+                .extend(errors.into_iter().map(|e| warden_core::EngineError {
+                    engine: "kyverno".to_owned(),
+                    message: format!("policy failed to load: {e}"),
+                }));
+        }
+        let engine = warden_kyverno::engine::KyvernoEngine::new(policies, exceptions);
+        self.rules.extend(engine.rules());
+        self.kyverno = Some(engine);
+        self.revision = warden_core::digest::sha256_parts(digests.iter().map(String::as_bytes));
     }
 
     /// The configuration this set was built from.
@@ -183,10 +218,15 @@ impl PolicySet {
     pub fn evaluate(&self, changes: &[&ChangeSet], now: OffsetDateTime) -> Decision {
         let start = std::time::Instant::now();
         let mut findings = Vec::new();
-        let mut errors = Vec::new();
+        let mut errors = self.load_errors.clone();
         for c in changes {
             if let Err(e) = self.builtin.evaluate(c, &mut findings) {
                 errors.push(e);
+            }
+            if let Some(kyverno) = &self.kyverno {
+                if let Err(e) = kyverno.evaluate(c, &mut findings) {
+                    errors.push(e);
+                }
             }
         }
         let evaluated_at = now
@@ -228,6 +268,24 @@ pub fn locate_lines(decision: &mut Decision, input_name: &str, bytes: &[u8]) {
     for f in findings.filter(|f| f.location.file.as_deref() == Some(input_name)) {
         f.location.line = lines.get(&f.resource).copied();
     }
+}
+
+/// The policy files below the given paths, sorted; unreadable paths become load errors.
+fn policy_files(
+    paths: &[std::path::PathBuf],
+    errors: &mut Vec<warden_core::EngineError>,
+) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        match warden_core::inputs::discover(std::slice::from_ref(path)) {
+            Ok(files) => out.extend(files),
+            Err(e) => errors.push(warden_core::EngineError {
+                engine: "kyverno".to_owned(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    out
 }
 
 fn revision(rules: &[ResolvedRule], config: &Config) -> String {

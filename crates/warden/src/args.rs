@@ -25,6 +25,22 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's documentation: what, why, example, fix, parameters.
     Explain(ExplainArgs),
+    /// Run policy tests: every `kyverno-test.yaml` below the paths, like `kyverno test`.
+    ///
+    /// Prints each mismatch and closes with `N passed, N failed`; exit 1 on any failure.
+    Test(TestArgs),
+}
+
+/// `warden test`.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Test files or folders searched for `kyverno-test.yaml` (hidden `.kyverno-test` folders
+    /// included).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 /// Output formats of `warden check`.
@@ -66,6 +82,10 @@ pub struct CheckArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Kyverno policies (`ClusterPolicy`, `Policy`, `PolicyException`) to evaluate as well:
+    /// files or folders; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
     /// Configuration file (default: warden.toml found upward from the first input).
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,

@@ -470,3 +470,100 @@ fn bad_manifests_are_one_line_errors() {
         assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
     }
 }
+
+const KYVERNO: &str = "crates/warden/tests/fixtures/kyverno";
+
+#[test]
+fn warden_test_runs_kyverno_tests_and_closes_with_the_count() {
+    let o = warden(&["test", KYVERNO]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).trim_end().ends_with("3 passed, 0 failed"),
+        "{}",
+        stdout(&o)
+    );
+    let o = warden(&["test", "--format", "json", KYVERNO]);
+    assert_eq!(json(&o)["passed"], 3);
+
+    // A wrong expectation is a failure: printed with want/got, counted, exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let src = root().join(KYVERNO).join("require-team-label");
+    std::fs::copy(
+        src.join("require-team-label.yaml"),
+        dir.path().join("require-team-label.yaml"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("t")).unwrap();
+    std::fs::copy(
+        src.join(".kyverno-test/resources.yaml"),
+        dir.path().join("t/resources.yaml"),
+    )
+    .unwrap();
+    let test = std::fs::read_to_string(src.join(".kyverno-test/kyverno-test.yaml"))
+        .unwrap()
+        .replacen("result: pass", "result: fail", 1);
+    std::fs::write(dir.path().join("t/kyverno-test.yaml"), test).unwrap();
+    let o = warden(&["test", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("want fail, got pass"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).trim_end().ends_with("2 passed, 1 failed"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_with_kyverno_policies_and_fail_closed_on_a_broken_one() {
+    let policy = format!("{KYVERNO}/require-team-label/require-team-label.yaml");
+    let resources = format!("{KYVERNO}/require-team-label/.kyverno-test/resources.yaml");
+    let o = warden(&[
+        "check",
+        "--no-config",
+        "--select",
+        "WD-K8S-003",
+        "--policy",
+        &policy,
+        "--format",
+        "json",
+        &resources,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = json(&o);
+    let failing: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["apps/v1/Deployment/bad-deploy", "v1/Pod/bad"]);
+    assert_eq!(
+        doc["findings"][1]["message"]
+            .as_str()
+            .map(|m| m.contains("label `team` is required on bad")),
+        Some(true)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: b}\nspec:\n  validationFailureAction: Sometimes\n  rules: []\n").unwrap();
+    let o = warden(&[
+        "check",
+        "--no-config",
+        "--policy",
+        broken.to_str().unwrap(),
+        "--format",
+        "json",
+        &resources,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc = json(&o);
+    assert_eq!(doc["outcome"], "deny");
+    assert!(
+        doc["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("broken.yaml"),
+        "{doc:#}"
+    );
+}

@@ -18,7 +18,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     let paths = warden_core::inputs::discover(&args.paths)?;
     let config = load_config(args)?;
     let fail_on = config.fail_on;
-    let policy = PolicySet::load(config)?;
+    let mut policy = PolicySet::load(config)?;
+    if !args.policy.is_empty() {
+        policy.add_kyverno_policies(&args.policy);
+    }
 
     let timings = Timings::from_env();
     let mut sources = Vec::with_capacity(paths.len());

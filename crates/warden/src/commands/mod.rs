@@ -3,6 +3,7 @@
 mod check;
 mod explain;
 mod rules;
+mod test;
 
 use crate::args::{Cli, Command};
 use crate::Status;
@@ -13,5 +14,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Check(args) => check::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Test(args) => test::run(&args),
     }
 }

@@ -1,0 +1,931 @@
+//! One rule on one resource → pass | fail | skip | error | warn, in Kyverno's order:
+//! match/exclude → policy exceptions → context entries → preconditions → validate (pattern,
+//! anyPattern, deny, foreach; podSecurity and CEL are reported as errors) → message.
+//!
+//! [`KyvernoEngine`] runs every rule (auto-generated ones included) over the Kubernetes
+//! resources of a change set as a [`warden_core::Engine`]: each failure is a finding, each
+//! evaluation error a finding at the policy's enforcement (fail closed).
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+use warden_core::changeset::ChangeSet;
+use warden_core::decision::EngineError;
+use warden_core::engine::{Engine, RuleInfo};
+use warden_core::resource::{Action, Resource};
+use warden_core::{Enforcement, Finding, Severity};
+
+use crate::autogen::{expand_rules, original_name};
+use crate::matching::{self, RequestInfo};
+use crate::policy::{Deny, FailureAction, ForEach, Policy, PolicyException, Rule, Validate};
+use crate::variables::{self, Context};
+use crate::{conditions, pattern, KyvernoError};
+
+/// The verdict of one rule on one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    /// The resource satisfies the rule.
+    Pass,
+    /// It does not.
+    Fail,
+    /// The rule applies but its preconditions (or an exception, or a conditional anchor) say
+    /// not to check it.
+    Skip,
+    /// The rule could not be evaluated.
+    Error,
+    /// A failure of a policy marked `policies.kyverno.io/scored: "false"`.
+    Warn,
+}
+
+impl Status {
+    /// The lowercase name Kyverno's CLI uses.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+            Status::Error => "error",
+            Status::Warn => "warn",
+        }
+    }
+
+    /// Reads `pass`, `fail`, `skip`, `error`, `warn` (case-insensitive).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Status> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "pass" => Status::Pass,
+            "fail" => Status::Fail,
+            "skip" => Status::Skip,
+            "error" => Status::Error,
+            "warn" => Status::Warn,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The verdict and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleResult {
+    /// Verdict.
+    pub status: Status,
+    /// Why (the rule's message, variables substituted, for failures).
+    pub message: String,
+}
+
+impl RuleResult {
+    fn new(status: Status, message: impl Into<String>) -> RuleResult {
+        RuleResult {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+/// A resource under admission: the object, the request around it, and variable values the
+/// test supplies (`request.operation`, rule-level values; dotted names).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Request {
+    /// The resource (`request.object`).
+    pub resource: Value,
+    /// Operation, user and namespace labels.
+    pub info: RequestInfo,
+    /// Variable values by dotted name; they override context entries of the same name.
+    pub values: Vec<(String, Value)>,
+}
+
+impl Request {
+    /// A `CREATE` request for `resource` with nothing else known.
+    #[must_use]
+    pub fn create(resource: Value) -> Request {
+        Request {
+            resource,
+            ..Request::default()
+        }
+    }
+}
+
+/// Evaluates one rule (as written or auto-generated) of `policy`; `None` when the rule does
+/// not apply to the resource (match/exclude), as Kyverno reports no result then, and for
+/// rules without `validate` (mutate, generate, verifyImages: they check nothing).
+#[must_use]
+pub fn evaluate_rule(
+    policy: &Policy,
+    rule: &Rule,
+    request: &Request,
+    exceptions: &[PolicyException],
+) -> Option<RuleResult> {
+    if rule.validate.is_none()
+        || !policy_applies(policy, &request.resource)
+        || !matching::applies(
+            &rule.match_resources,
+            rule.exclude.as_ref(),
+            &request.resource,
+            &request.info,
+        )
+    {
+        return None;
+    }
+    let result = match evaluate_matched(policy, rule, request, exceptions) {
+        Ok(r) => r,
+        Err(e) => RuleResult::new(Status::Error, e.to_string()),
+    };
+    let unscored = policy.annotation("policies.kyverno.io/scored") == Some("false");
+    Some(match result.status {
+        Status::Fail if unscored => RuleResult::new(Status::Warn, result.message),
+        _ => result,
+    })
+}
+
+/// A namespaced `Policy` applies only to resources in its namespace.
+fn policy_applies(policy: &Policy, resource: &Value) -> bool {
+    let Some(ns) = &policy.namespace else {
+        return true;
+    };
+    let have = resource
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    have == ns
+}
+
+fn evaluate_matched(
+    policy: &Policy,
+    rule: &Rule,
+    request: &Request,
+    exceptions: &[PolicyException],
+) -> Result<RuleResult, KyvernoError> {
+    let mut ctx = base_context(request);
+    if let Some(e) = exception_for(policy, rule, request, exceptions, &ctx)? {
+        return Ok(RuleResult::new(
+            Status::Skip,
+            format!("rule skipped due to policy exception {e}"),
+        ));
+    }
+    load_context(&rule.context, &mut ctx, &request.values)?;
+    if rule.cel_preconditions.is_some() {
+        return Err(unsupported("celPreconditions"));
+    }
+    if let Some(pre) = &rule.preconditions {
+        if !conditions_hold(pre, &ctx)? {
+            return Ok(RuleResult::new(Status::Skip, "preconditions not met"));
+        }
+    }
+    let Some(validate) = &rule.validate else {
+        return Err(unsupported("rules other than validate"));
+    };
+    let outcome = validate_block(validate, &rule.name, request, &mut ctx)?;
+    let message = match outcome.status {
+        Status::Fail => failure_message(validate, &rule.name, &outcome.message, &ctx),
+        _ => outcome.message,
+    };
+    Ok(RuleResult::new(outcome.status, message))
+}
+
+fn unsupported(what: &str) -> KyvernoError {
+    KyvernoError::Condition(format!("{what} not supported yet"))
+}
+
+fn failure_message(validate: &Validate, rule: &str, detail: &str, ctx: &Context) -> String {
+    let raw = validate.message.clone().unwrap_or_default();
+    let text = match variables::substitute(&Value::String(raw.clone()), ctx) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => raw,
+    };
+    if detail.is_empty() {
+        format!("validation error: {text} rule {rule} failed")
+    } else {
+        format!("validation error: {text} {detail}")
+    }
+}
+
+/// The context every rule starts from: `request.*` and the service account variables.
+fn base_context(request: &Request) -> Context {
+    let info = &request.info;
+    let resource = &request.resource;
+    let old = match info.operation.as_str() {
+        "UPDATE" | "DELETE" => resource.clone(),
+        _ => Value::Null,
+    };
+    let mut req = Map::new();
+    req.insert("operation".into(), Value::String(info.operation.clone()));
+    req.insert("object".into(), resource.clone());
+    req.insert("oldObject".into(), old);
+    req.insert(
+        "userInfo".into(),
+        serde_json::json!({"username": info.user.username, "groups": info.user.groups}),
+    );
+    req.insert("roles".into(), serde_json::json!(info.user.roles));
+    req.insert(
+        "clusterRoles".into(),
+        serde_json::json!(info.user.cluster_roles),
+    );
+    if let Some(ns) = resource.pointer("/metadata/namespace") {
+        req.insert("namespace".into(), ns.clone());
+    }
+    if let Some(name) = resource.pointer("/metadata/name") {
+        req.insert("name".into(), name.clone());
+    }
+    let mut root = Map::new();
+    root.insert("request".into(), Value::Object(req));
+    if let Some(sa) = info.user.username.strip_prefix("system:serviceaccount:") {
+        let (ns, name) = sa.split_once(':').unwrap_or(("", sa));
+        root.insert("serviceAccountName".into(), Value::String(name.to_owned()));
+        root.insert(
+            "serviceAccountNamespace".into(),
+            Value::String(ns.to_owned()),
+        );
+    }
+    apply_values(&mut root, &request.values);
+    let mut ctx = Context::new();
+    for (k, v) in root {
+        ctx.set(&k, v);
+    }
+    ctx
+}
+
+/// Sets each dotted name (`request.operation`) to its value.
+fn apply_values(root: &mut Map<String, Value>, values: &[(String, Value)]) {
+    for (name, value) in values {
+        let mut parts = name.split('.').peekable();
+        let mut node = &mut *root;
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                node.insert(part.to_owned(), value.clone());
+                break;
+            }
+            let entry = node
+                .entry(part.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            let Value::Object(next) = entry else { break };
+            node = next;
+        }
+    }
+}
+
+/// Loads `context` entries; only `variable` entries are possible without a cluster. Entries
+/// whose name the test supplies a value for are taken from the values.
+fn load_context(
+    entries: &[Value],
+    ctx: &mut Context,
+    values: &[(String, Value)],
+) -> Result<(), KyvernoError> {
+    for entry in entries {
+        let name = entry
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if values
+            .iter()
+            .any(|(k, _)| k == name || k.starts_with(&format!("{name}.")))
+        {
+            continue;
+        }
+        let Some(variable) = entry.get("variable") else {
+            let kind = ["apiCall", "configMap", "imageRegistry", "globalReference"]
+                .into_iter()
+                .find(|k| entry.get(*k).is_some())
+                .unwrap_or("unknown");
+            return Err(unsupported(&format!(
+                "context entry `{name}` of type {kind}"
+            )));
+        };
+        let value = variable_entry(variable, ctx)?;
+        ctx.set(name, value);
+    }
+    Ok(())
+}
+
+fn variable_entry(variable: &Value, ctx: &Context) -> Result<Value, KyvernoError> {
+    let path = variable.get("jmesPath").and_then(Value::as_str);
+    let default = variable.get("default");
+    let result = match (variable.get("value"), path) {
+        (Some(value), None) => variables::substitute(value, ctx),
+        (Some(value), Some(path)) => variables::substitute(value, ctx).and_then(|v| {
+            let mut scoped = ctx.clone();
+            scoped.set("__kyverno_value", v);
+            let expr = substituted_str(path, ctx)?;
+            variables::query(&format!("__kyverno_value | {expr}"), &scoped)
+        }),
+        (None, Some(path)) => substituted_str(path, ctx).and_then(|p| variables::query(&p, ctx)),
+        (None, None) => Ok(Value::Null),
+    };
+    match (result, default) {
+        (Ok(Value::Null) | Err(_), Some(d)) => variables::substitute(d, ctx),
+        (r, _) => r,
+    }
+}
+
+fn substituted_str(text: &str, ctx: &Context) -> Result<String, KyvernoError> {
+    match variables::substitute(&Value::String(text.to_owned()), ctx)? {
+        Value::String(s) => Ok(s),
+        other => Ok(other.to_string()),
+    }
+}
+
+fn conditions_hold(conditions: &Value, ctx: &Context) -> Result<bool, KyvernoError> {
+    conditions::evaluate(conditions, &|v: &Value| variables::substitute(v, ctx))
+}
+
+/// The first exception covering this rule and resource (`namespace/name`).
+fn exception_for(
+    policy: &Policy,
+    rule: &Rule,
+    request: &Request,
+    exceptions: &[PolicyException],
+    ctx: &Context,
+) -> Result<Option<String>, KyvernoError> {
+    let policy_id = match &policy.namespace {
+        Some(ns) => format!("{ns}/{}", policy.name),
+        None => policy.name.clone(),
+    };
+    for e in exceptions {
+        let names_rule = e.exceptions.iter().any(|t| {
+            t.policy_name == policy_id
+                && t.rule_names.iter().any(|r| {
+                    matching::wildcard(r, &rule.name)
+                        || matching::wildcard(r, original_name(&rule.name))
+                })
+        });
+        if !names_rule || !matching::matches(&e.match_resources, &request.resource, &request.info) {
+            continue;
+        }
+        if let Some(c) = &e.conditions {
+            if !conditions_hold(c, ctx)? {
+                continue;
+            }
+        }
+        let ns = e.namespace.as_deref().unwrap_or("");
+        return Ok(Some(format!("{ns}/{}", e.name)));
+    }
+    Ok(None)
+}
+
+/// The checks of a validate block (or a foreach entry).
+struct Checks<'a> {
+    pattern: Option<&'a Value>,
+    any_pattern: Option<&'a [Value]>,
+    deny: Option<&'a Deny>,
+}
+
+fn validate_block(
+    validate: &Validate,
+    rule: &str,
+    request: &Request,
+    ctx: &mut Context,
+) -> Result<RuleResult, KyvernoError> {
+    if validate.pod_security.is_some() {
+        return Err(unsupported("validate.podSecurity"));
+    }
+    if validate.cel.is_some() {
+        return Err(unsupported("validate.cel"));
+    }
+    if validate.manifests.is_some() {
+        return Err(unsupported("validate.manifests"));
+    }
+    if let Some(list) = &validate.foreach {
+        return foreach_block(list, rule, &request.resource, ctx, 0);
+    }
+    let checks = Checks {
+        pattern: validate.pattern.as_ref(),
+        any_pattern: validate.any_pattern.as_deref(),
+        deny: validate.deny.as_ref(),
+    };
+    run_checks(&checks, rule, &request.resource, ctx)?
+        .ok_or_else(|| unsupported("a validate rule without pattern, anyPattern, deny or foreach"))
+}
+
+/// Runs pattern / anyPattern / deny; `None` when there is none of them.
+fn run_checks(
+    checks: &Checks<'_>,
+    rule: &str,
+    resource: &Value,
+    ctx: &Context,
+) -> Result<Option<RuleResult>, KyvernoError> {
+    if let Some(p) = checks.pattern {
+        return check_pattern(p, rule, resource, ctx).map(Some);
+    }
+    if let Some(ps) = checks.any_pattern {
+        return check_any_pattern(ps, rule, resource, ctx).map(Some);
+    }
+    if let Some(deny) = checks.deny {
+        let denied = match &deny.conditions {
+            None => true,
+            Some(c) => conditions_hold(c, ctx)?,
+        };
+        return Ok(Some(if denied {
+            RuleResult::new(Status::Fail, "")
+        } else {
+            RuleResult::new(Status::Pass, format!("validation rule '{rule}' passed."))
+        }));
+    }
+    Ok(None)
+}
+
+fn check_pattern(
+    pattern_value: &Value,
+    rule: &str,
+    resource: &Value,
+    ctx: &Context,
+) -> Result<RuleResult, KyvernoError> {
+    let substituted = variables::substitute(pattern_value, ctx)?;
+    Ok(match pattern::validate(resource, &substituted)? {
+        pattern::PatternResult::Pass => {
+            RuleResult::new(Status::Pass, format!("validation rule '{rule}' passed."))
+        }
+        pattern::PatternResult::Fail { path, message } => RuleResult::new(
+            Status::Fail,
+            format!("rule {rule} failed at path {path}: {message}"),
+        ),
+        pattern::PatternResult::Skip { message } => RuleResult::new(Status::Skip, message),
+    })
+}
+
+fn check_any_pattern(
+    patterns: &[Value],
+    rule: &str,
+    resource: &Value,
+    ctx: &Context,
+) -> Result<RuleResult, KyvernoError> {
+    let mut failures = Vec::new();
+    let mut skips = 0;
+    for (i, p) in patterns.iter().enumerate() {
+        let r = check_pattern(p, &format!("{rule}[anyPattern[{i}]]"), resource, ctx)?;
+        match r.status {
+            Status::Pass => {
+                return Ok(RuleResult::new(
+                    Status::Pass,
+                    format!("validation rule '{rule}' anyPattern[{i}] passed."),
+                ))
+            }
+            Status::Skip => skips += 1,
+            _ => failures.push(r.message),
+        }
+    }
+    if skips == patterns.len() {
+        return Ok(RuleResult::new(Status::Skip, "all patterns skipped"));
+    }
+    Ok(RuleResult::new(Status::Fail, failures.join(" ")))
+}
+
+fn foreach_block(
+    list: &[ForEach],
+    rule: &str,
+    resource: &Value,
+    ctx: &mut Context,
+    depth: usize,
+) -> Result<RuleResult, KyvernoError> {
+    let mut applied = 0;
+    for fe in list {
+        let Ok(items) = foreach_items(fe, ctx) else {
+            continue;
+        };
+        let (result, count) = foreach_elements(fe, &items, rule, resource, ctx, depth)?;
+        if result.status != Status::Pass {
+            return Ok(result);
+        }
+        applied += count;
+    }
+    Ok(if applied == 0 {
+        RuleResult::new(Status::Skip, "rule skipped")
+    } else {
+        RuleResult::new(Status::Pass, format!("validation rule '{rule}' passed."))
+    })
+}
+
+/// The list a foreach iterates: a non-list value is a list of one.
+fn foreach_items(fe: &ForEach, ctx: &Context) -> Result<Vec<Value>, KyvernoError> {
+    let expr = substituted_str(fe.list.trim(), ctx)?;
+    let expr = expr
+        .trim()
+        .trim_start_matches("{{")
+        .trim_end_matches("}}")
+        .trim()
+        .to_owned();
+    Ok(match variables::query(&expr, ctx)? {
+        Value::Array(items) => items,
+        Value::Null => Vec::new(),
+        other => vec![other],
+    })
+}
+
+fn set_element(ctx: &mut Context, element: &Value, index: usize, depth: usize) {
+    ctx.set("element", element.clone());
+    ctx.set("elementIndex", Value::from(index));
+    ctx.set(&format!("element{depth}"), element.clone());
+    ctx.set(&format!("elementIndex{depth}"), Value::from(index));
+}
+
+/// Kyverno's `validateElements`: returns the verdict and how many elements were checked.
+fn foreach_elements(
+    fe: &ForEach,
+    items: &[Value],
+    rule: &str,
+    resource: &Value,
+    ctx: &mut Context,
+    depth: usize,
+) -> Result<(RuleResult, usize), KyvernoError> {
+    let mut applied = 0;
+    let outer = ctx.clone();
+    for (index, element) in items.iter().enumerate() {
+        if element.is_null() {
+            continue;
+        }
+        *ctx = outer.clone();
+        set_element(ctx, element, index, depth);
+        let result = element_result(fe, element, rule, resource, ctx, depth);
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => RuleResult::new(Status::Error, e.to_string()),
+        };
+        match result.status {
+            Status::Skip => continue,
+            Status::Pass => applied += 1,
+            Status::Error if index + 1 < items.len() => continue,
+            _ => {
+                *ctx = outer;
+                return Ok((result, applied));
+            }
+        }
+    }
+    *ctx = outer;
+    Ok((RuleResult::new(Status::Pass, ""), applied))
+}
+
+fn element_result(
+    fe: &ForEach,
+    element: &Value,
+    rule: &str,
+    resource: &Value,
+    ctx: &mut Context,
+    depth: usize,
+) -> Result<RuleResult, KyvernoError> {
+    load_context(&fe.context, ctx, &[])?;
+    if let Some(pre) = &fe.preconditions {
+        if !conditions_hold(pre, ctx)? {
+            return Ok(RuleResult::new(Status::Skip, "preconditions not met"));
+        }
+    }
+    if let Some(nested) = &fe.foreach {
+        return foreach_block(nested, rule, resource, ctx, depth + 1);
+    }
+    let target = if fe.element_scope.unwrap_or(true) {
+        element
+    } else {
+        resource
+    };
+    let checks = Checks {
+        pattern: fe.pattern.as_ref(),
+        any_pattern: fe.any_pattern.as_deref(),
+        deny: fe.deny.as_ref(),
+    };
+    run_checks(&checks, rule, target, ctx)?
+        .ok_or_else(|| unsupported("a foreach entry without pattern, anyPattern, deny or foreach"))
+}
+
+/// The enforcement of a rule: Enforce → deny, Audit → warn.
+#[must_use]
+pub fn enforcement_of(policy: &Policy, rule: &Rule) -> Enforcement {
+    let action = rule
+        .validate
+        .as_ref()
+        .and_then(|v| v.failure_action.as_deref())
+        .and_then(FailureAction::parse)
+        .unwrap_or(policy.failure_action);
+    match action {
+        FailureAction::Enforce => Enforcement::Deny,
+        FailureAction::Audit => Enforcement::Warn,
+    }
+}
+
+/// Severity from `policies.kyverno.io/severity` (default medium).
+#[must_use]
+pub fn severity_of(policy: &Policy) -> Severity {
+    policy
+        .annotation("policies.kyverno.io/severity")
+        .and_then(|s| s.trim().to_ascii_lowercase().parse().ok())
+        .unwrap_or(Severity::Medium)
+}
+
+/// Kyverno policies as a warden engine.
+#[derive(Debug, Clone, Default)]
+pub struct KyvernoEngine {
+    policies: Vec<(Policy, Vec<Rule>)>,
+    exceptions: Vec<PolicyException>,
+}
+
+impl KyvernoEngine {
+    /// An engine over `policies` (rules auto-generated for pod controllers) and `exceptions`.
+    #[must_use]
+    pub fn new(policies: Vec<Policy>, exceptions: Vec<PolicyException>) -> KyvernoEngine {
+        let policies = policies
+            .into_iter()
+            .map(|p| {
+                let rules = expand_rules(&p);
+                (p, rules)
+            })
+            .collect();
+        KyvernoEngine {
+            policies,
+            exceptions,
+        }
+    }
+
+    /// Every applicable rule's verdict on one request: `(policy, rule as evaluated, result)`.
+    #[must_use]
+    pub fn evaluate_request(&self, request: &Request) -> Vec<(&Policy, &Rule, RuleResult)> {
+        let mut out = Vec::new();
+        for (policy, rules) in &self.policies {
+            for rule in rules {
+                if let Some(r) = evaluate_rule(policy, rule, request, &self.exceptions) {
+                    out.push((policy, rule, r));
+                }
+            }
+        }
+        out
+    }
+
+    /// The policy exceptions in force.
+    #[must_use]
+    pub fn exceptions(&self) -> &[PolicyException] {
+        &self.exceptions
+    }
+
+    /// The loaded policies with their expanded rules.
+    #[must_use]
+    pub fn policies(&self) -> &[(Policy, Vec<Rule>)] {
+        &self.policies
+    }
+}
+
+fn operation_of(action: Action) -> &'static str {
+    match action {
+        Action::Delete | Action::Forget => "DELETE",
+        Action::Update | Action::Replace => "UPDATE",
+        _ => "CREATE",
+    }
+}
+
+fn finding(policy: &Policy, rule: &Rule, resource: &Resource, result: &RuleResult) -> Finding {
+    let name = original_name(&rule.name).to_owned();
+    let enforcement = match result.status {
+        Status::Warn => Enforcement::Warn,
+        _ => enforcement_of(policy, rule),
+    };
+    let message = match result.status {
+        Status::Error => format!("kyverno rule could not be evaluated: {}", result.message),
+        _ => result.message.clone(),
+    };
+    Finding {
+        rule_id: format!("kyverno:{}/{name}", policy.name),
+        rule_name: name,
+        title: policy
+            .annotation("policies.kyverno.io/title")
+            .unwrap_or(&policy.name)
+            .to_owned(),
+        severity: severity_of(policy),
+        enforcement,
+        resource: resource.address.clone(),
+        resource_kind: resource.kind.clone(),
+        action: resource.action,
+        attribute: None,
+        location: resource.source.clone(),
+        message,
+        why: policy
+            .annotation("policies.kyverno.io/description")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        fix: None,
+        unknown: false,
+        aliases: Vec::new(),
+        help_uri: None,
+        note: None,
+    }
+}
+
+impl Engine for KyvernoEngine {
+    fn name(&self) -> &'static str {
+        "kyverno"
+    }
+
+    fn evaluate(&self, changes: &ChangeSet, out: &mut Vec<Finding>) -> Result<(), EngineError> {
+        for resource in &changes.resources {
+            if resource.provider != warden_core::inputs::kubernetes::PROVIDER {
+                continue;
+            }
+            let object = if resource.action.is_live() {
+                &resource.after
+            } else {
+                resource.before_state()
+            };
+            let mut request = Request::create(object.to_json());
+            request.info.operation = operation_of(resource.action).to_owned();
+            for (policy, rule, result) in self.evaluate_request(&request) {
+                if matches!(result.status, Status::Fail | Status::Error | Status::Warn) {
+                    out.push(finding(policy, rule, resource, &result));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn rules(&self) -> Vec<RuleInfo> {
+        let mut out = Vec::new();
+        for (policy, _) in &self.policies {
+            for rule in &policy.rules {
+                let enforcement = enforcement_of(policy, rule);
+                out.push(RuleInfo {
+                    id: format!("kyverno:{}/{}", policy.name, rule.name),
+                    name: rule.name.clone(),
+                    title: policy
+                        .annotation("policies.kyverno.io/title")
+                        .unwrap_or(&policy.name)
+                        .to_owned(),
+                    severity: severity_of(policy),
+                    default_enforcement: enforcement,
+                    enforcement,
+                    kinds: rule_kinds(rule),
+                    why: policy
+                        .annotation("policies.kyverno.io/description")
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                    docs: String::new(),
+                    help_uri: None,
+                    aliases: Vec::new(),
+                    fixable: false,
+                });
+            }
+        }
+        out
+    }
+}
+
+fn rule_kinds(rule: &Rule) -> Vec<String> {
+    let m = &rule.match_resources;
+    let mut kinds: Vec<String> = m
+        .any
+        .iter()
+        .chain(&m.all)
+        .flat_map(|f| f.resources.kinds.clone())
+        .chain(m.resources.iter().flat_map(|d| d.kinds.clone()))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::load_str;
+    use serde_json::json;
+
+    fn load(rules: &str, extra_meta: &str) -> Policy {
+        let text = format!(
+            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: p\n{extra_meta}spec:\n  validationFailureAction: Enforce\n  rules:\n{rules}"
+        );
+        let loaded = load_str("p.yaml", &text);
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        loaded.policies.into_iter().next().unwrap()
+    }
+
+    const SERVICE_DENY: &str = "  - name: no-lb\n    match:\n      any:\n      - resources:\n          kinds: [Service]\n    validate:\n      message: no load balancers\n      deny: {}\n";
+
+    #[test]
+    fn a_rule_that_does_not_match_has_no_result() {
+        let p = load(SERVICE_DENY, "");
+        let pod =
+            Request::create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}}));
+        assert_eq!(evaluate_rule(&p, &p.rules[0], &pod, &[]), None);
+    }
+
+    #[test]
+    fn deny_without_conditions_always_fails_with_the_message() {
+        let p = load(SERVICE_DENY, "");
+        let svc = Request::create(
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}),
+        );
+        let r = evaluate_rule(&p, &p.rules[0], &svc, &[]).unwrap();
+        assert_eq!(r.status, Status::Fail);
+        assert!(r.message.contains("no load balancers"), "{}", r.message);
+    }
+
+    #[test]
+    fn rules_without_validate_give_no_result() {
+        let rules = "  - name: add-label\n    match:\n      any:\n      - resources:\n          kinds: [Service]\n    mutate:\n      patchStrategicMerge: {}\n";
+        let p = load(rules, "");
+        let svc = Request::create(
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}),
+        );
+        assert_eq!(evaluate_rule(&p, &p.rules[0], &svc, &[]), None);
+    }
+
+    #[test]
+    fn unscored_policies_warn_instead_of_failing() {
+        let p = load(
+            SERVICE_DENY,
+            "  annotations:\n    policies.kyverno.io/scored: \"false\"\n",
+        );
+        let svc = Request::create(
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}),
+        );
+        assert_eq!(
+            evaluate_rule(&p, &p.rules[0], &svc, &[]).map(|r| r.status),
+            Some(Status::Warn)
+        );
+    }
+
+    #[test]
+    fn exceptions_skip_the_rule() {
+        let p = load(SERVICE_DENY, "");
+        let ex = load_str(
+            "e.yaml",
+            "apiVersion: kyverno.io/v2\nkind: PolicyException\nmetadata: {name: e, namespace: ops}\nspec:\n  exceptions:\n  - policyName: p\n    ruleNames: [no-*]\n  match:\n    any:\n    - resources:\n        names: [s]\n",
+        )
+        .exceptions;
+        let svc = Request::create(
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}),
+        );
+        let r = evaluate_rule(&p, &p.rules[0], &svc, &ex).unwrap();
+        assert_eq!(r.status, Status::Skip);
+        assert!(r.message.contains("ops/e"));
+    }
+
+    #[test]
+    fn unsupported_features_are_errors_not_passes() {
+        let rules = "  - name: pss\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    validate:\n      podSecurity:\n        level: baseline\n        version: latest\n";
+        let p = load(rules, "");
+        let pod =
+            Request::create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}}));
+        let r = evaluate_rule(&p, &p.rules[0], &pod, &[]).unwrap();
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.contains("podSecurity"));
+        let ctx_rule = "  - name: c\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    context:\n    - name: cm\n      configMap: {name: x, namespace: y}\n    validate:\n      deny: {}\n";
+        let p = load(ctx_rule, "");
+        let r = evaluate_rule(&p, &p.rules[0], &pod, &[]).unwrap();
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.contains("configMap"), "{}", r.message);
+    }
+
+    #[test]
+    fn values_set_dotted_names() {
+        let mut root = Map::new();
+        apply_values(
+            &mut root,
+            &[
+                ("request.operation".to_owned(), json!("UPDATE")),
+                ("x".to_owned(), json!(1)),
+            ],
+        );
+        assert_eq!(
+            Value::Object(root),
+            json!({"request": {"operation": "UPDATE"}, "x": 1})
+        );
+    }
+
+    #[test]
+    fn enforcement_and_severity_follow_the_policy() {
+        let p = load(
+            SERVICE_DENY,
+            "  annotations:\n    policies.kyverno.io/severity: High\n",
+        );
+        assert_eq!(enforcement_of(&p, &p.rules[0]), Enforcement::Deny);
+        assert_eq!(severity_of(&p), Severity::High);
+        let mut audit = p.clone();
+        audit.failure_action = FailureAction::Audit;
+        assert_eq!(enforcement_of(&audit, &audit.rules[0]), Enforcement::Warn);
+    }
+
+    #[test]
+    fn engine_reports_failures_as_findings() {
+        let p = load(
+            SERVICE_DENY,
+            "  annotations:\n    policies.kyverno.io/description: LBs cost money\n",
+        );
+        let engine = KyvernoEngine::new(vec![p], Vec::new());
+        let cs = warden_core::inputs::kubernetes::parse_manifests(
+            "svc.yaml",
+            b"apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: web}\n",
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        engine.evaluate(&cs, &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].rule_id, "kyverno:p/no-lb");
+        assert_eq!(out[0].enforcement, Enforcement::Deny);
+        assert_eq!(out[0].why, "LBs cost money");
+        assert_eq!(engine.rules().len(), 1);
+    }
+}

@@ -1,0 +1,31 @@
+//! A Kyverno-compatible policy engine: `ClusterPolicy`/`Policy` validate rules evaluated over
+//! Kubernetes resources, and a runner for `kyverno-test.yaml` files.
+//!
+//! The pieces, each one module with one job:
+//!
+//! ```text
+//! policy.rs      YAML → typed policies (kyverno.io/v1, v2beta1), load errors with file and place
+//! matching.rs    match / exclude (kinds, names, namespaces, selectors, operations, userinfo)
+//! autogen.rs     pod-controller rules generated from Pod rules (autogen-, autogen-cronjob-)
+//! variables.rs   {{ }} substitution, JMESPath with Kyverno's custom functions, context entries
+//! conditions.rs  preconditions and deny conditions: every documented operator
+//! pattern.rs     pattern / anyPattern with anchors and value operators
+//! engine.rs      one rule on one resource → pass | fail | skip | error; the warden Engine
+//! test_runner.rs kyverno-test.yaml → expected vs actual results
+//! ```
+//!
+//! Everything works on `serde_json::Value`: Kyverno's semantics are JSON's, and policies and
+//! resources are small.
+
+pub mod autogen;
+pub mod conditions;
+pub mod engine;
+pub mod error;
+pub mod matching;
+pub mod pattern;
+pub mod policy;
+pub mod test_runner;
+pub mod values;
+pub mod variables;
+
+pub use error::KyvernoError;
