@@ -1,12 +1,14 @@
 //! One rule on one resource → pass | fail | skip | error | warn, in Kyverno's order:
 //! match/exclude → policy exceptions → context entries → preconditions → validate (pattern,
-//! anyPattern, deny, foreach; podSecurity and CEL are reported as errors) → message.
+//! anyPattern, deny, foreach, podSecurity through an injected [`PodSecurity`]; CEL is reported
+//! as an error) → message.
 //!
 //! [`KyvernoEngine`] runs every rule (auto-generated ones included) over the Kubernetes
 //! resources of a change set as a [`warden_core::Engine`]: each failure is a finding, each
 //! evaluation error a finding at the policy's enforcement (fail closed).
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use warden_core::changeset::ChangeSet;
@@ -17,6 +19,7 @@ use warden_core::{Enforcement, Finding, Severity};
 
 use crate::autogen::{expand_rules, original_name};
 use crate::matching::{self, RequestInfo};
+use crate::pod_security::{self, PodSecurity, PodSecuritySpec};
 use crate::policy::{Deny, FailureAction, ForEach, Policy, PolicyException, Rule, Validate};
 use crate::variables::{self, Context};
 use crate::{conditions, pattern, KyvernoError};
@@ -114,12 +117,26 @@ impl Request {
 /// Evaluates one rule (as written or auto-generated) of `policy`; `None` when the rule does
 /// not apply to the resource (match/exclude), as Kyverno reports no result then, and for
 /// rules without `validate` (mutate, generate, verifyImages: they check nothing).
+/// `validate.podSecurity` is an error here: see [`evaluate_rule_with`].
 #[must_use]
 pub fn evaluate_rule(
     policy: &Policy,
     rule: &Rule,
     request: &Request,
     exceptions: &[PolicyException],
+) -> Option<RuleResult> {
+    evaluate_rule_with(policy, rule, request, exceptions, None)
+}
+
+/// [`evaluate_rule`] with the Pod Security Standards checks `validate.podSecurity` needs
+/// (without them such a rule is an error, never a pass).
+#[must_use]
+pub fn evaluate_rule_with(
+    policy: &Policy,
+    rule: &Rule,
+    request: &Request,
+    exceptions: &[PolicyException],
+    pod_security: Option<&dyn PodSecurity>,
 ) -> Option<RuleResult> {
     if rule.validate.is_none()
         || !policy_applies(policy, &request.resource)
@@ -132,7 +149,7 @@ pub fn evaluate_rule(
     {
         return None;
     }
-    let result = match evaluate_matched(policy, rule, request, exceptions) {
+    let result = match evaluate_matched(policy, rule, request, exceptions, pod_security) {
         Ok(r) => r,
         Err(e) => RuleResult::new(Status::Error, e.to_string()),
     };
@@ -160,6 +177,7 @@ fn evaluate_matched(
     rule: &Rule,
     request: &Request,
     exceptions: &[PolicyException],
+    pod_security: Option<&dyn PodSecurity>,
 ) -> Result<RuleResult, KyvernoError> {
     let mut ctx = base_context(request);
     if let Some(e) = exception_for(policy, rule, request, exceptions, &ctx)? {
@@ -180,9 +198,12 @@ fn evaluate_matched(
     let Some(validate) = &rule.validate else {
         return Err(unsupported("rules other than validate"));
     };
-    let outcome = validate_block(validate, &rule.name, request, &mut ctx)?;
+    let outcome = validate_block(validate, &rule.name, request, &mut ctx, pod_security)?;
     let message = match outcome.status {
-        Status::Fail => failure_message(validate, &rule.name, &outcome.message, &ctx),
+        // podSecurity failures carry Kyverno's own message ("Validation rule ... failed.").
+        Status::Fail if validate.pod_security.is_none() => {
+            failure_message(validate, &rule.name, &outcome.message, &ctx)
+        }
         _ => outcome.message,
     };
     Ok(RuleResult::new(outcome.status, message))
@@ -383,9 +404,10 @@ fn validate_block(
     rule: &str,
     request: &Request,
     ctx: &mut Context,
+    checker: Option<&dyn PodSecurity>,
 ) -> Result<RuleResult, KyvernoError> {
-    if validate.pod_security.is_some() {
-        return Err(unsupported("validate.podSecurity"));
+    if let Some(pss) = &validate.pod_security {
+        return pod_security_block(pss, rule, &request.resource, checker);
     }
     if validate.cel.is_some() {
         return Err(unsupported("validate.cel"));
@@ -403,6 +425,28 @@ fn validate_block(
     };
     run_checks(&checks, rule, &request.resource, ctx)?
         .ok_or_else(|| unsupported("a validate rule without pattern, anyPattern, deny or foreach"))
+}
+
+/// `validate.podSecurity`: pass, or fail naming the violated controls.
+fn pod_security_block(
+    pss: &Value,
+    rule: &str,
+    resource: &Value,
+    checker: Option<&dyn PodSecurity>,
+) -> Result<RuleResult, KyvernoError> {
+    let (spec, level) = PodSecuritySpec::parse(pss)?;
+    let Some(checker) = checker else {
+        return Err(unsupported(
+            "validate.podSecurity without the Pod Security Standards checks (none injected)",
+        ));
+    };
+    Ok(match pod_security::check(&spec, level, checker, resource) {
+        None => RuleResult::new(Status::Pass, format!("validation rule '{rule}' passed.")),
+        Some(detail) => RuleResult::new(
+            Status::Fail,
+            format!("Validation rule '{rule}' failed. {detail}"),
+        ),
+    })
 }
 
 /// Runs pattern / anyPattern / deny; `None` when there is none of them.
@@ -622,6 +666,7 @@ pub fn severity_of(policy: &Policy) -> Severity {
 pub struct KyvernoEngine {
     policies: Vec<(Policy, Vec<Rule>)>,
     exceptions: Vec<PolicyException>,
+    pod_security: Option<Arc<dyn PodSecurity>>,
 }
 
 impl KyvernoEngine {
@@ -638,7 +683,34 @@ impl KyvernoEngine {
         KyvernoEngine {
             policies,
             exceptions,
+            pod_security: None,
         }
+    }
+
+    /// The same engine with the Pod Security Standards checks `validate.podSecurity` rules
+    /// run (without them those rules are errors).
+    #[must_use]
+    pub fn with_pod_security(mut self, checks: Arc<dyn PodSecurity>) -> KyvernoEngine {
+        self.pod_security = Some(checks);
+        self
+    }
+
+    /// The injected Pod Security Standards checks, if any.
+    #[must_use]
+    pub fn pod_security(&self) -> Option<&dyn PodSecurity> {
+        self.pod_security.as_deref()
+    }
+
+    /// One rule's verdict on one request, with this engine's exceptions and checks; `None`
+    /// when the rule does not apply (see [`evaluate_rule`]).
+    #[must_use]
+    pub fn evaluate_rule(
+        &self,
+        policy: &Policy,
+        rule: &Rule,
+        request: &Request,
+    ) -> Option<RuleResult> {
+        evaluate_rule_with(policy, rule, request, &self.exceptions, self.pod_security())
     }
 
     /// Every applicable rule's verdict on one request: `(policy, rule as evaluated, result)`.
@@ -647,7 +719,7 @@ impl KyvernoEngine {
         let mut out = Vec::new();
         for (policy, rules) in &self.policies {
             for rule in rules {
-                if let Some(r) = evaluate_rule(policy, rule, request, &self.exceptions) {
+                if let Some(r) = self.evaluate_rule(policy, rule, request) {
                     out.push((policy, rule, r));
                 }
             }
@@ -877,6 +949,63 @@ mod tests {
         let r = evaluate_rule(&p, &p.rules[0], &pod, &[]).unwrap();
         assert_eq!(r.status, Status::Error);
         assert!(r.message.contains("configMap"), "{}", r.message);
+    }
+
+    /// Flags `hostIPC: true` of a Pod or of a Deployment's template as the baseline control
+    /// "Host Namespaces".
+    #[derive(Debug)]
+    struct HostIpc;
+
+    impl PodSecurity for HostIpc {
+        fn violations(
+            &self,
+            _level: pod_security::Level,
+            resource: &Value,
+        ) -> Vec<pod_security::Violation> {
+            let ipc = resource
+                .pointer("/spec/hostIPC")
+                .or_else(|| resource.pointer("/spec/template/spec/hostIPC"));
+            if ipc != Some(&json!(true)) {
+                return Vec::new();
+            }
+            vec![pod_security::Violation {
+                control: "Host Namespaces".to_owned(),
+                path: "spec.hostIPC".to_owned(),
+                images: Vec::new(),
+                message: "hostIPC is true".to_owned(),
+            }]
+        }
+    }
+
+    #[test]
+    fn pod_security_uses_the_injected_checks_on_pods_and_controllers() {
+        let rules = "  - name: baseline\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    validate:\n      podSecurity:\n        level: baseline\n        version: latest\n";
+        let engine = KyvernoEngine::new(vec![load(rules, "")], Vec::new())
+            .with_pod_security(Arc::new(HostIpc));
+        let bad = Request::create(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {"hostIPC": true}}),
+        );
+        let results = engine.evaluate_request(&bad);
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0].2.status, Status::Fail);
+        assert!(
+            results[0].2.message.starts_with(
+                "Validation rule 'baseline' failed. It violates PodSecurity \"baseline:latest\""
+            ),
+            "{}",
+            results[0].2.message
+        );
+        let good = Request::create(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}, "spec": {}}),
+        );
+        assert_eq!(engine.evaluate_request(&good)[0].2.status, Status::Pass);
+        let deployment = Request::create(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"template": {"spec": {"hostIPC": true}}}}),
+        );
+        let results = engine.evaluate_request(&deployment);
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0].1.name, "autogen-baseline");
+        assert_eq!(results[0].2.status, Status::Fail);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! variables.rs   {{ }} substitution, JMESPath with Kyverno's custom functions, context entries
 //! conditions.rs  preconditions and deny conditions: every documented operator
 //! pattern.rs     pattern / anyPattern with anchors and value operators
+//! pod_security.rs podSecurity sub-rule: level, excludes; the checks are injected (PodSecurity)
 //! engine.rs      one rule on one resource → pass | fail | skip | error; the warden Engine
 //! test_runner.rs kyverno-test.yaml → expected vs actual results
 //! ```
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod error;
 pub mod matching;
 pub mod pattern;
+pub mod pod_security;
 pub mod policy;
 pub mod test_runner;
 pub mod values;

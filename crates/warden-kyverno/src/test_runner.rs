@@ -8,13 +8,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::autogen::original_name;
-use crate::engine::{evaluate_rule, KyvernoEngine, Request, RuleResult, Status};
+use crate::engine::{KyvernoEngine, Request, RuleResult, Status};
 use crate::matching::{RequestInfo, UserInfo};
+use crate::pod_security::PodSecurity;
 use crate::policy::{self, Policy, PolicyException};
 use crate::KyvernoError;
 
@@ -189,9 +191,16 @@ fn read_typed<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, KyvernoErr
     serde_json::from_value(first).map_err(|e| load_error(path, e.to_string()))
 }
 
-/// Runs one test file.
+/// Runs one test file without Pod Security Standards checks (`validate.podSecurity` rules
+/// are errors): see [`run_test_file_with`].
 #[must_use]
 pub fn run_test_file(path: &Path) -> TestReport {
+    run_test_file_with(path, None)
+}
+
+/// Runs one test file, with the checks `validate.podSecurity` rules need when given.
+#[must_use]
+pub fn run_test_file_with(path: &Path, pod_security: Option<Arc<dyn PodSecurity>>) -> TestReport {
     let mut report = TestReport::default();
     let test: TestFile = match read_typed(path) {
         Ok(t) => t,
@@ -201,7 +210,10 @@ pub fn run_test_file(path: &Path) -> TestReport {
         }
     };
     let base = path.parent().unwrap_or(Path::new("."));
-    let loaded = load_inputs(&test, base, &mut report.errors);
+    let mut loaded = load_inputs(&test, base, &mut report.errors);
+    if let Some(checks) = pod_security {
+        loaded.engine = loaded.engine.with_pod_security(checks);
+    }
     for entry in &test.results {
         run_entry(entry, &loaded, &mut report);
     }
@@ -371,12 +383,7 @@ fn verdict(
         .filter(|r| rule.is_none_or(|want| original_name(&r.name) == want))
     {
         let request = request_for(policy, &r.name, resource, loaded);
-        results.extend(evaluate_rule(
-            policy,
-            r,
-            &request,
-            loaded.engine.exceptions(),
-        ));
+        results.extend(loaded.engine.evaluate_rule(policy, r, &request));
     }
     match combine(results) {
         Some(r) => (Some(r.status), r.message),

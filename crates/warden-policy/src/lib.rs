@@ -3,6 +3,7 @@
 //! sets into a [`Decision`].
 
 pub mod config;
+pub mod pod_security;
 
 use std::collections::{HashMap, HashSet};
 
@@ -188,7 +189,8 @@ impl PolicySet {
                     message: format!("policy failed to load: {e}"),
                 }));
         }
-        let engine = warden_kyverno::engine::KyvernoEngine::new(policies, exceptions);
+        let engine = warden_kyverno::engine::KyvernoEngine::new(policies, exceptions)
+            .with_pod_security(pod_security::BuiltinPodSecurity::shared());
         self.rules.extend(engine.rules());
         self.kyverno = Some(engine);
         self.revision = warden_core::digest::sha256_parts(digests.iter().map(String::as_bytes));

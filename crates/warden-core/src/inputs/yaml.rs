@@ -35,40 +35,94 @@ pub struct Document {
     pub item_lines: Vec<u32>,
 }
 
-/// Parses every document of a YAML stream.
+/// Below this size a stream is parsed on one thread.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+/// Parses every document of a YAML stream. Large multi-document streams (`helm template` of a
+/// big chart) are split at document markers and the halves parsed on both cores: a `---` at
+/// the start of a line always ends a document (YAML forbids it inside scalars), and anchors do
+/// not cross documents, so the halves are independent.
 pub fn load(name: &str, text: &str) -> Result<Vec<Document>, InputError> {
+    if text.len() >= PARALLEL_BYTES {
+        if let Some(split) = document_boundary_near(text, text.len() / 2) {
+            let (first, second) = text.split_at(split);
+            let offset =
+                u32::try_from(first.bytes().filter(|&b| b == b'\n').count()).unwrap_or(u32::MAX);
+            let (a, b) = std::thread::scope(|scope| {
+                let other = scope.spawn(|| load_part(name, second, offset));
+                (load_part(name, first, 0), other.join())
+            });
+            let mut documents = a?;
+            documents.extend(b.unwrap_or_else(|_| load_part(name, second, offset))?);
+            return Ok(documents);
+        }
+    }
+    load_part(name, text, 0)
+}
+
+/// The byte offset of the first line at or after `from` that is a document marker (`---`
+/// alone or followed by a space), when the text before it holds no YAML directive.
+fn document_boundary_near(text: &str, from: usize) -> Option<usize> {
+    if text.starts_with('%') || text.contains("\n%") {
+        return None;
+    }
+    let mut at = text.get(from..)?.find('\n')? + from + 1;
+    loop {
+        let rest = text.get(at..)?;
+        if rest.starts_with("---")
+            && matches!(
+                rest.as_bytes().get(3),
+                None | Some(b'\n' | b'\r' | b' ' | b'\t')
+            )
+        {
+            return Some(at);
+        }
+        at += rest.find('\n')? + 1;
+    }
+}
+
+/// Parses one part of a stream; `line_offset` lines precede it in the file.
+fn load_part(name: &str, text: &str, line_offset: u32) -> Result<Vec<Document>, InputError> {
     let mut loader = Loader::default();
     let mut parser = Parser::new_from_str(text);
+    let shift = |line: usize| line + line_offset as usize;
     parser
         .load(&mut loader, true)
         .map_err(|e| InputError::Syntax {
             path: name.to_owned(),
-            line: e.marker().line(),
+            line: shift(e.marker().line()),
             column: e.marker().col(),
             message: e.info().to_owned(),
         })?;
     if let Some((mark, message)) = loader.error {
         return Err(InputError::Syntax {
             path: name.to_owned(),
-            line: mark.line(),
+            line: shift(mark.line()),
             column: mark.col(),
             message,
         });
     }
-    Ok(loader.documents)
+    let mut documents = loader.documents;
+    if line_offset > 0 {
+        for d in &mut documents {
+            d.line += line_offset;
+            for l in &mut d.item_lines {
+                *l += line_offset;
+            }
+        }
+    }
+    Ok(documents)
 }
 
 enum Frame {
     Sequence {
         items: Vec<Value>,
         anchor: usize,
-        line: u32,
     },
     Mapping {
         pairs: Vec<(CompactString, Value)>,
         key: Option<CompactString>,
         anchor: usize,
-        line: u32,
     },
 }
 
@@ -93,7 +147,6 @@ impl Loader {
     /// Places a finished value in its parent (or ends the document's content).
     fn push_value(&mut self, value: Value, mark: Marker) {
         let line = u32::try_from(mark.line()).unwrap_or(u32::MAX);
-        let depth = self.stack.len();
         match self.stack.last_mut() {
             None => self.documents.push(Document {
                 value,
@@ -124,7 +177,6 @@ impl Loader {
                 }
             },
         }
-        let _ = depth;
     }
 
     fn count(&mut self, mark: Marker, nodes: usize) -> bool {
@@ -201,14 +253,12 @@ impl MarkedEventReceiver for Loader {
                     Frame::Sequence {
                         items: Vec::new(),
                         anchor,
-                        line,
                     }
                 } else {
                     Frame::Mapping {
                         pairs: Vec::new(),
                         key: None,
                         anchor,
-                        line,
                     }
                 };
                 self.stack.push(frame);
@@ -217,24 +267,18 @@ impl MarkedEventReceiver for Loader {
                 if !self.count(mark, 1) {
                     return;
                 }
-                let (value, anchor, start) = match self.stack.pop() {
-                    Some(Frame::Sequence {
-                        items,
-                        anchor,
-                        line,
-                    }) => (Value::Array(items.into_boxed_slice()), anchor, line),
-                    Some(Frame::Mapping {
-                        pairs,
-                        anchor,
-                        line,
-                        ..
-                    }) => (Value::Object(pairs.into_boxed_slice()), anchor, line),
+                let (value, anchor) = match self.stack.pop() {
+                    Some(Frame::Sequence { items, anchor }) => {
+                        (Value::Array(items.into_boxed_slice()), anchor)
+                    }
+                    Some(Frame::Mapping { pairs, anchor, .. }) => {
+                        (Value::Object(pairs.into_boxed_slice()), anchor)
+                    }
                     None => return,
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, value.clone());
                 }
-                let _ = start;
                 self.push_value(value, mark);
             }
         }
@@ -363,6 +407,31 @@ mod tests {
         }
         let err = load("bomb.yaml", &text).unwrap_err().to_string();
         assert!(err.contains("alias bomb"), "{err}");
+    }
+
+    #[test]
+    fn large_streams_split_at_document_markers_keep_lines() {
+        let doc = |i: usize| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  text: |\n    ---not a marker\n    {}\n", "x".repeat(200))
+        };
+        let text: String = (0..6000).map(|i| format!("---\n{}", doc(i))).collect();
+        assert!(text.len() > PARALLEL_BYTES);
+        let docs = load("big.yaml", &text).unwrap();
+        assert_eq!(docs.len(), 6000);
+        for (i, d) in docs.iter().enumerate() {
+            assert_eq!(
+                d.value.path("metadata.name").and_then(Value::as_str),
+                Some(format!("c{i}").as_str())
+            );
+            assert_eq!(d.line as usize, i * 9 + 2, "document {i}");
+        }
+        let broken = format!("{text}---\nkey: [unclosed\n");
+        let err = load("big.yaml", &broken).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("big.yaml:{}:", 6000 * 9 + 2))
+                || err.starts_with(&format!("big.yaml:{}:", 6000 * 9 + 3)),
+            "{err}"
+        );
     }
 
     #[test]

@@ -35,8 +35,10 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Status> {
     let mut failed = 0usize;
     let mut text = String::new();
     let mut json = Vec::new();
+    // `validate.podSecurity` rules run Warden's built-in Pod Security Standards rules.
+    let pod_security = warden_policy::pod_security::BuiltinPodSecurity::shared();
     for file in &files {
-        let report = test_runner::run_test_file(file);
+        let report = test_runner::run_test_file_with(file, Some(pod_security.clone()));
         let mut file_failed = Vec::new();
         for case in &report.cases {
             if case.matched() {

@@ -2,11 +2,18 @@
 //! (`../shared/corpus/kyverno/MANIFEST.json`), scored per tier as the corpus README defines
 //! (matched expected results ÷ expected results). The matched counts may not drop below the
 //! committed ratchet `tests/kyverno.score`; `WARDEN_UPDATE_GENERATED=1` rewrites it.
+//!
+//! It lives in warden-policy, not warden-kyverno, because `validate.podSecurity` rules run
+//! Warden's built-in Pod Security Standards rules (`BuiltinPodSecurity`), which
+//! warden-kyverno cannot depend on. Skipped when the corpus is absent.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use warden_kyverno::test_runner::run_test_file;
+use warden_kyverno::pod_security::PodSecurity;
+use warden_kyverno::test_runner::run_test_file_with;
+use warden_policy::pod_security::BuiltinPodSecurity;
 
 const TIERS: [&str; 3] = ["classic", "cel-in-clusterpolicy", "validatingpolicy"];
 
@@ -45,8 +52,8 @@ fn read_ratchet(path: &Path) -> BTreeMap<String, usize> {
 
 fn write_ratchet(path: &Path, scores: &BTreeMap<String, Score>) -> std::io::Result<()> {
     let mut text = String::from(
-        "# Kyverno conformance ratchet: matched expected results per tier (tests/conformance.rs).\n\
-         # Rewrite with WARDEN_UPDATE_GENERATED=1 cargo test -p warden-kyverno --test conformance\n",
+        "# Kyverno conformance ratchet: matched expected results per tier (tests/kyverno_conformance.rs).\n\
+         # Rewrite with WARDEN_UPDATE_GENERATED=1 cargo test -p warden-policy --test kyverno_conformance\n",
     );
     for tier in TIERS {
         let s = scores.get(tier).copied().unwrap_or_default();
@@ -66,11 +73,12 @@ fn kyverno_corpus_conformance() {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
     let tests = manifest["tests"].as_array().cloned().unwrap_or_default();
+    let pod_security: Arc<dyn PodSecurity> = Arc::new(BuiltinPodSecurity::new());
     let mut scores: BTreeMap<String, Score> = BTreeMap::new();
     for t in &tests {
         let tier = t["tier"].as_str().unwrap_or("unknown").to_owned();
         let file = root.join(t["test"].as_str().unwrap_or_default());
-        let report = run_test_file(&file);
+        let report = run_test_file_with(&file, Some(pod_security.clone()));
         let s = scores.entry(tier).or_default();
         s.tests += 1;
         s.expected += report.cases.len();
