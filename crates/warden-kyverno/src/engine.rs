@@ -22,7 +22,8 @@ use crate::matching::{self, RequestInfo};
 use crate::pod_security::{self, PodSecurity, PodSecuritySpec};
 use crate::policy::{Deny, FailureAction, ForEach, Policy, PolicyException, Rule, Validate};
 use crate::variables::{self, Context};
-use crate::{conditions, pattern, KyvernoError};
+use crate::vpol::{self, ValidatingPolicy};
+use crate::{cel, conditions, pattern, KyvernoError};
 
 /// The verdict of one rule on one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -187,8 +188,10 @@ fn evaluate_matched(
         ));
     }
     load_context(&rule.context, &mut ctx, &request.values)?;
-    if rule.cel_preconditions.is_some() {
-        return Err(unsupported("celPreconditions"));
+    if let Some(pre) = &rule.cel_preconditions {
+        if !cel_preconditions_hold(pre, rule, request)? {
+            return Ok(RuleResult::new(Status::Skip, "preconditions not met"));
+        }
     }
     if let Some(pre) = &rule.preconditions {
         if !conditions_hold(pre, &ctx)? {
@@ -201,7 +204,7 @@ fn evaluate_matched(
     let outcome = validate_block(validate, &rule.name, request, &mut ctx, pod_security)?;
     let message = match outcome.status {
         // podSecurity failures carry Kyverno's own message ("Validation rule ... failed.").
-        Status::Fail if validate.pod_security.is_none() => {
+        Status::Fail if validate.pod_security.is_none() && validate.cel.is_none() => {
             failure_message(validate, &rule.name, &outcome.message, &ctx)
         }
         _ => outcome.message,
@@ -409,8 +412,8 @@ fn validate_block(
     if let Some(pss) = &validate.pod_security {
         return pod_security_block(pss, rule, &request.resource, checker);
     }
-    if validate.cel.is_some() {
-        return Err(unsupported("validate.cel"));
+    if let Some(block) = &validate.cel {
+        return cel_block(block, rule, request);
     }
     if validate.manifests.is_some() {
         return Err(unsupported("validate.manifests"));
@@ -425,6 +428,54 @@ fn validate_block(
     };
     run_checks(&checks, rule, &request.resource, ctx)?
         .ok_or_else(|| unsupported("a validate rule without pattern, anyPattern, deny or foreach"))
+}
+
+/// The resource a CEL expression of `rule` sees: the pod template for autogen rules.
+fn cel_object(rule: &str, resource: &Value) -> Value {
+    if rule.starts_with("autogen-") {
+        if let Some(pod) = cel::template_pod(resource) {
+            return pod;
+        }
+    }
+    resource.clone()
+}
+
+/// `celPreconditions`: `{name, expression}` entries that must all be `true`.
+fn cel_preconditions_hold(
+    pre: &Value,
+    rule: &Rule,
+    request: &Request,
+) -> Result<bool, KyvernoError> {
+    let entries: Vec<cel::CelVariable> = serde_json::from_value(pre.clone())
+        .map_err(|e| KyvernoError::Condition(format!("celPreconditions: {e}")))?;
+    let object = cel_object(&rule.name, &request.resource);
+    let env = cel::CelEnv::new(&cel::CelInput::new(&object, &request.info), &[]);
+    for entry in &entries {
+        if !env.eval_bool(&entry.expression)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `validate.cel`: every expression must be `true`.
+fn cel_block(block: &Value, rule: &str, request: &Request) -> Result<RuleResult, KyvernoError> {
+    let block: cel::CelBlock = serde_json::from_value(block.clone())
+        .map_err(|e| KyvernoError::Condition(format!("validate.cel: {e}")))?;
+    if block.param_kind.is_some() || block.param_ref.is_some() {
+        return Err(KyvernoError::Condition(
+            "validate.cel: paramKind/paramRef: parameter resources are not available".into(),
+        ));
+    }
+    let object = cel_object(rule, &request.resource);
+    let env = cel::CelEnv::new(
+        &cel::CelInput::new(&object, &request.info),
+        &block.variables,
+    );
+    Ok(match env.first_failure(&block.expressions)? {
+        None => RuleResult::new(Status::Pass, format!("rule {rule} passed")),
+        Some(message) => RuleResult::new(Status::Fail, message),
+    })
 }
 
 /// `validate.podSecurity`: pass, or fail naming the violated controls.
@@ -667,6 +718,7 @@ pub struct KyvernoEngine {
     policies: Vec<(Policy, Vec<Rule>)>,
     exceptions: Vec<PolicyException>,
     pod_security: Option<Arc<dyn PodSecurity>>,
+    validating_policies: Vec<ValidatingPolicy>,
 }
 
 impl KyvernoEngine {
@@ -684,6 +736,7 @@ impl KyvernoEngine {
             policies,
             exceptions,
             pod_security: None,
+            validating_policies: Vec::new(),
         }
     }
 
@@ -693,6 +746,28 @@ impl KyvernoEngine {
     pub fn with_pod_security(mut self, checks: Arc<dyn PodSecurity>) -> KyvernoEngine {
         self.pod_security = Some(checks);
         self
+    }
+
+    /// The same engine with `ValidatingPolicy` policies as well.
+    #[must_use]
+    pub fn with_validating_policies(mut self, policies: Vec<ValidatingPolicy>) -> KyvernoEngine {
+        self.validating_policies.extend(policies);
+        self
+    }
+
+    /// The loaded `ValidatingPolicy` policies.
+    #[must_use]
+    pub fn validating_policies(&self) -> &[ValidatingPolicy] {
+        &self.validating_policies
+    }
+
+    /// Every applicable `ValidatingPolicy`'s verdict on one request.
+    #[must_use]
+    pub fn evaluate_validating(&self, request: &Request) -> Vec<(&ValidatingPolicy, RuleResult)> {
+        self.validating_policies
+            .iter()
+            .filter_map(|p| vpol::evaluate(p, request).map(|r| (p, r)))
+            .collect()
     }
 
     /// The injected Pod Security Standards checks, if any.
@@ -786,6 +861,50 @@ fn finding(policy: &Policy, rule: &Rule, resource: &Resource, result: &RuleResul
     }
 }
 
+/// A finding of a `ValidatingPolicy`: `Deny` blocks, `Audit`/`Warn` warn.
+fn validating_finding(
+    policy: &ValidatingPolicy,
+    resource: &Resource,
+    result: &RuleResult,
+) -> Finding {
+    let annotation = |key: &str| policy.annotations.get(key).map(String::as_str);
+    let enforcement = if policy.denies() && result.status != Status::Warn {
+        Enforcement::Deny
+    } else {
+        Enforcement::Warn
+    };
+    let message = match result.status {
+        Status::Error => format!("kyverno policy could not be evaluated: {}", result.message),
+        _ => result.message.clone(),
+    };
+    Finding {
+        rule_id: format!("kyverno:{}", policy.name),
+        rule_name: policy.name.clone(),
+        title: annotation("policies.kyverno.io/title")
+            .unwrap_or(&policy.name)
+            .to_owned(),
+        severity: annotation("policies.kyverno.io/severity")
+            .and_then(|s| s.trim().to_ascii_lowercase().parse().ok())
+            .unwrap_or(Severity::Medium),
+        enforcement,
+        resource: resource.address.clone(),
+        resource_kind: resource.kind.clone(),
+        action: resource.action,
+        attribute: None,
+        location: resource.source.clone(),
+        message,
+        why: annotation("policies.kyverno.io/description")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        fix: None,
+        unknown: false,
+        aliases: Vec::new(),
+        help_uri: None,
+        note: None,
+    }
+}
+
 impl Engine for KyvernoEngine {
     fn name(&self) -> &'static str {
         "kyverno"
@@ -806,6 +925,11 @@ impl Engine for KyvernoEngine {
             for (policy, rule, result) in self.evaluate_request(&request) {
                 if matches!(result.status, Status::Fail | Status::Error | Status::Warn) {
                     out.push(finding(policy, rule, resource, &result));
+                }
+            }
+            for (policy, result) in self.evaluate_validating(&request) {
+                if matches!(result.status, Status::Fail | Status::Error | Status::Warn) {
+                    out.push(validating_finding(policy, resource, &result));
                 }
             }
         }
@@ -839,6 +963,35 @@ impl Engine for KyvernoEngine {
                     fixable: false,
                 });
             }
+        }
+        for policy in &self.validating_policies {
+            let annotation = |key: &str| policy.annotations.get(key).map(String::as_str);
+            let enforcement = if policy.denies() {
+                Enforcement::Deny
+            } else {
+                Enforcement::Warn
+            };
+            out.push(RuleInfo {
+                id: format!("kyverno:{}", policy.name),
+                name: policy.name.clone(),
+                title: annotation("policies.kyverno.io/title")
+                    .unwrap_or(&policy.name)
+                    .to_owned(),
+                severity: annotation("policies.kyverno.io/severity")
+                    .and_then(|s| s.trim().to_ascii_lowercase().parse().ok())
+                    .unwrap_or(Severity::Medium),
+                default_enforcement: enforcement,
+                enforcement,
+                kinds: Vec::new(),
+                why: annotation("policies.kyverno.io/description")
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                docs: String::new(),
+                help_uri: None,
+                aliases: Vec::new(),
+                fixable: false,
+            });
         }
         out
     }
@@ -874,6 +1027,42 @@ mod tests {
     }
 
     const SERVICE_DENY: &str = "  - name: no-lb\n    match:\n      any:\n      - resources:\n          kinds: [Service]\n    validate:\n      message: no load balancers\n      deny: {}\n";
+
+    const CEL_RULE: &str = "  - name: host\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    celPreconditions:\n    - name: not-kube-system\n      expression: \"object.metadata.?namespace.orValue('') != 'kube-system'\"\n    validate:\n      cel:\n        variables:\n        - name: hn\n          expression: \"object.spec.?hostNetwork.orValue(false)\"\n        expressions:\n        - expression: \"!variables.hn\"\n          messageExpression: \"'hostNetwork in ' + object.metadata.name\"\n";
+
+    #[test]
+    fn validate_cel_passes_fails_and_honours_cel_preconditions() {
+        let p = load(CEL_RULE, "");
+        let rules = expand_rules(&p);
+        let pod = |ns: &str, host: bool| {
+            Request::create(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "x", "namespace": ns}, "spec": {"hostNetwork": host}}))
+        };
+        let r = evaluate_rule(&p, &rules[0], &pod("a", false), &[]).unwrap();
+        assert_eq!(r.status, Status::Pass);
+        let r = evaluate_rule(&p, &rules[0], &pod("a", true), &[]).unwrap();
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.message, "hostNetwork in x");
+        let r = evaluate_rule(&p, &rules[0], &pod("kube-system", true), &[]).unwrap();
+        assert_eq!(r.status, Status::Skip);
+        let deploy = Request::create(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d"},
+            "spec": {"template": {"spec": {"hostNetwork": true}}}}));
+        let auto = rules.iter().find(|r| r.name == "autogen-host").unwrap();
+        let r = evaluate_rule(&p, auto, &deploy, &[]).unwrap();
+        assert_eq!(r.status, Status::Fail);
+    }
+
+    #[test]
+    fn validate_cel_with_params_is_an_error() {
+        let rule = "  - name: p\n    match:\n      any:\n      - resources:\n          kinds: [Pod]\n    validate:\n      cel:\n        paramKind: {apiVersion: v1, kind: ConfigMap}\n        expressions:\n        - expression: \"true\"\n";
+        let p = load(rule, "");
+        let pod =
+            Request::create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}}));
+        let r = evaluate_rule(&p, &p.rules[0], &pod, &[]).unwrap();
+        assert_eq!(r.status, Status::Error);
+        assert!(r.message.contains("paramKind"), "{}", r.message);
+    }
 
     #[test]
     fn a_rule_that_does_not_match_has_no_result() {

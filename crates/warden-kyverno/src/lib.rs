@@ -12,6 +12,8 @@
 //! pattern.rs     pattern / anyPattern with anchors and value operators
 //! pod_security.rs podSecurity sub-rule: level, excludes; the checks are injected (PodSecurity)
 //! engine.rs      one rule on one resource → pass | fail | skip | error; the warden Engine
+//! cel.rs         CEL expressions: validate.cel, celPreconditions, ValidatingPolicy
+//! vpol.rs        ValidatingPolicy: matchConstraints, autogen, validations
 //! test_runner.rs kyverno-test.yaml → expected vs actual results
 //! ```
 //!
@@ -19,6 +21,7 @@
 //! resources are small.
 
 pub mod autogen;
+pub mod cel;
 pub mod conditions;
 pub mod engine;
 pub mod error;
@@ -29,5 +32,6 @@ pub mod policy;
 pub mod test_runner;
 pub mod values;
 pub mod variables;
+pub mod vpol;
 
 pub use error::KyvernoError;

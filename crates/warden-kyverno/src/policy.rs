@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::vpol::ValidatingPolicy;
 use crate::KyvernoError;
 
 /// What a failing rule does: `Audit` reports, `Enforce` blocks.
@@ -289,6 +290,8 @@ pub struct Loaded {
     pub policies: Vec<Policy>,
     /// Exceptions read.
     pub exceptions: Vec<PolicyException>,
+    /// `ValidatingPolicy` documents read (`policies.kyverno.io`).
+    pub validating_policies: Vec<ValidatingPolicy>,
     /// Documents (or the file) that could not be read.
     pub errors: Vec<KyvernoError>,
 }
@@ -310,6 +313,23 @@ pub fn load_file(path: &Path) -> (Vec<Policy>, Vec<PolicyException>, Vec<Kyverno
                 message: format!("cannot read: {e}"),
             }],
         ),
+    }
+}
+
+/// Reads every policy, exception and `ValidatingPolicy` of a YAML or JSON file; an unreadable
+/// file is one error in [`Loaded::errors`].
+#[must_use]
+pub fn load_file_all(path: &Path) -> Loaded {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_str(&name, &text),
+        Err(e) => Loaded {
+            errors: vec![KyvernoError::Load {
+                file: name,
+                message: format!("cannot read: {e}"),
+            }],
+            ..Loaded::default()
+        },
     }
 }
 
@@ -359,6 +379,13 @@ fn load_document(source: &str, object: Value, out: &mut Loaded) {
         .and_then(Value::as_str)
         .unwrap_or_default();
     let group = api.split('/').next().unwrap_or_default();
+    if group == "policies.kyverno.io" && kind == "ValidatingPolicy" {
+        match ValidatingPolicy::from_json(source, &object) {
+            Ok(p) => out.validating_policies.push(p),
+            Err(e) => out.errors.push(e),
+        }
+        return;
+    }
     if group != "kyverno.io" {
         return;
     }
@@ -465,6 +492,23 @@ pub fn exception_from_json(source: &str, object: &Value) -> Result<PolicyExcepti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validating_policies_load_beside_cluster_policies() {
+        let text = "apiVersion: policies.kyverno.io/v1alpha1\nkind: ValidatingPolicy\nmetadata:\n  name: vp\nspec:\n  validationActions: [Audit]\n  matchConstraints:\n    resourceRules:\n    - apiGroups: ['']\n      apiVersions: [v1]\n      operations: [CREATE]\n      resources: [pods]\n  validations:\n  - expression: 'true'\n    message: m\n---\napiVersion: policies.kyverno.io/v1alpha1\nkind: ValidatingPolicy\nmetadata: {}\n";
+        let loaded = load_str("v.yaml", text);
+        assert_eq!(loaded.validating_policies.len(), 1);
+        let vp = &loaded.validating_policies[0];
+        assert_eq!(vp.name, "vp");
+        assert!(!vp.denies());
+        assert_eq!(
+            vp.spec.match_constraints.resource_rules[0].resources,
+            ["pods"]
+        );
+        assert_eq!(vp.spec.validations[0].message.as_deref(), Some("m"));
+        assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+        assert!(loaded.errors[0].to_string().contains("v.yaml:"));
+    }
 
     const POLICY: &str = r#"
 apiVersion: v1

@@ -18,6 +18,7 @@ use crate::engine::{KyvernoEngine, Request, RuleResult, Status};
 use crate::matching::{RequestInfo, UserInfo};
 use crate::pod_security::PodSecurity;
 use crate::policy::{self, Policy, PolicyException};
+use crate::vpol::{self, ValidatingPolicy};
 use crate::KyvernoError;
 
 /// One expected result on one resource, with what the engine said.
@@ -223,11 +224,13 @@ pub fn run_test_file_with(path: &Path, pod_security: Option<Arc<dyn PodSecurity>
 fn load_inputs(test: &TestFile, base: &Path, errors: &mut Vec<KyvernoError>) -> Loaded {
     let mut policies: Vec<Policy> = Vec::new();
     let mut exceptions: Vec<PolicyException> = Vec::new();
+    let mut validating = Vec::new();
     for file in test.policies.iter().chain(&test.exceptions) {
-        let (p, e, errs) = policy::load_file(&base.join(file));
-        policies.extend(p);
-        exceptions.extend(e);
-        errors.extend(errs);
+        let loaded = policy::load_file_all(&base.join(file));
+        policies.extend(loaded.policies);
+        exceptions.extend(loaded.exceptions);
+        validating.extend(loaded.validating_policies);
+        errors.extend(loaded.errors);
     }
     let mut resources = Vec::new();
     for file in &test.resources {
@@ -263,7 +266,7 @@ fn load_inputs(test: &TestFile, base: &Path, errors: &mut Vec<KyvernoError>) -> 
         None => UserInfo::default(),
     };
     Loaded {
-        engine: KyvernoEngine::new(policies, exceptions),
+        engine: KyvernoEngine::new(policies, exceptions).with_validating_policies(validating),
         resources,
         values,
         user,
@@ -354,6 +357,14 @@ fn verdict(
     reference: &str,
     loaded: &Loaded,
 ) -> (Option<Status>, String) {
+    if let Some(vp) = loaded
+        .engine
+        .validating_policies()
+        .iter()
+        .find(|p| p.name == entry.policy)
+    {
+        return validating_verdict(entry, vp, reference, loaded);
+    }
     let Some((policy, rules)) = loaded
         .engine
         .policies()
@@ -389,6 +400,43 @@ fn verdict(
         Some(r) => (Some(r.status), r.message),
         None => (None, "no rule applied to the resource".to_owned()),
     }
+}
+
+/// A `ValidatingPolicy`'s verdict (policy level: it has no rules).
+fn validating_verdict(
+    entry: &ResultEntry,
+    policy: &ValidatingPolicy,
+    reference: &str,
+    loaded: &Loaded,
+) -> (Option<Status>, String) {
+    let resources = find_resources(
+        loaded,
+        reference,
+        entry.kind.as_deref(),
+        entry.namespace.as_deref(),
+    );
+    let Some(resource) = resources.first() else {
+        return (None, format!("resource `{reference}` not found"));
+    };
+    let request = request_for_validating(&policy.name, resource, loaded);
+    match vpol::evaluate(policy, &request) {
+        Some(r) => (Some(r.status), r.message),
+        None => (None, "the policy does not apply to the resource".to_owned()),
+    }
+}
+
+fn request_for_validating(policy: &str, resource: &Value, loaded: &Loaded) -> Request {
+    let stub = Policy {
+        name: policy.to_owned(),
+        kind: "ValidatingPolicy".to_owned(),
+        namespace: None,
+        annotations: BTreeMap::new(),
+        failure_action: policy::FailureAction::Audit,
+        background: true,
+        rules: Vec::new(),
+        source: String::new(),
+    };
+    request_for(&stub, "", resource, loaded)
 }
 
 /// Policy-level (or several generated rules): the strictest verdict wins.

@@ -166,13 +166,15 @@ impl PolicySet {
         })
     }
 
-    /// Adds Kyverno policies (`ClusterPolicy`, `Policy`, `PolicyException`) from files and
+    /// Adds Kyverno policies (`ClusterPolicy`, `Policy`, `PolicyException`, and CEL
+    /// `ValidatingPolicy`) from files and
     /// folders (`*.yaml`, `*.yml`, `*.json`, recursively). A file that fails to load does not
     /// stop the others; it is recorded and makes every decision `deny` until fixed. The
     /// revision then covers the policy files' contents too.
     pub fn add_kyverno_policies(&mut self, paths: &[std::path::PathBuf]) {
         let mut policies = Vec::new();
         let mut exceptions = Vec::new();
+        let mut validating = Vec::new();
         let mut digests = vec![self.revision.clone()];
         for file in policy_files(paths, &mut self.load_errors) {
             digests.push(
@@ -180,16 +182,18 @@ impl PolicySet {
                     .map(|b| warden_core::digest::sha256(&b))
                     .unwrap_or_default(),
             );
-            let (p, e, errors) = warden_kyverno::policy::load_file(&file);
-            policies.extend(p);
-            exceptions.extend(e);
+            let loaded = warden_kyverno::policy::load_file_all(&file);
+            policies.extend(loaded.policies);
+            exceptions.extend(loaded.exceptions);
+            validating.extend(loaded.validating_policies);
             self.load_errors
-                .extend(errors.into_iter().map(|e| warden_core::EngineError {
+                .extend(loaded.errors.into_iter().map(|e| warden_core::EngineError {
                     engine: "kyverno".to_owned(),
                     message: format!("policy failed to load: {e}"),
                 }));
         }
         let engine = warden_kyverno::engine::KyvernoEngine::new(policies, exceptions)
+            .with_validating_policies(validating)
             .with_pod_security(pod_security::BuiltinPodSecurity::shared());
         self.rules.extend(engine.rules());
         self.kyverno = Some(engine);
