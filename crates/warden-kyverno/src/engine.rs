@@ -7,6 +7,8 @@
 //! resources of a change set as a [`warden_core::Engine`]: each failure is a finding, each
 //! evaluation error a finding at the policy's enforcement (fail closed).
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -139,6 +141,26 @@ pub fn evaluate_rule_with(
     exceptions: &[PolicyException],
     pod_security: Option<&dyn PodSecurity>,
 ) -> Option<RuleResult> {
+    evaluate_rule_in(
+        policy,
+        rule,
+        request,
+        exceptions,
+        pod_security,
+        &OnceCell::new(),
+    )
+}
+
+/// [`evaluate_rule_with`] sharing the request's base context (built on first use) with the
+/// other rules evaluated on the same request.
+fn evaluate_rule_in(
+    policy: &Policy,
+    rule: &Rule,
+    request: &Request,
+    exceptions: &[PolicyException],
+    pod_security: Option<&dyn PodSecurity>,
+    base: &OnceCell<Context>,
+) -> Option<RuleResult> {
     if rule.validate.is_none()
         || !policy_applies(policy, &request.resource)
         || !matching::applies(
@@ -150,7 +172,7 @@ pub fn evaluate_rule_with(
     {
         return None;
     }
-    let result = match evaluate_matched(policy, rule, request, exceptions, pod_security) {
+    let result = match evaluate_matched(policy, rule, request, exceptions, pod_security, base) {
         Ok(r) => r,
         Err(e) => RuleResult::new(Status::Error, e.to_string()),
     };
@@ -179,15 +201,19 @@ fn evaluate_matched(
     request: &Request,
     exceptions: &[PolicyException],
     pod_security: Option<&dyn PodSecurity>,
+    base: &OnceCell<Context>,
 ) -> Result<RuleResult, KyvernoError> {
-    let mut ctx = base_context(request);
+    // Borrowed until a context entry or a foreach has to change it.
+    let mut ctx = Cow::Borrowed(base.get_or_init(|| base_context(request)));
     if let Some(e) = exception_for(policy, rule, request, exceptions, &ctx)? {
         return Ok(RuleResult::new(
             Status::Skip,
             format!("rule skipped due to policy exception {e}"),
         ));
     }
-    load_context(&rule.context, &mut ctx, &request.values)?;
+    if !rule.context.is_empty() {
+        load_context(&rule.context, ctx.to_mut(), &request.values)?;
+    }
     if let Some(pre) = &rule.cel_preconditions {
         if !cel_preconditions_hold(pre, rule, request)? {
             return Ok(RuleResult::new(Status::Skip, "preconditions not met"));
@@ -406,7 +432,7 @@ fn validate_block(
     validate: &Validate,
     rule: &str,
     request: &Request,
-    ctx: &mut Context,
+    ctx: &mut Cow<'_, Context>,
     checker: Option<&dyn PodSecurity>,
 ) -> Result<RuleResult, KyvernoError> {
     if let Some(pss) = &validate.pod_security {
@@ -419,7 +445,7 @@ fn validate_block(
         return Err(unsupported("validate.manifests"));
     }
     if let Some(list) = &validate.foreach {
-        return foreach_block(list, rule, &request.resource, ctx, 0);
+        return foreach_block(list, rule, &request.resource, ctx.to_mut(), 0);
     }
     let checks = Checks {
         pattern: validate.pattern.as_ref(),
@@ -631,12 +657,32 @@ fn foreach_elements(
     depth: usize,
 ) -> Result<(RuleResult, usize), KyvernoError> {
     let mut applied = 0;
-    let outer = ctx.clone();
+    // An element changes only these top-level variables (a nested foreach restores its own):
+    // saving and restoring them is cheaper than cloning the whole context per element.
+    let mut names = vec![
+        "element".to_owned(),
+        "elementIndex".to_owned(),
+        format!("element{depth}"),
+        format!("elementIndex{depth}"),
+    ];
+    names.extend(fe.context.iter().map(|e| {
+        e.get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }));
+    let outer: Vec<(String, Option<Value>)> = names
+        .into_iter()
+        .map(|n| {
+            let v = ctx.get(&n).cloned();
+            (n, v)
+        })
+        .collect();
     for (index, element) in items.iter().enumerate() {
         if element.is_null() {
             continue;
         }
-        *ctx = outer.clone();
+        restore(ctx, &outer);
         set_element(ctx, element, index, depth);
         let result = element_result(fe, element, rule, resource, ctx, depth);
         let result = match result {
@@ -648,13 +694,25 @@ fn foreach_elements(
             Status::Pass => applied += 1,
             Status::Error if index + 1 < items.len() => continue,
             _ => {
-                *ctx = outer;
+                restore(ctx, &outer);
                 return Ok((result, applied));
             }
         }
     }
-    *ctx = outer;
+    restore(ctx, &outer);
     Ok((RuleResult::new(Status::Pass, ""), applied))
+}
+
+/// Puts the saved top-level variables back (removing those that were not set).
+fn restore(ctx: &mut Context, saved: &[(String, Option<Value>)]) {
+    for (name, value) in saved {
+        match value {
+            Some(v) if ctx.get(name) != Some(v) => ctx.set(name, v.clone()),
+            Some(_) => {}
+            None if ctx.contains(name) => ctx.remove(name),
+            None => {}
+        }
+    }
 }
 
 fn element_result(
@@ -792,9 +850,13 @@ impl KyvernoEngine {
     #[must_use]
     pub fn evaluate_request(&self, request: &Request) -> Vec<(&Policy, &Rule, RuleResult)> {
         let mut out = Vec::new();
+        let base = OnceCell::new();
         for (policy, rules) in &self.policies {
             for rule in rules {
-                if let Some(r) = self.evaluate_rule(policy, rule, request) {
+                let pss = self.pod_security();
+                if let Some(r) =
+                    evaluate_rule_in(policy, rule, request, &self.exceptions, pss, &base)
+                {
                     out.push((policy, rule, r));
                 }
             }
@@ -1070,6 +1132,24 @@ mod tests {
         let pod =
             Request::create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x"}}));
         assert_eq!(evaluate_rule(&p, &p.rules[0], &pod, &[]), None);
+    }
+
+    #[test]
+    fn foreach_leaves_the_context_as_it_found_it() {
+        let fe: ForEach = serde_json::from_value(json!({
+            "list": "request.object.spec.containers",
+            "context": [{"name": "img", "variable": {"jmesPath": "element.image"}}],
+            "deny": {"conditions": {"any": [{"key": "{{ img }}", "operator": "Equals", "value": "bad"}]}}
+        }))
+        .unwrap();
+        let resource = json!({"spec": {"containers": [{"image": "good"}, {"image": "bad"}]}});
+        let mut ctx = Context::new();
+        ctx.set("request", json!({"object": resource}));
+        ctx.set("element", json!("outer"));
+        let before = ctx.clone();
+        let r = foreach_block(&[fe], "r", &resource, &mut ctx, 0).unwrap();
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(ctx, before);
     }
 
     #[test]

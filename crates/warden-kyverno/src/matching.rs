@@ -48,6 +48,12 @@ impl Default for RequestInfo {
 /// `true` when `text` matches `pattern` with `*` (any run) and `?` (one character).
 #[must_use]
 pub fn wildcard(pattern: &str, text: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return pattern == text;
+    }
+    if pattern == "*" {
+        return true;
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0, 0);
@@ -102,19 +108,27 @@ pub fn matches(block: &MatchResources, resource: &Value, request: &RequestInfo) 
             .iter()
             .all(|f| filter_matches(f, resource, request));
     }
-    let legacy = ResourceFilter {
-        resources: block.resources.clone().unwrap_or_default(),
-        subjects: block.subjects.clone(),
-        roles: block.roles.clone(),
-        cluster_roles: block.cluster_roles.clone(),
-    };
-    filter_matches(&legacy, resource, request)
+    let empty = ResourceDescription::default();
+    let resources = block.resources.as_ref().unwrap_or(&empty);
+    description_matches(resources, resource, request)
+        && user_matches(
+            &block.roles,
+            &block.cluster_roles,
+            &block.subjects,
+            &request.user,
+        )
 }
 
 /// `true` when one filter (resources and user information) selects the resource.
 #[must_use]
 pub fn filter_matches(filter: &ResourceFilter, resource: &Value, request: &RequestInfo) -> bool {
-    description_matches(&filter.resources, resource, request) && user_matches(filter, &request.user)
+    description_matches(&filter.resources, resource, request)
+        && user_matches(
+            &filter.roles,
+            &filter.cluster_roles,
+            &filter.subjects,
+            &request.user,
+        )
 }
 
 fn description_matches(d: &ResourceDescription, resource: &Value, request: &RequestInfo) -> bool {
@@ -246,6 +260,10 @@ pub fn parse_kind(selector: &str) -> KindSelector {
 /// naming a subresource (`Pod/exec`) never select a whole object.
 #[must_use]
 pub fn kind_matches(selector: &str, resource: &Value) -> bool {
+    if !selector.contains('/') {
+        // A bare kind: any group and version (what `parse_kind` gives, without allocating).
+        return wildcard(selector, str_at(resource, "/kind"));
+    }
     let s = parse_kind(selector);
     if !s.subresource.is_empty() {
         return false;
@@ -257,18 +275,21 @@ pub fn kind_matches(selector: &str, resource: &Value) -> bool {
         && wildcard(&s.version, version)
 }
 
-fn user_matches(filter: &ResourceFilter, user: &UserInfo) -> bool {
-    (filter.roles.is_empty()
-        || filter
-            .roles
+fn user_matches(
+    roles: &[String],
+    cluster_roles: &[String],
+    subjects: &[Subject],
+    user: &UserInfo,
+) -> bool {
+    (roles.is_empty()
+        || roles
             .iter()
             .any(|r| user.roles.iter().any(|u| wildcard(r, u))))
-        && (filter.cluster_roles.is_empty()
-            || filter
-                .cluster_roles
+        && (cluster_roles.is_empty()
+            || cluster_roles
                 .iter()
                 .any(|r| user.cluster_roles.iter().any(|u| wildcard(r, u))))
-        && (filter.subjects.is_empty() || filter.subjects.iter().any(|s| subject_matches(s, user)))
+        && (subjects.is_empty() || subjects.iter().any(|s| subject_matches(s, user)))
 }
 
 fn subject_matches(subject: &Subject, user: &UserInfo) -> bool {
@@ -305,12 +326,17 @@ mod tests {
         assert!(!wildcard("web", "web-1"));
         assert!(wildcard("*-1", "web-1"));
         assert!(!wildcard("a*b", "acbd"));
+        assert!(wildcard("*", "anything"));
+        assert!(wildcard("Pod", "Pod"));
+        assert!(!wildcard("Pod", "Pods"));
     }
 
     #[test]
     fn kinds_with_group_version_and_subresource() {
         let p = pod();
         assert!(kind_matches("Pod", &p));
+        assert!(kind_matches("P*", &p));
+        assert!(!kind_matches("Deployment", &p));
         assert!(kind_matches("v1/Pod", &p));
         assert!(!kind_matches("apps/v1/Pod", &p));
         assert!(!kind_matches("Pod/exec", &p));

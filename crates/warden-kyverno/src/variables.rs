@@ -28,9 +28,18 @@ use std::sync::LazyLock;
 
 /// The data variables are evaluated against: a JSON object whose top-level keys are the
 /// variable roots (`request`, `element`, `elementIndex`, context entry names ...).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     root: Map<String, Value>,
+    /// `root` converted for the JMESPath interpreter, built on the first query and dropped
+    /// whenever `root` changes (a request's context is queried many times).
+    cache: std::cell::RefCell<Option<Rcvar>>,
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.root == other.root
+    }
 }
 
 impl Context {
@@ -42,7 +51,20 @@ impl Context {
 
     /// Sets a top-level variable (`request`, `element`, a context entry).
     pub fn set(&mut self, name: &str, value: Value) {
+        self.cache.get_mut().take();
         self.root.insert(name.to_owned(), value);
+    }
+
+    /// A top-level variable's value.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.root.get(name)
+    }
+
+    /// Removes a top-level variable.
+    pub fn remove(&mut self, name: &str) {
+        self.cache.get_mut().take();
+        self.root.remove(name);
     }
 
     /// The whole data document.
@@ -62,6 +84,7 @@ impl Context {
     pub fn set_path(&mut self, dotted: &str, value: Value) {
         let mut parts: Vec<&str> = dotted.split('.').collect();
         let Some(last) = parts.pop() else { return };
+        self.cache.get_mut().take();
         let mut current = &mut self.root;
         for part in parts {
             let slot = current
@@ -94,7 +117,25 @@ pub fn is_not_found(error: &KyvernoError) -> bool {
 /// A parse error, an unknown function, a function failing on its arguments, or a key missing
 /// on a plain path (`Unknown key "x" in path`, see [`is_not_found`]).
 pub fn query(expression: &str, context: &Context) -> Result<Value, KyvernoError> {
-    query_value(expression, &Value::Object(context.root.clone()))
+    let cached = context.cache.borrow().clone();
+    let root = match cached {
+        Some(root) => root,
+        None => {
+            let entries = context
+                .root
+                .iter()
+                .map(|(k, v)| Variable::try_from(v).map(|v| (k.clone(), Rcvar::new(v))))
+                .collect::<Result<_, _>>()
+                .map_err(|e| KyvernoError::Variable {
+                    expression: expression.to_owned(),
+                    message: reason(&e),
+                })?;
+            let root = Rcvar::new(Variable::Object(entries));
+            *context.cache.borrow_mut() = Some(root.clone());
+            root
+        }
+    };
+    query_root(expression, &root)
 }
 
 /// Evaluates a JMESPath expression against any JSON value (context entries' `jmesPath`
@@ -107,6 +148,18 @@ pub fn query_value(expression: &str, data: &Value) -> Result<Value, KyvernoError
         expression: expression.to_owned(),
         message,
     };
+    let root = Variable::try_from(data)
+        .map(Rcvar::new)
+        .map_err(|e| fail(reason(&e)))?;
+    query_root(expression, &root)
+}
+
+/// Evaluates a JMESPath expression against data already converted for the interpreter.
+fn query_root(expression: &str, root: &Rcvar) -> Result<Value, KyvernoError> {
+    let fail = |message: String| KyvernoError::Variable {
+        expression: expression.to_owned(),
+        message,
+    };
     let trimmed = expression.trim();
     if trimmed.is_empty() {
         return Err(fail("invalid query (empty)".to_owned()));
@@ -114,11 +167,8 @@ pub fn query_value(expression: &str, data: &Value) -> Result<Value, KyvernoError
     let compiled = functions::RUNTIME
         .compile(trimmed)
         .map_err(|e| fail(format!("incorrect query: {}", reason(&e))))?;
-    let root = Variable::try_from(data)
-        .map(Rcvar::new)
-        .map_err(|e| fail(reason(&e)))?;
     let mut ctx = jmespath::Context::new(trimmed, &functions::RUNTIME);
-    match interp::eval(compiled.as_ast(), &root, &mut ctx) {
+    match interp::eval(compiled.as_ast(), root, &mut ctx) {
         Ok(result) => {
             let value = serde_json::to_value(&*result).map_err(|e| fail(e.to_string()))?;
             Ok(normalize_numbers(value))
@@ -202,6 +252,9 @@ pub fn substitute_with(
     base: &[&str],
     missing: Missing,
 ) -> Result<Value, KyvernoError> {
+    if !has_variables(value) {
+        return Ok(value.clone());
+    }
     let mut path: Vec<String> = base.iter().map(|s| (*s).to_owned()).collect();
     let walker = Walker {
         context,
@@ -209,6 +262,19 @@ pub fn substitute_with(
         delete: is_delete(context),
     };
     walker.walk(value, &mut path)
+}
+
+/// Whether any string (or key) inside `value` contains `{{`: without one there is nothing to
+/// substitute nor unescape, and the value comes back unchanged.
+fn has_variables(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains("{{"),
+        Value::Array(items) => items.iter().any(has_variables),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.contains("{{") || has_variables(v)),
+        _ => false,
+    }
 }
 
 fn is_delete(context: &Context) -> bool {
@@ -260,7 +326,7 @@ impl Walker<'_> {
 
     /// Substitutes the variables of one string, innermost first, until none is left.
     fn string(&self, text: &str, path: &[String]) -> Result<Value, KyvernoError> {
-        let Some(re) = VARIABLE.as_ref() else {
+        let Some(re) = VARIABLE.as_ref().filter(|_| text.contains("{{")) else {
             return Ok(Value::String(text.to_owned()));
         };
         let mut value = text.to_owned();
@@ -524,6 +590,26 @@ fn load_variable(name: &str, variable: &Value, context: &Context) -> Result<Valu
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn queries_see_changes_made_after_an_earlier_query() {
+        let mut ctx = Context::new();
+        ctx.set("a", json!(1));
+        assert_eq!(query("a", &ctx).ok(), Some(json!(1)));
+        ctx.set("a", json!(2));
+        assert_eq!(query("a", &ctx).ok(), Some(json!(2)));
+        ctx.set_path("b.c", json!(3));
+        assert_eq!(query("b.c", &ctx).ok(), Some(json!(3)));
+        ctx.remove("a");
+        assert_ne!(query("a", &ctx).ok(), Some(json!(2)));
+    }
+
+    #[test]
+    fn values_without_variables_come_back_unchanged() {
+        let ctx = pod_context();
+        let plain = json!({"=(a\\b)": ["x*", {"k": "\\{ not a variable }"}], "n": 1});
+        assert_eq!(substitute(&plain, &ctx).ok(), Some(plain));
+    }
 
     fn pod_context() -> Context {
         let mut ctx = Context::new();
