@@ -48,7 +48,7 @@ pub fn parse_manifests(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError
         if document.value.is_null() {
             continue;
         }
-        collect(name, &document, &mut resources)?;
+        collect(name, document, &mut resources)?;
     }
     if resources.is_empty() {
         return Err(InputError::NotAPlan {
@@ -72,22 +72,43 @@ pub fn parse_manifests(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError
 
 fn collect(
     name: &str,
-    document: &yaml::Document,
+    document: yaml::Document,
     out: &mut Vec<Resource>,
 ) -> Result<(), InputError> {
-    let object = &document.value;
-    let kind = object_kind(name, object, document.line)?;
-    if kind.ends_with("List") {
-        if let Some(items) = object.get("items").and_then(Value::as_array) {
-            for (i, item) in items.iter().enumerate() {
-                let line = document.item_lines.get(i).copied().unwrap_or(document.line);
-                object_kind(name, item, line)?;
-                out.push(resource(name, item, line, format!("/items/{i}")));
-            }
-            return Ok(());
-        }
+    let is_list = object_kind(name, &document.value, document.line)?.ends_with("List")
+        && document
+            .value
+            .get("items")
+            .and_then(Value::as_array)
+            .is_some();
+    if !is_list {
+        out.push(owned_resource(
+            name,
+            document.value,
+            document.line,
+            String::new(),
+        ));
+        return Ok(());
     }
-    out.push(resource(name, object, document.line, String::new()));
+    // Move the items out of the List instead of copying them.
+    let items = match document.value {
+        Value::Object(pairs) => pairs
+            .into_vec()
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k == "items")
+            .map(|(_, v)| v),
+        _ => None,
+    };
+    let items = match items {
+        Some(Value::Array(items)) => items.into_vec(),
+        _ => Vec::new(),
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        let line = document.item_lines.get(i).copied().unwrap_or(document.line);
+        object_kind(name, &item, line)?;
+        out.push(owned_resource(name, item, line, format!("/items/{i}")));
+    }
     Ok(())
 }
 
@@ -150,8 +171,13 @@ pub fn address(object: &Value) -> String {
 /// The resource of a Kubernetes object found in `file` at `line` (`pointer` inside a `List`).
 #[must_use]
 pub fn resource(file: &str, object: &Value, line: u32, pointer: String) -> Resource {
+    owned_resource(file, object.clone(), line, pointer)
+}
+
+/// [`resource`] taking the object by value (no copy).
+fn owned_resource(file: &str, object: Value, line: u32, pointer: String) -> Resource {
     let kind = object.field("kind").as_str().unwrap_or_default().to_owned();
-    let mut r = Resource::new(address(object), kind, Action::Create);
+    let mut r = Resource::new(address(&object), kind, Action::Create);
     r.name = object
         .field("metadata")
         .field("name")
@@ -161,7 +187,7 @@ pub fn resource(file: &str, object: &Value, line: u32, pointer: String) -> Resou
     r.provider = PROVIDER.to_owned();
     r.provider_source = PROVIDER.to_owned();
     r.mode = Mode::Managed;
-    r.after = object.clone();
+    r.after = object;
     r.source = Location {
         file: Some(file.to_owned()),
         line: Some(line),

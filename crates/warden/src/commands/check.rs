@@ -29,9 +29,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     for path in &paths {
         let input = warden_core::inputs::read(path, args.max_input_size)?;
         timings.mark("read");
-        changes.push(warden_core::inputs::parse(&input)?);
+        let parsed = warden_core::inputs::parse(&input)?;
         timings.mark("parse");
-        sources.push(Source::keep(path, input));
+        // Manifests carry their lines from parsing; only plans need the second pass.
+        let plan = parsed.input.kind == warden_core::InputKind::TerraformPlan;
+        changes.push(parsed);
+        sources.push(Source::keep(path, input, plan));
     }
 
     let now = now()?;
@@ -118,12 +121,12 @@ struct Source {
 }
 
 impl Source {
-    fn keep(path: &std::path::Path, input: warden_core::inputs::InputBytes) -> Source {
+    fn keep(path: &std::path::Path, input: warden_core::inputs::InputBytes, plan: bool) -> Source {
         let head = input
             .bytes
             .get(..input.bytes.len().min(1 << 16))
             .unwrap_or_default();
-        let multiline = head.iter().filter(|&&b| b == b'\n').nth(1).is_some();
+        let multiline = plan && head.iter().filter(|&&b| b == b'\n').nth(1).is_some();
         let stdin = path.as_os_str() == "-";
         Source {
             name: input.name,
