@@ -226,6 +226,16 @@ impl PolicySet {
         let mut findings = Vec::new();
         let mut errors = self.load_errors.clone();
         for c in changes {
+            // A plan that says it errored is incomplete: fail closed, whoever asks.
+            if c.terraform.as_ref().is_some_and(|t| t.errored) {
+                errors.push(warden_core::EngineError {
+                    engine: "input".to_owned(),
+                    message: format!(
+                        "{}: the plan says it errored (`errored: true`); its resource changes are incomplete, so the change cannot be allowed",
+                        c.input.path
+                    ),
+                });
+            }
             if let Err(e) = self.builtin.evaluate(c, &mut findings) {
                 errors.push(e);
             }
@@ -348,6 +358,25 @@ mod tests {
         );
         let own = "[rules.WD-GOV-002]\nforbidden = [\"p5*\"]\n[rules.WD-GOV-009]\nforbidden = []\n";
         assert_eq!(gov9(own), serde_json::json!([]));
+    }
+
+    #[test]
+    fn a_plan_that_errored_is_denied() {
+        let plan = br#"{"format_version":"1.2","resource_changes":[],"errored":true}"#;
+        let input = warden_core::inputs::InputBytes {
+            name: "p.json".into(),
+            bytes: plan.to_vec(),
+        };
+        let changes = warden_core::inputs::parse(&input).unwrap();
+        let decision = PolicySet::load(Config::default())
+            .unwrap()
+            .evaluate(&[&changes], OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(decision.outcome, warden_core::Outcome::Deny);
+        assert!(
+            decision.errors[0].message.contains("errored"),
+            "{:?}",
+            decision.errors
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use time::OffsetDateTime;
 use warden_core::render::{self, Format, RenderOptions};
 
-use warden_core::{EngineError, Outcome};
+use warden_core::Outcome;
 use warden_policy::{config, Config, FailOn, PolicySet};
 
 use crate::args::{CheckArgs, CheckFormat, ColorChoice};
@@ -41,18 +41,6 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     let refs: Vec<&warden_core::ChangeSet> = changes.iter().collect();
     let mut decision = policy.evaluate(&refs, now);
     timings.mark("evaluate");
-    for c in &changes {
-        if c.terraform.as_ref().is_some_and(|t| t.errored) {
-            decision.errors.push(EngineError {
-                engine: "input".to_owned(),
-                message: format!(
-                    "{}: the plan says it errored (`errored: true`); its resource changes are incomplete, so the change cannot be allowed",
-                    c.input.path
-                ),
-            });
-        }
-    }
-    decision.refresh();
     // Free the plans on the other core while this one renders; the process may exit first.
     std::thread::spawn(move || drop(changes));
     for source in sources {
