@@ -764,10 +764,108 @@ pub fn enforcement_of(policy: &Policy, rule: &Rule) -> Enforcement {
 /// Severity from `policies.kyverno.io/severity` (default medium).
 #[must_use]
 pub fn severity_of(policy: &Policy) -> Severity {
-    policy
-        .annotation("policies.kyverno.io/severity")
+    severity_annotation(policy.annotation("policies.kyverno.io/severity"))
+}
+
+fn severity_annotation(value: Option<&str>) -> Severity {
+    value
         .and_then(|s| s.trim().to_ascii_lowercase().parse().ok())
         .unwrap_or(Severity::Medium)
+}
+
+/// What findings and rule listings say about a policy, from its `policies.kyverno.io/*`
+/// annotations: title (default: the policy's name), severity (default: medium), why.
+struct About {
+    title: String,
+    severity: Severity,
+    why: String,
+}
+
+impl About {
+    fn of<'a>(name: &str, annotation: impl Fn(&str) -> Option<&'a str>) -> About {
+        About {
+            title: annotation("policies.kyverno.io/title")
+                .unwrap_or(name)
+                .to_owned(),
+            severity: severity_annotation(annotation("policies.kyverno.io/severity")),
+            why: annotation("policies.kyverno.io/description")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+        }
+    }
+
+    fn of_policy(policy: &Policy) -> About {
+        About::of(&policy.name, |k| policy.annotation(k))
+    }
+
+    fn of_validating(policy: &ValidatingPolicy) -> About {
+        About::of(&policy.name, |k| {
+            policy.annotations.get(k).map(String::as_str)
+        })
+    }
+
+    /// The renderer-facing description of one Kyverno rule or `ValidatingPolicy`.
+    fn rule_info(
+        self,
+        id: String,
+        name: String,
+        enforcement: Enforcement,
+        kinds: Vec<String>,
+    ) -> RuleInfo {
+        RuleInfo {
+            id,
+            name,
+            title: self.title,
+            severity: self.severity,
+            default_enforcement: enforcement,
+            enforcement,
+            kinds,
+            why: self.why,
+            docs: String::new(),
+            help_uri: None,
+            aliases: Vec::new(),
+            fixable: false,
+        }
+    }
+
+    /// A finding of a failed (or unevaluable) rule or `ValidatingPolicy` on a resource.
+    fn finding(
+        self,
+        id: String,
+        name: String,
+        enforcement: Enforcement,
+        resource: &Resource,
+        result: &RuleResult,
+        subject: &str,
+    ) -> Finding {
+        let message = match result.status {
+            Status::Error => format!(
+                "kyverno {subject} could not be evaluated: {}",
+                result.message
+            ),
+            _ => result.message.clone(),
+        };
+        Finding {
+            rule_id: id,
+            rule_name: name,
+            title: self.title,
+            severity: self.severity,
+            enforcement,
+            resource: resource.address.clone(),
+            resource_kind: resource.kind.clone(),
+            action: resource.action,
+            attribute: None,
+            location: resource.source.clone(),
+            message,
+            why: self.why,
+            fix: None,
+            unknown: false,
+            aliases: Vec::new(),
+            help_uri: None,
+            note: None,
+        }
+    }
 }
 
 /// Kyverno policies as a warden engine.
@@ -891,36 +989,8 @@ fn finding(policy: &Policy, rule: &Rule, resource: &Resource, result: &RuleResul
         Status::Warn => Enforcement::Warn,
         _ => enforcement_of(policy, rule),
     };
-    let message = match result.status {
-        Status::Error => format!("kyverno rule could not be evaluated: {}", result.message),
-        _ => result.message.clone(),
-    };
-    Finding {
-        rule_id: format!("kyverno:{}/{name}", policy.name),
-        rule_name: name,
-        title: policy
-            .annotation("policies.kyverno.io/title")
-            .unwrap_or(&policy.name)
-            .to_owned(),
-        severity: severity_of(policy),
-        enforcement,
-        resource: resource.address.clone(),
-        resource_kind: resource.kind.clone(),
-        action: resource.action,
-        attribute: None,
-        location: resource.source.clone(),
-        message,
-        why: policy
-            .annotation("policies.kyverno.io/description")
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
-        fix: None,
-        unknown: false,
-        aliases: Vec::new(),
-        help_uri: None,
-        note: None,
-    }
+    let id = format!("kyverno:{}/{name}", policy.name);
+    About::of_policy(policy).finding(id, name, enforcement, resource, result, "rule")
 }
 
 /// A finding of a `ValidatingPolicy`: `Deny` blocks, `Audit`/`Warn` warn.
@@ -929,42 +999,20 @@ fn validating_finding(
     resource: &Resource,
     result: &RuleResult,
 ) -> Finding {
-    let annotation = |key: &str| policy.annotations.get(key).map(String::as_str);
     let enforcement = if policy.denies() && result.status != Status::Warn {
         Enforcement::Deny
     } else {
         Enforcement::Warn
     };
-    let message = match result.status {
-        Status::Error => format!("kyverno policy could not be evaluated: {}", result.message),
-        _ => result.message.clone(),
-    };
-    Finding {
-        rule_id: format!("kyverno:{}", policy.name),
-        rule_name: policy.name.clone(),
-        title: annotation("policies.kyverno.io/title")
-            .unwrap_or(&policy.name)
-            .to_owned(),
-        severity: annotation("policies.kyverno.io/severity")
-            .and_then(|s| s.trim().to_ascii_lowercase().parse().ok())
-            .unwrap_or(Severity::Medium),
+    let id = format!("kyverno:{}", policy.name);
+    About::of_validating(policy).finding(
+        id,
+        policy.name.clone(),
         enforcement,
-        resource: resource.address.clone(),
-        resource_kind: resource.kind.clone(),
-        action: resource.action,
-        attribute: None,
-        location: resource.source.clone(),
-        message,
-        why: annotation("policies.kyverno.io/description")
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
-        fix: None,
-        unknown: false,
-        aliases: Vec::new(),
-        help_uri: None,
-        note: None,
-    }
+        resource,
+        result,
+        "policy",
+    )
 }
 
 impl Engine for KyvernoEngine {
@@ -1002,58 +1050,29 @@ impl Engine for KyvernoEngine {
         let mut out = Vec::new();
         for (policy, _) in &self.policies {
             for rule in &policy.rules {
+                let id = format!("kyverno:{}/{}", policy.name, rule.name);
                 let enforcement = enforcement_of(policy, rule);
-                out.push(RuleInfo {
-                    id: format!("kyverno:{}/{}", policy.name, rule.name),
-                    name: rule.name.clone(),
-                    title: policy
-                        .annotation("policies.kyverno.io/title")
-                        .unwrap_or(&policy.name)
-                        .to_owned(),
-                    severity: severity_of(policy),
-                    default_enforcement: enforcement,
+                out.push(About::of_policy(policy).rule_info(
+                    id,
+                    rule.name.clone(),
                     enforcement,
-                    kinds: rule_kinds(rule),
-                    why: policy
-                        .annotation("policies.kyverno.io/description")
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned(),
-                    docs: String::new(),
-                    help_uri: None,
-                    aliases: Vec::new(),
-                    fixable: false,
-                });
+                    rule_kinds(rule),
+                ));
             }
         }
         for policy in &self.validating_policies {
-            let annotation = |key: &str| policy.annotations.get(key).map(String::as_str);
             let enforcement = if policy.denies() {
                 Enforcement::Deny
             } else {
                 Enforcement::Warn
             };
-            out.push(RuleInfo {
-                id: format!("kyverno:{}", policy.name),
-                name: policy.name.clone(),
-                title: annotation("policies.kyverno.io/title")
-                    .unwrap_or(&policy.name)
-                    .to_owned(),
-                severity: annotation("policies.kyverno.io/severity")
-                    .and_then(|s| s.trim().to_ascii_lowercase().parse().ok())
-                    .unwrap_or(Severity::Medium),
-                default_enforcement: enforcement,
+            let id = format!("kyverno:{}", policy.name);
+            out.push(About::of_validating(policy).rule_info(
+                id,
+                policy.name.clone(),
                 enforcement,
-                kinds: Vec::new(),
-                why: annotation("policies.kyverno.io/description")
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned(),
-                docs: String::new(),
-                help_uri: None,
-                aliases: Vec::new(),
-                fixable: false,
-            });
+                Vec::new(),
+            ));
         }
         out
     }

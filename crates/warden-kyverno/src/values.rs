@@ -11,34 +11,10 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 /// `true` when `text` matches the glob `pattern`: `*` is any run of characters (also none),
-/// `?` exactly one character, everything else itself.
+/// `?` exactly one character, everything else itself (Warden's one glob matcher).
 #[must_use]
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(c) if *c == '?' || *c == t[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    warden_core::exceptions::glob_matches(pattern, text)
 }
 
 /// `true` when `s` contains a wildcard character.

@@ -222,15 +222,11 @@ impl<'a> Report<'a> {
     /// the provider computes (an API default such as a private ACL), not one the author chose
     /// from something unknown; such an attribute is not reported.
     pub fn unknown(&mut self, resource: &Resource, attribute: &str) {
-        let path: Vec<&str> = attribute
-            .split('.')
-            .filter(|s| s.parse::<usize>().is_err())
-            .collect();
         let config = self
             .changes
             .and_then(|c| c.terraform.as_ref())
             .and_then(|t| t.config_of(resource));
-        if config.is_some_and(|c| !c.sets(&path.join("."))) {
+        if crate::helpers::unset_in_config(config, attribute) {
             return;
         }
         let message = format!(

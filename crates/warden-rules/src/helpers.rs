@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use regex::Regex;
-use warden_core::{Attr, Resource, Value};
+use warden_core::{Attr, Resource, ResourceConfig, Value};
 
 use crate::context::CheckContext;
 
@@ -363,7 +363,14 @@ pub(crate) fn planned<'a>(
 /// a configuration (not a Terraform plan) nothing can be told apart: `false`.
 #[must_use]
 pub(crate) fn left_to_provider(resource: &Resource, cx: &CheckContext<'_>, path: &str) -> bool {
-    let Some(config) = cx.config_of(resource) else {
+    unset_in_config(cx.config_of(resource), path)
+}
+
+/// `true` when a resource's configuration block is known and sets neither the attribute at
+/// the dotted `path` (indexes ignored), nor a block containing it, nor anything inside it.
+#[must_use]
+pub(crate) fn unset_in_config(config: Option<&ResourceConfig>, path: &str) -> bool {
+    let Some(config) = config else {
         return false;
     };
     let path: Vec<&str> = path

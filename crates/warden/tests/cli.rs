@@ -32,6 +32,26 @@ fn warden_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run warden")
 }
 
+/// Runs warden with `stdin` piped in.
+fn warden_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run warden");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("wait for warden")
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -282,21 +302,10 @@ fn utf16_plans_with_a_byte_order_mark_are_read() {
 
 #[test]
 fn plans_from_stdin() {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(["check", "--no-config", "--format", "json", "-"])
-        .current_dir(root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&std::fs::read(root().join(INSECURE)).unwrap())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = warden_stdin(
+        &["check", "--no-config", "--format", "json", "-"],
+        &std::fs::read(root().join(INSECURE)).unwrap(),
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(json(&o)["inputs"][0]["path"], "-");
 }
@@ -394,7 +403,6 @@ const MANIFESTS: &str = "examples/kubernetes/web-app.yaml";
 
 #[test]
 fn kubernetes_manifests_from_a_file_a_folder_and_stdin() {
-    use std::io::Write;
     let o = warden(&["check", "--no-config", "--format", "json", MANIFESTS]);
     assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", stderr(&o));
     let doc = json(&o);
@@ -425,20 +433,10 @@ fn kubernetes_manifests_from_a_file_a_folder_and_stdin() {
     ]);
     assert_eq!(json(&o)["summary"]["resources"], 5, "{}", stderr(&o));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(["check", "--no-config", "--format", "json", "-"])
-        .current_dir(root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&std::fs::read(root().join(MANIFESTS)).unwrap())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = warden_stdin(
+        &["check", "--no-config", "--format", "json", "-"],
+        &std::fs::read(root().join(MANIFESTS)).unwrap(),
+    );
     assert_eq!(json(&o)["summary"]["resources"], 5);
 }
 

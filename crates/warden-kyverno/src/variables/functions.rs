@@ -302,33 +302,9 @@ fn regex_match(a: &[Value]) -> Result<Value, String> {
     )?)))
 }
 
-/// `*` matches any run of characters, `?` one character; the whole text must match.
-pub(crate) fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 fn pattern_match(a: &[Value]) -> Result<Value, String> {
     let pattern = string(a, 0, "pattern_match")?;
-    Ok(Value::Bool(wildcard_match(
+    Ok(Value::Bool(crate::values::wildcard_match(
         pattern,
         &string_or_number(a, 1, "pattern_match")?,
     )))

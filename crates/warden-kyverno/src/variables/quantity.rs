@@ -188,51 +188,14 @@ impl Quantity {
     }
 }
 
-/// Parses a Go duration (`1h30m`, `-1.5s`, `300ms`, `0`).
+/// Parses a Go duration (`1h30m`, `-1.5s`, `300ms`, `0`) into whole nanoseconds (the parser
+/// patterns and conditions use, rounded as Go truncates float nanoseconds).
 pub(crate) fn parse_duration(text: &str) -> Option<i128> {
-    let (negative, mut rest) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, tail) = rest.split_at(number_end);
-        if number.is_empty() || number == "." {
-            return None;
-        }
-        let value: f64 = number.parse().ok()?;
-        let unit_end = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, next) = tail.split_at(unit_end);
-        let scale = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += value * scale;
-        rest = next;
-    }
     #[expect(
         clippy::cast_possible_truncation,
         reason = "Go truncates float nanoseconds too"
     )]
-    let nanos = total.round() as i128;
-    Some(if negative { -nanos } else { nanos })
+    crate::values::parse_duration(text).map(|nanos| nanos.round() as i128)
 }
 
 /// Formats nanoseconds like Go's `time.Duration.String()` (`1h30m0s`, `1.5s`, `300ms`).

@@ -130,30 +130,11 @@ pub(crate) fn container_images(resource: &Resource) -> Vec<ContainerImage<'_>> {
         .collect()
 }
 
-/// `*` matches any run of characters (including `/`), everything else literally.
+/// `*` matches any run of characters (including `/`), `?` one character (Warden's one glob
+/// matcher; image references cannot contain `?`).
 #[must_use]
 pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if p.get(pi) == Some(&'*') {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if p.get(pi).is_some_and(|c| *c == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    warden_core::exceptions::glob_matches(pattern, text)
 }
 
 /// A resource quantity (`500m`, `1.5`, `128Mi`, `2G`, `1e3`, or a bare YAML number) in base
