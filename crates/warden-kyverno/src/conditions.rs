@@ -9,6 +9,7 @@
 //! wildcards in string values and value lists, quantities and durations compared numerically,
 //! semantic versions for the numeric operators, `a-b` ranges in the set operators.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde_json::Value;
@@ -18,8 +19,10 @@ use crate::values::{
     ValueOperator,
 };
 
-/// Resolves `{{ }}` variables in a condition's key and value before comparing.
-pub type Substitute<'a> = dyn Fn(&Value) -> Result<Value, crate::KyvernoError> + 'a;
+/// Resolves `{{ }}` variables in a condition's key and value before comparing (a value
+/// without variables comes back borrowed).
+pub type Substitute<'a> =
+    dyn for<'v> Fn(&'v Value) -> Result<Cow<'v, Value>, crate::KyvernoError> + 'a;
 
 /// `true` when the conditions hold: every `all` condition and (when `any` is given) at least
 /// one `any` condition. A plain list is `all`; `null` holds.
@@ -423,8 +426,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn identity(v: &Value) -> Result<Value, crate::KyvernoError> {
-        Ok(v.clone())
+    fn identity(v: &Value) -> Result<Cow<'_, Value>, crate::KyvernoError> {
+        Ok(Cow::Borrowed(v))
     }
 
     fn cond(key: Value, operator: &str, value: Value) -> bool {
@@ -474,18 +477,18 @@ mod tests {
 
     #[test]
     fn substitution_applies_to_key_and_value() {
-        let sub = |v: &Value| -> Result<Value, crate::KyvernoError> {
+        fn sub(v: &Value) -> Result<Cow<'_, Value>, crate::KyvernoError> {
             Ok(if v == &json!("{{ request.operation }}") {
-                json!("DELETE")
+                Cow::Owned(json!("DELETE"))
             } else {
-                v.clone()
+                Cow::Borrowed(v)
             })
-        };
+        }
         let c = json!({"all": [{"key": "{{ request.operation }}", "operator": "Equals", "value": "DELETE"}]});
         assert_eq!(evaluate(&c, &sub), Ok(true));
-        let failing = |_: &Value| -> Result<Value, crate::KyvernoError> {
+        fn failing(_: &Value) -> Result<Cow<'_, Value>, crate::KyvernoError> {
             Err(crate::KyvernoError::Condition("boom".to_owned()))
-        };
+        }
         assert!(evaluate(&c, &failing).is_err());
     }
 

@@ -188,8 +188,7 @@ fn policy_applies(policy: &Policy, resource: &Value) -> bool {
     let Some(ns) = &policy.namespace else {
         return true;
     };
-    let have = resource
-        .pointer("/metadata/namespace")
+    let have = crate::at(resource, "/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("default");
     have == ns
@@ -277,10 +276,10 @@ fn base_context(request: &Request) -> Context {
         "clusterRoles".into(),
         serde_json::json!(info.user.cluster_roles),
     );
-    if let Some(ns) = resource.pointer("/metadata/namespace") {
+    if let Some(ns) = crate::at(resource, "/metadata/namespace") {
         req.insert("namespace".into(), ns.clone());
     }
-    if let Some(name) = resource.pointer("/metadata/name") {
+    if let Some(name) = crate::at(resource, "/metadata/name") {
         req.insert("name".into(), name.clone());
     }
     let mut root = Map::new();
@@ -384,7 +383,9 @@ fn substituted_str(text: &str, ctx: &Context) -> Result<String, KyvernoError> {
 }
 
 fn conditions_hold(conditions: &Value, ctx: &Context) -> Result<bool, KyvernoError> {
-    conditions::evaluate(conditions, &|v: &Value| variables::substitute(v, ctx))
+    conditions::evaluate(conditions, &|v: &Value| {
+        variables::substitute_borrowed(v, ctx)
+    })
 }
 
 /// The first exception covering this rule and resource (`namespace/name`).
@@ -559,7 +560,7 @@ fn check_pattern(
     resource: &Value,
     ctx: &Context,
 ) -> Result<RuleResult, KyvernoError> {
-    let substituted = variables::substitute(pattern_value, ctx)?;
+    let substituted = variables::substitute_borrowed(pattern_value, ctx)?;
     Ok(match pattern::validate(resource, &substituted)? {
         pattern::PatternResult::Pass => {
             RuleResult::new(Status::Pass, format!("validation rule '{rule}' passed."))

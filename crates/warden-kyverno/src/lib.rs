@@ -35,3 +35,21 @@ pub mod variables;
 pub mod vpol;
 
 pub use error::KyvernoError;
+
+/// `value.pointer(path)` for plain paths (`/metadata/name`) without allocating per segment
+/// (serde_json's unescapes each one into a new `String`); paths with `~` escapes take
+/// serde_json's way.
+pub(crate) fn at<'a>(value: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    if path.contains('~') {
+        return value.pointer(path);
+    }
+    let mut node = value;
+    for segment in path.split('/').skip(1) {
+        node = match node {
+            serde_json::Value::Object(map) => map.get(segment)?,
+            serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}

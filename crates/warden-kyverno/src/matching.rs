@@ -135,8 +135,7 @@ fn description_matches(d: &ResourceDescription, resource: &Value, request: &Requ
 }
 
 fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
-    value
-        .pointer(pointer)
+    crate::at(value, pointer)
         .and_then(Value::as_str)
         .unwrap_or_default()
 }
@@ -144,7 +143,7 @@ fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
 /// The resource's `metadata.labels` as strings.
 #[must_use]
 pub fn labels_of(resource: &Value) -> BTreeMap<String, String> {
-    let Some(Value::Object(map)) = resource.pointer("/metadata/labels") else {
+    let Some(Value::Object(map)) = crate::at(resource, "/metadata/labels") else {
         return BTreeMap::new();
     };
     map.iter()
@@ -161,7 +160,7 @@ fn annotations_match(wanted: &BTreeMap<String, String>, resource: &Value) -> boo
     if wanted.is_empty() {
         return true;
     }
-    let Some(Value::Object(have)) = resource.pointer("/metadata/annotations") else {
+    let Some(Value::Object(have)) = crate::at(resource, "/metadata/annotations") else {
         return false;
     };
     wanted.iter().all(|(wk, wv)| {

@@ -13,7 +13,9 @@
 //! skipped, and an array whose every element was skipped skips its enclosing element. Paths are
 //! Kyverno's: `/spec/containers/0/image/`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
@@ -45,7 +47,7 @@ pub enum PatternResult {
 /// `Err(KyvernoError::Pattern)`.
 pub fn validate(resource: &Value, pattern: &Value) -> Result<PatternResult, crate::KyvernoError> {
     let mut walker = Walker::default();
-    let Err(mismatch) = walker.element(resource, pattern, "/") else {
+    let Err(mismatch) = walker.element(resource, pattern, &mut String::from("/")) else {
         return Ok(PatternResult::Pass);
     };
     match mismatch.kind {
@@ -191,8 +193,9 @@ impl Walker {
         }
     }
 
-    /// Kyverno's `validateResourceElement`.
-    fn element(&mut self, resource: &Value, pattern: &Value, path: &str) -> Walk {
+    /// Kyverno's `validateResourceElement`. `path` is the element's path; callers extend it
+    /// in place (one buffer for the whole walk) and restore it after.
+    fn element(&mut self, resource: &Value, pattern: &Value, path: &mut String) -> Walk {
         match pattern {
             Value::Object(pattern_map) => match resource {
                 Value::Object(resource_map) => {
@@ -215,12 +218,27 @@ impl Walker {
         }
     }
 
+    /// [`Walker::element`] at `path` + `segment` + `/`.
+    fn child(
+        &mut self,
+        resource: &Value,
+        pattern: &Value,
+        path: &mut String,
+        segment: impl std::fmt::Display,
+    ) -> Walk {
+        let len = path.len();
+        let _ = write!(path, "{segment}/");
+        let result = self.element(resource, pattern, path);
+        path.truncate(len);
+        result
+    }
+
     /// Kyverno's `validateMap`: anchors first, then keys with nested anchors, then the rest.
     fn map(
         &mut self,
         resource: &Map<String, Value>,
         pattern: &Map<String, Value>,
-        path: &str,
+        path: &mut String,
     ) -> Walk {
         let pattern = expand_metadata_wildcards(pattern, resource);
         let mut anchored: Vec<(&String, &Value)> = pattern
@@ -245,35 +263,39 @@ impl Walker {
         resource: &Map<String, Value>,
         key: &str,
         pattern: &Value,
-        path: &str,
+        path: &mut String,
     ) -> Walk {
         let Some((anchor, name)) = parse_anchor(key) else {
             return self.plain_key(resource, key, pattern, path);
         };
-        let child_path = format!("{path}{name}/");
         let present = resource.get(name);
-        match (anchor, present) {
+        let len = path.len();
+        path.push_str(name);
+        path.push('/');
+        let result = match (anchor, present) {
             (Anchor::AddIfNotPresent, _) | (Anchor::Equality | Anchor::Global | Anchor::Existence, None) => Ok(()),
             (Anchor::Negation, None) => Ok(()),
             (Anchor::Negation, Some(_)) => Err(Mismatch {
                 kind: Kind::Negation,
-                path: child_path.clone(),
-                message: format!("negation anchor matched in resource: {child_path} is not allowed"),
+                path: path.clone(),
+                message: format!("negation anchor matched in resource: {path} is not allowed"),
             }),
             (Anchor::Conditional, None) => Err(Mismatch {
                 kind: Kind::Conditional,
-                path: child_path,
+                path: path.clone(),
                 message: "conditional anchor mismatch: conditional anchor key doesn't exist in the resource".to_owned(),
             }),
             (Anchor::Conditional, Some(value)) => self
-                .element(value, pattern, &child_path)
+                .element(value, pattern, path)
                 .map_err(|m| m.wrapped(Kind::Conditional, "conditional anchor mismatch")),
             (Anchor::Global, Some(value)) => self
-                .element(value, pattern, &child_path)
+                .element(value, pattern, path)
                 .map_err(|m| m.wrapped(Kind::Global, "global anchor mismatch")),
-            (Anchor::Equality, Some(value)) => self.element(value, pattern, &child_path),
-            (Anchor::Existence, Some(value)) => self.existence(value, pattern, &child_path),
-        }
+            (Anchor::Equality, Some(value)) => self.element(value, pattern, path),
+            (Anchor::Existence, Some(value)) => self.existence(value, pattern, path),
+        };
+        path.truncate(len);
+        result
     }
 
     /// A key without anchor: `"*"` only asks for presence; otherwise the value must match
@@ -283,7 +305,7 @@ impl Walker {
         resource: &Map<String, Value>,
         key: &str,
         pattern: &Value,
-        path: &str,
+        path: &mut String,
     ) -> Walk {
         let value = resource.get(key).unwrap_or(&Value::Null);
         if pattern.as_str() == Some("*") {
@@ -293,11 +315,11 @@ impl Walker {
                 Ok(())
             };
         }
-        self.element(value, pattern, &format!("{path}{key}/"))
+        self.child(value, pattern, path, key)
     }
 
     /// `^(key)`: every map of the pattern list matches at least one element of the array.
-    fn existence(&mut self, value: &Value, pattern: &Value, path: &str) -> Walk {
+    fn existence(&mut self, value: &Value, pattern: &Value, path: &mut String) -> Walk {
         let Value::Array(items) = value else {
             return Err(Mismatch::plain(
                 path,
@@ -315,10 +337,13 @@ impl Walker {
             if !pattern_item.is_object() {
                 return Err(Mismatch::plain(path, "invalid pattern type: Pattern has to be of type map to compare against items in resource".to_owned()));
             }
-            let found = items.iter().enumerate().any(|(i, item)| {
-                self.element(item, pattern_item, &format!("{path}{i}/"))
-                    .is_ok()
-            });
+            let mut found = false;
+            for (i, item) in items.iter().enumerate() {
+                if self.child(item, pattern_item, path, i).is_ok() {
+                    found = true;
+                    break;
+                }
+            }
             if !found {
                 return Err(Mismatch::plain(
                     path,
@@ -330,7 +355,7 @@ impl Walker {
     }
 
     /// Kyverno's `validateArray`.
-    fn array(&mut self, resource: &[Value], pattern: &[Value], path: &str) -> Walk {
+    fn array(&mut self, resource: &[Value], pattern: &[Value], path: &mut String) -> Walk {
         match pattern.first() {
             None => Err(Mismatch::plain(path, "pattern Array empty".to_owned())),
             Some(first @ Value::Object(_)) => self.array_of_maps(resource, first, path),
@@ -340,11 +365,11 @@ impl Walker {
     }
 
     /// Every element against the one map pattern; conditionally skipped elements do not count.
-    fn array_of_maps(&mut self, resource: &[Value], pattern: &Value, path: &str) -> Walk {
+    fn array_of_maps(&mut self, resource: &[Value], pattern: &Value, path: &mut String) -> Walk {
         let mut applied = 0usize;
         let mut skipped: Vec<String> = Vec::new();
         for (i, item) in resource.iter().enumerate() {
-            match self.element(item, pattern, &format!("{path}{i}/")) {
+            match self.child(item, pattern, path, i) {
                 Ok(()) => applied += 1,
                 Err(m) if m.is_skip() => skipped.push(m.message),
                 Err(m) => return Err(m),
@@ -354,7 +379,12 @@ impl Walker {
     }
 
     /// Nested arrays compare element by element.
-    fn array_positional(&mut self, resource: &[Value], pattern: &[Value], path: &str) -> Walk {
+    fn array_positional(
+        &mut self,
+        resource: &[Value],
+        pattern: &[Value],
+        path: &mut String,
+    ) -> Walk {
         if resource.len() < pattern.len() {
             return Err(Mismatch::plain(
                 path,
@@ -364,7 +394,7 @@ impl Walker {
         let mut applied = 0usize;
         let mut skipped: Vec<String> = Vec::new();
         for (i, (item, pattern_item)) in resource.iter().zip(pattern).enumerate() {
-            match self.element(item, pattern_item, &format!("{path}{i}/")) {
+            match self.child(item, pattern_item, path, i) {
                 Ok(()) => applied += 1,
                 Err(m) if m.is_skip() => skipped.push(m.message),
                 Err(m) => return Err(m),
@@ -439,35 +469,41 @@ fn type_name(value: &Value) -> &'static str {
 
 /// Kyverno's `wildcards.ExpandInMetadata`: wildcard keys under `metadata.labels` and
 /// `metadata.annotations` of the pattern are replaced by the resource keys they match (a
-/// wildcard key matching nothing disappears).
-fn expand_metadata_wildcards(
-    pattern: &Map<String, Value>,
+/// wildcard key matching nothing disappears). Without wildcard keys there, the pattern is
+/// used as it is.
+fn expand_metadata_wildcards<'p>(
+    pattern: &'p Map<String, Value>,
     resource: &Map<String, Value>,
-) -> Map<String, Value> {
-    let mut pattern = pattern.clone();
-    let Some((meta_key, Value::Object(meta_pattern))) = find_anchored(&pattern, "metadata") else {
-        return pattern;
+) -> Cow<'p, Map<String, Value>> {
+    let Some((meta_key, Value::Object(meta_pattern))) = find_anchored(pattern, "metadata") else {
+        return Cow::Borrowed(pattern);
     };
     let Some(Value::Object(meta_resource)) = resource.get("metadata") else {
-        return pattern;
+        return Cow::Borrowed(pattern);
     };
-    let mut meta_pattern = meta_pattern.clone();
+    let has_wildcard_keys = ["labels", "annotations"].into_iter().any(|tag| {
+        matches!(find_anchored(meta_pattern, tag), Some((_, Value::Object(tags)))
+            if tags.keys().any(|k| crate::values::has_wildcard(split_anchor_text(k).1)))
+    });
+    if !has_wildcard_keys {
+        return Cow::Borrowed(pattern);
+    }
+    let mut meta_expanded = meta_pattern.clone();
     for tag in ["labels", "annotations"] {
-        if let Some((tag_key, expanded)) = expand_tag(&meta_pattern, meta_resource, tag) {
-            meta_pattern.insert(tag_key, Value::Object(expanded));
+        if let Some((tag_key, expanded)) = expand_tag(meta_pattern, meta_resource, tag) {
+            meta_expanded.insert(tag_key, Value::Object(expanded));
         }
     }
-    pattern.insert(meta_key, Value::Object(meta_pattern));
-    pattern
+    let mut pattern = pattern.clone();
+    pattern.insert(meta_key.clone(), Value::Object(meta_expanded));
+    Cow::Owned(pattern)
 }
 
 /// The entry of `map` whose key is `name`, anchored or not.
-fn find_anchored(map: &Map<String, Value>, name: &str) -> Option<(String, Value)> {
-    map.iter()
-        .find(|(k, _)| {
-            k.as_str() == name || parse_anchor(k).is_some_and(|(_, inner)| inner == name)
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
+fn find_anchored<'m>(map: &'m Map<String, Value>, name: &str) -> Option<(&'m String, &'m Value)> {
+    map.iter().find(|(k, _)| {
+        k.as_str() == name || parse_anchor(k).is_some_and(|(_, inner)| inner == name)
+    })
 }
 
 /// The expanded `labels`/`annotations` map of the pattern, when both sides have one.
@@ -483,7 +519,7 @@ fn expand_tag(
         return None;
     };
     let mut expanded = Map::new();
-    for (key, value) in &tag_pattern {
+    for (key, value) in tag_pattern {
         let (anchor_prefix, inner) = split_anchor_text(key);
         if !crate::values::has_wildcard(inner) {
             expanded.insert(key.clone(), value.clone());
@@ -501,7 +537,7 @@ fn expand_tag(
             expanded.insert(new_key, value.clone());
         }
     }
-    Some((tag_key, expanded))
+    Some((tag_key.clone(), expanded))
 }
 
 /// `=(app.*)` → (`=(`, `app.*`); `app.*` → (``, `app.*`).

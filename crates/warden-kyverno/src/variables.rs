@@ -21,24 +21,62 @@ mod quantity;
 mod timefns;
 
 use crate::KyvernoError;
+use jmespath::ast::Ast;
 use jmespath::{Rcvar, Variable};
 use regex::Regex;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::sync::LazyLock;
 
 /// The data variables are evaluated against: a JSON object whose top-level keys are the
 /// variable roots (`request`, `element`, `elementIndex`, context entry names ...).
+///
+/// Cloning is cheap (values are shared), and each variable is converted for the JMESPath
+/// interpreter once, on first use: a request's context is queried many times, copied for
+/// rules with context entries, and changed per `foreach` element, which must not convert
+/// `request.object` again each time.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    root: Map<String, Value>,
-    /// `root` converted for the JMESPath interpreter, built on the first query and dropped
-    /// whenever `root` changes (a request's context is queried many times).
-    cache: std::cell::RefCell<Option<Rcvar>>,
+    root: BTreeMap<String, Slot>,
+    /// The whole root converted, dropped whenever a variable changes.
+    cache: RefCell<Option<Rcvar>>,
+}
+
+/// One top-level variable and, once queried, its interpreter form.
+#[derive(Debug, Clone)]
+struct Slot {
+    value: Rc<Value>,
+    converted: OnceCell<Rcvar>,
+}
+
+impl Slot {
+    fn new(value: Value) -> Self {
+        Slot {
+            value: Rc::new(value),
+            converted: OnceCell::new(),
+        }
+    }
+
+    fn converted(&self) -> Result<Rcvar, jmespath::JmespathError> {
+        if let Some(v) = self.converted.get() {
+            return Ok(v.clone());
+        }
+        let v = Rcvar::new(Variable::try_from(&*self.value)?);
+        Ok(self.converted.get_or_init(|| v).clone())
+    }
 }
 
 impl PartialEq for Context {
     fn eq(&self, other: &Self) -> bool {
-        self.root == other.root
+        self.root.len() == other.root.len()
+            && self
+                .root
+                .iter()
+                .zip(&other.root)
+                .all(|((a, va), (b, vb))| a == b && va.value == vb.value)
     }
 }
 
@@ -52,25 +90,24 @@ impl Context {
     /// Sets a top-level variable (`request`, `element`, a context entry).
     pub fn set(&mut self, name: &str, value: Value) {
         self.cache.get_mut().take();
-        self.root.insert(name.to_owned(), value);
+        match self.root.get_mut(name) {
+            Some(slot) => *slot = Slot::new(value),
+            None => {
+                self.root.insert(name.to_owned(), Slot::new(value));
+            }
+        }
     }
 
     /// A top-level variable's value.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.root.get(name)
+        self.root.get(name).map(|v| &*v.value)
     }
 
     /// Removes a top-level variable.
     pub fn remove(&mut self, name: &str) {
         self.cache.get_mut().take();
         self.root.remove(name);
-    }
-
-    /// The whole data document.
-    #[must_use]
-    pub fn data(&self) -> &Map<String, Value> {
-        &self.root
     }
 
     /// Whether a top-level variable is set.
@@ -82,10 +119,21 @@ impl Context {
     /// Sets a variable by dotted name (`images.containers`, `foo`), creating objects on the
     /// way, as Kyverno's `AddVariable` does for values from a test's values file.
     pub fn set_path(&mut self, dotted: &str, value: Value) {
-        let mut parts: Vec<&str> = dotted.split('.').collect();
+        let (first, rest) = dotted.split_once('.').unwrap_or((dotted, ""));
+        if rest.is_empty() {
+            self.set(first, value);
+            return;
+        }
+        let mut top = match self.root.get(first) {
+            Some(v) if v.value.is_object() => (*v.value).clone(),
+            _ => Value::Object(Map::new()),
+        };
+        let mut parts: Vec<&str> = rest.split('.').collect();
         let Some(last) = parts.pop() else { return };
-        self.cache.get_mut().take();
-        let mut current = &mut self.root;
+        let Value::Object(map) = &mut top else {
+            return;
+        };
+        let mut current = map;
         for part in parts {
             let slot = current
                 .entry(part.to_owned())
@@ -97,6 +145,22 @@ impl Context {
             current = next;
         }
         current.insert(last.to_owned(), value);
+        self.set(first, top);
+    }
+
+    /// The whole context as the interpreter's root object (each variable converted once).
+    fn interpreter_root(&self) -> Result<Rcvar, jmespath::JmespathError> {
+        if let Some(root) = self.cache.borrow().as_ref() {
+            return Ok(root.clone());
+        }
+        let entries = self
+            .root
+            .iter()
+            .map(|(k, v)| v.converted().map(|v| (k.clone(), v)))
+            .collect::<Result<_, _>>()?;
+        let root = Rcvar::new(Variable::Object(entries));
+        *self.cache.borrow_mut() = Some(root.clone());
+        Ok(root)
     }
 }
 
@@ -117,24 +181,12 @@ pub fn is_not_found(error: &KyvernoError) -> bool {
 /// A parse error, an unknown function, a function failing on its arguments, or a key missing
 /// on a plain path (`Unknown key "x" in path`, see [`is_not_found`]).
 pub fn query(expression: &str, context: &Context) -> Result<Value, KyvernoError> {
-    let cached = context.cache.borrow().clone();
-    let root = match cached {
-        Some(root) => root,
-        None => {
-            let entries = context
-                .root
-                .iter()
-                .map(|(k, v)| Variable::try_from(v).map(|v| (k.clone(), Rcvar::new(v))))
-                .collect::<Result<_, _>>()
-                .map_err(|e| KyvernoError::Variable {
-                    expression: expression.to_owned(),
-                    message: reason(&e),
-                })?;
-            let root = Rcvar::new(Variable::Object(entries));
-            *context.cache.borrow_mut() = Some(root.clone());
-            root
-        }
-    };
+    let root = context
+        .interpreter_root()
+        .map_err(|e| KyvernoError::Variable {
+            expression: expression.to_owned(),
+            message: reason(&e),
+        })?;
     query_root(expression, &root)
 }
 
@@ -164,11 +216,9 @@ fn query_root(expression: &str, root: &Rcvar) -> Result<Value, KyvernoError> {
     if trimmed.is_empty() {
         return Err(fail("invalid query (empty)".to_owned()));
     }
-    let compiled = functions::RUNTIME
-        .compile(trimmed)
-        .map_err(|e| fail(format!("incorrect query: {}", reason(&e))))?;
+    let ast = compiled(trimmed).map_err(|e| fail(format!("incorrect query: {}", reason(&e))))?;
     let mut ctx = jmespath::Context::new(trimmed, &functions::RUNTIME);
-    match interp::eval(compiled.as_ast(), root, &mut ctx) {
+    match interp::eval(&ast, root, &mut ctx) {
         Ok(result) => {
             let value = serde_json::to_value(&*result).map_err(|e| fail(e.to_string()))?;
             Ok(normalize_numbers(value))
@@ -180,6 +230,27 @@ fn query_root(expression: &str, root: &Rcvar) -> Result<Value, KyvernoError> {
             Err(fail(format!("JMESPath query failed: {}", reason(&e))))
         }
     }
+}
+
+/// The parsed form of an expression. Policies repeat the same few expressions for every
+/// resource and element, so parses are kept per thread (bounded: cleared when full).
+fn compiled(expression: &str) -> Result<Rc<Ast>, jmespath::JmespathError> {
+    const CAPACITY: usize = 4096;
+    thread_local! {
+        static COMPILED: RefCell<HashMap<String, Rc<Ast>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(ast) = COMPILED.with(|c| c.borrow().get(expression).cloned()) {
+        return Ok(ast);
+    }
+    let ast = Rc::new(functions::RUNTIME.compile(expression)?.as_ast().clone());
+    COMPILED.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= CAPACITY {
+            cache.clear();
+        }
+        cache.insert(expression.to_owned(), ast.clone());
+    });
+    Ok(ast)
 }
 
 fn reason(error: &jmespath::JmespathError) -> String {
@@ -240,6 +311,21 @@ pub fn substitute(value: &Value, context: &Context) -> Result<Value, KyvernoErro
     substitute_with(value, context, &["validate", "pattern"], Missing::Error)
 }
 
+/// [`substitute`], borrowing `value` when it holds no variable (nothing to substitute).
+///
+/// # Errors
+/// As [`substitute`].
+pub fn substitute_borrowed<'v>(
+    value: &'v Value,
+    context: &Context,
+) -> Result<Cow<'v, Value>, KyvernoError> {
+    if has_variables(value) {
+        substitute(value, context).map(Cow::Owned)
+    } else {
+        Ok(Cow::Borrowed(value))
+    }
+}
+
 /// [`substitute`] with the JSON-pointer segments of `value` inside the rule (`["validate",
 /// "pattern"]`, `["validate", "foreach", "0", "pattern"]` ...), used by `{{@}}` exactly as
 /// Kyverno (skip past `foreach`, then two segments), and a policy for missing variables.
@@ -279,7 +365,6 @@ fn has_variables(value: &Value) -> bool {
 
 fn is_delete(context: &Context) -> bool {
     context
-        .root
         .get("request")
         .and_then(|r| r.get("operation"))
         .and_then(Value::as_str)
