@@ -1,0 +1,640 @@
+//! A light scan of Rego source, before regorus parses it: which syntax version a file is
+//! written in, its package, the heads of its top-level rules (name, line, column), its
+//! `# METADATA` annotations, and the one source rewrite Warden applies (rules with several
+//! bodies, `p { a } { b }`, which regorus does not parse: each extra body becomes its own
+//! definition with the same head, which is what OPA means by it).
+//!
+//! The scan is token-based (comments, strings and raw strings are skipped), never parses
+//! expressions, and never fails: anything it does not recognise it leaves to regorus.
+
+/// Rego syntax version of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// Rego v0 (OPA before 1.0, `--v0-compatible`), with `future.keywords` as imported.
+    V0,
+    /// Rego v1 (`if` and `contains` required), or v0 with `import rego.v1`.
+    V1,
+}
+
+/// A top-level rule head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleHead {
+    /// The rule's first name segment (`deny`, `test_x`, `deny_public`).
+    pub name: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// `true` for a `default` rule.
+    pub default: bool,
+    /// Annotations written just above it (`# METADATA`).
+    pub metadata: Option<Metadata>,
+}
+
+/// `# METADATA` annotations (the YAML block in comments) of a rule or package.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// `scope` (`rule`, `document`, `package`, `subpackages`); `None` when not given.
+    pub scope: Option<String>,
+    /// `title`.
+    pub title: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `custom` as JSON.
+    pub custom: serde_json::Map<String, serde_json::Value>,
+    /// `related_resources[].ref`.
+    pub related: Vec<String>,
+}
+
+/// What the scan found in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// The syntax the file is written in.
+    pub syntax: Syntax,
+    /// The package path (`main`, `kubernetes.admission`), when declared.
+    pub package: Option<String>,
+    /// Package-level annotations.
+    pub package_metadata: Option<Metadata>,
+    /// Top-level rule heads, in order.
+    pub rules: Vec<RuleHead>,
+    /// The source with rules of several bodies split into one definition per body, when the
+    /// file has any (`None`: use the source as it is).
+    pub rewritten: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Ident,
+    Str,
+    Number,
+    Open(u8),
+    Close(u8),
+    Punct(u8),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    kind: Kind,
+    start: usize,
+    end: usize,
+    line: u32,
+    column: u32,
+    /// First token on its line.
+    first_on_line: bool,
+}
+
+struct Comment {
+    line: u32,
+    text: String,
+}
+
+fn tokenize(src: &str) -> (Vec<Token>, Vec<Comment>) {
+    let bytes = src.as_bytes();
+    let mut tokens = Vec::new();
+    let mut comments = Vec::new();
+    let mut i = 0usize;
+    let mut line = 1u32;
+    let mut line_start = 0usize;
+    let mut last_line_with_token = 0u32;
+    while let Some(&b) = bytes.get(i) {
+        let column = u32::try_from(i - line_start + 1).unwrap_or(u32::MAX);
+        match b {
+            b'\n' => {
+                line += 1;
+                i += 1;
+                line_start = i;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                let end = src[i..].find('\n').map_or(src.len(), |n| i + n);
+                comments.push(Comment {
+                    line,
+                    text: src[i + 1..end].to_owned(),
+                });
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        let start = i;
+        let start_line = line;
+        let kind = match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    if c == b'"' || c == b'\n' {
+                        if c == b'\n' {
+                            line += 1;
+                            line_start = i;
+                        }
+                        if c == b'"' {
+                            break;
+                        }
+                    }
+                }
+                Kind::Str
+            }
+            b'`' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    i += 1;
+                    if c == b'\n' {
+                        line += 1;
+                        line_start = i;
+                    }
+                    if c == b'`' {
+                        break;
+                    }
+                }
+                Kind::Str
+            }
+            b'0'..=b'9' => {
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+                {
+                    i += 1;
+                }
+                Kind::Number
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    i += 1;
+                }
+                Kind::Ident
+            }
+            b'{' | b'[' | b'(' => {
+                i += 1;
+                Kind::Open(b)
+            }
+            b'}' | b']' | b')' => {
+                i += 1;
+                Kind::Close(b)
+            }
+            other => {
+                // Multi-byte UTF-8 characters only appear in strings and comments in valid
+                // Rego; step over the whole character.
+                i += src[i..].chars().next().map_or(1, char::len_utf8);
+                Kind::Punct(if other.is_ascii() { other } else { b'?' })
+            }
+        };
+        let first_on_line = last_line_with_token != start_line;
+        last_line_with_token = line;
+        tokens.push(Token {
+            kind,
+            start,
+            end: i.min(src.len()),
+            line: start_line,
+            column,
+            first_on_line,
+        });
+    }
+    (tokens, comments)
+}
+
+/// Scans one file.
+#[must_use]
+pub fn scan(src: &str) -> Scan {
+    let (tokens, comments) = tokenize(src);
+    let text = |t: &Token| src.get(t.start..t.end).unwrap_or_default();
+
+    // Imports and keywords decide the syntax.
+    let mut rego_v1_import = false;
+    let mut future_import = false;
+    let mut keyword_use = false;
+    let mut package = None;
+    let mut package_line = 0u32;
+    let mut depth = 0i32;
+    let mut heads: Vec<(usize, bool)> = Vec::new();
+    let mut extra_bodies: Vec<(usize, usize)> = Vec::new(); // (head token index, `{` index)
+    let mut current_head: Option<usize> = None;
+    // Whether the `{` that opened the current top-level brace is a rule body (not a value
+    // such as `p = {} {` or `else = {"a": 1} {`).
+    let mut top_brace_is_body = false;
+    let mut last_closed_body = false;
+    let mut idx = 0usize;
+    while let Some(t) = tokens.get(idx) {
+        match t.kind {
+            Kind::Open(b) => {
+                if depth == 0 && b == b'{' {
+                    let prev = idx.checked_sub(1).and_then(|i| tokens.get(i));
+                    top_brace_is_body = !prev.is_some_and(|p| {
+                        matches!(p.kind, Kind::Punct(b'=' | b':' | b','))
+                            || (p.kind == Kind::Ident && matches!(text(p), "contains" | "in"))
+                    });
+                }
+                depth += 1;
+            }
+            Kind::Close(b) => {
+                depth -= 1;
+                if depth == 0 && b == b'}' {
+                    last_closed_body = top_brace_is_body;
+                }
+            }
+            Kind::Ident => {
+                let word = text(t);
+                if depth == 0 && t.first_on_line {
+                    match word {
+                        "package" => {
+                            package = Some(dotted_ref(src, &tokens, idx + 1));
+                            package_line = t.line;
+                        }
+                        "import" => {
+                            let path = dotted_ref(src, &tokens, idx + 1);
+                            if path == "rego.v1" {
+                                rego_v1_import = true;
+                            } else if path.starts_with("future.keywords") {
+                                future_import = true;
+                            }
+                        }
+                        "default" => {
+                            if tokens.get(idx + 1).is_some_and(|n| n.kind == Kind::Ident) {
+                                heads.push((idx + 1, true));
+                                current_head = Some(idx + 1);
+                            }
+                        }
+                        "else" | "not" | "some" | "every" | "with" | "as" | "if" | "in"
+                        | "contains" => {}
+                        _ => {
+                            heads.push((idx, false));
+                            current_head = Some(idx);
+                        }
+                    }
+                } else if depth == 0 && (word == "if" || word == "contains") {
+                    keyword_use = true;
+                }
+            }
+            _ => {}
+        }
+        // `} {` at top level: another body of the rule above.
+        if depth == 0 && t.kind == Kind::Close(b'}') && last_closed_body {
+            if let (Some(next), Some(head)) = (tokens.get(idx + 1), current_head) {
+                if next.kind == Kind::Open(b'{') {
+                    extra_bodies.push((head, idx + 1));
+                }
+            }
+        }
+        idx += 1;
+    }
+    let syntax = if rego_v1_import {
+        Syntax::V1
+    } else if future_import || !keyword_use {
+        Syntax::V0
+    } else {
+        Syntax::V1
+    };
+
+    // METADATA blocks: `# METADATA` then the comment lines right below it.
+    let mut blocks: Vec<(u32, Metadata)> = Vec::new(); // (line after the block, metadata)
+    let mut c = 0usize;
+    while let Some(comment) = comments.get(c) {
+        if comment.text.trim() == "METADATA" {
+            let mut yaml = String::new();
+            let mut last = comment.line;
+            let mut k = c + 1;
+            while let Some(next) = comments.get(k) {
+                if next.line != last + 1 {
+                    break;
+                }
+                yaml.push_str(next.text.strip_prefix(' ').unwrap_or(&next.text));
+                yaml.push('\n');
+                last = next.line;
+                k += 1;
+            }
+            blocks.push((last + 1, parse_metadata(&yaml)));
+            c = k;
+        } else {
+            c += 1;
+        }
+    }
+    let metadata_for = |line: u32| {
+        blocks
+            .iter()
+            .find(|(after, _)| *after == line)
+            .map(|(_, m)| m.clone())
+    };
+
+    let rules = heads
+        .iter()
+        .filter_map(|&(i, default)| {
+            let t = tokens.get(i)?;
+            Some(RuleHead {
+                name: text(t).to_owned(),
+                line: t.line,
+                column: t.column,
+                default,
+                metadata: metadata_for(t.line),
+            })
+        })
+        .collect();
+    let mut rewritten =
+        (!extra_bodies.is_empty()).then(|| split_bodies(src, &tokens, &extra_bodies));
+    for pass in [
+        walk_out_param as fn(&str) -> Option<String>,
+        separate_newline_calls,
+    ] {
+        if let Some(out) = pass(rewritten.as_deref().unwrap_or(src)) {
+            rewritten = Some(out);
+        }
+    }
+    Scan {
+        syntax,
+        package,
+        package_metadata: if package_line > 0 {
+            metadata_for(package_line)
+        } else {
+            None
+        },
+        rules,
+        rewritten,
+    }
+}
+
+/// `a.b["c"]` starting at token `i`, as dotted text (`a.b.c`).
+fn dotted_ref(src: &str, tokens: &[Token], mut i: usize) -> String {
+    let mut out = String::new();
+    let line = tokens.get(i).map_or(0, |t| t.line);
+    while let Some(t) = tokens.get(i) {
+        if t.line != line {
+            break;
+        }
+        let s = src.get(t.start..t.end).unwrap_or_default();
+        match t.kind {
+            Kind::Ident => out.push_str(s),
+            Kind::Str => out.push_str(s.trim_matches('"')),
+            Kind::Punct(b'.') => out.push('.'),
+            Kind::Open(b'[') => out.push('.'),
+            Kind::Close(b']') => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Rewrites `head { a } { b }` into `head { a } head { b }`: the copied head goes on the
+/// line of the extra body's `{`, so every line stays where it was and errors and test
+/// locations still point at the user's source.
+fn split_bodies(src: &str, tokens: &[Token], extra: &[(usize, usize)]) -> String {
+    let mut out = String::with_capacity(src.len() + extra.len() * 16);
+    let mut pos = 0usize;
+    for &(head, brace) in extra {
+        let (Some(h), Some(b)) = (tokens.get(head), tokens.get(brace)) else {
+            continue;
+        };
+        // The head runs from its name to the first `{` (or `if`) of the rule at depth 0.
+        let mut end = h.end;
+        let mut depth = 0i32;
+        for t in tokens.iter().skip(head + 1) {
+            match t.kind {
+                Kind::Open(b'{') if depth == 0 => break,
+                Kind::Open(_) => depth += 1,
+                Kind::Close(_) => depth -= 1,
+                Kind::Ident if depth == 0 && src.get(t.start..t.end).is_some_and(|w| w == "if") => {
+                    break
+                }
+                _ => {}
+            }
+            end = t.end;
+        }
+        let head_text = src.get(h.start..end).unwrap_or_default().replace('\n', " ");
+        out.push_str(src.get(pos..b.start).unwrap_or_default());
+        out.push_str(&head_text);
+        out.push(' ');
+        pos = b.start;
+    }
+    out.push_str(src.get(pos..).unwrap_or_default());
+    out
+}
+
+/// `[path, value] = walk(x)` (or `:=`) → `walk(x, [path, value])`: regorus iterates `walk`
+/// only in its output-argument form. One line at a time, so lines do not move.
+fn walk_out_param(src: &str) -> Option<String> {
+    if !src.contains("walk(") {
+        return None;
+    }
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"\[\s*([A-Za-z_][A-Za-z0-9_]*)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\]\s*:?=\s*walk\(([^()\n]*(?:\([^()\n]*\)[^()\n]*)*)\)",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    let out = re.replace_all(src, "walk($3, [$1, $2])");
+    match out {
+        std::borrow::Cow::Borrowed(_) => None,
+        std::borrow::Cow::Owned(o) => Some(o),
+    }
+}
+
+/// A body line that starts with `(` after a line ending in a term (`x.y\n  (a - b) > 1`) is
+/// a new expression in OPA, but regorus reads it as a call of the term: end the previous
+/// expression with `;`.
+fn separate_newline_calls(src: &str) -> Option<String> {
+    let (tokens, _) = tokenize(src);
+    let mut stack: Vec<u8> = Vec::new();
+    let mut inserts: Vec<usize> = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match t.kind {
+            Kind::Open(b) => {
+                if b == b'(' && t.first_on_line && stack.last() == Some(&b'{') {
+                    if let Some(prev) = i.checked_sub(1).and_then(|p| tokens.get(p)) {
+                        if prev.line < t.line
+                            && matches!(
+                                prev.kind,
+                                Kind::Ident | Kind::Str | Kind::Number | Kind::Close(b']' | b')')
+                            )
+                        {
+                            inserts.push(prev.end);
+                        }
+                    }
+                }
+                stack.push(b);
+            }
+            Kind::Close(_) => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    if inserts.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(src.len() + inserts.len());
+    let mut pos = 0;
+    for at in inserts {
+        out.push_str(src.get(pos..at).unwrap_or_default());
+        out.push(';');
+        pos = at;
+    }
+    out.push_str(src.get(pos..).unwrap_or_default());
+    Some(out)
+}
+
+/// `with rule as v`, where `rule` is a rule of the file's own package, → `with
+/// data.<package>.rule as v`: OPA resolves such relative targets, regorus does not.
+#[must_use]
+pub fn qualify_with_targets(
+    src: &str,
+    package: &str,
+    rules: &std::collections::BTreeSet<String>,
+) -> Option<String> {
+    if !src.contains("with") {
+        return None;
+    }
+    let (tokens, _) = tokenize(src);
+    let text = |t: &Token| src.get(t.start..t.end).unwrap_or_default();
+    let mut inserts = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if t.kind != Kind::Ident || text(t) != "with" {
+            continue;
+        }
+        let Some(target) = tokens.get(i + 1) else {
+            continue;
+        };
+        if target.kind == Kind::Ident && rules.contains(text(target)) {
+            inserts.push(target.start);
+        }
+    }
+    if inserts.is_empty() {
+        return None;
+    }
+    let prefix = format!(
+        "{}.",
+        crate::test_runner::rule_path(package, "").trim_end_matches("[\"\"]")
+    );
+    let mut out = String::with_capacity(src.len() + inserts.len() * prefix.len());
+    let mut pos = 0;
+    for at in inserts {
+        out.push_str(src.get(pos..at).unwrap_or_default());
+        out.push_str(&prefix);
+        pos = at;
+    }
+    out.push_str(src.get(pos..).unwrap_or_default());
+    Some(out)
+}
+
+fn parse_metadata(yaml: &str) -> Metadata {
+    let Ok(doc) = serde_yaml_ng::from_str::<serde_json::Value>(yaml) else {
+        return Metadata::default();
+    };
+    let s = |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    Metadata {
+        scope: s("scope"),
+        title: s("title"),
+        description: s("description"),
+        custom: doc
+            .get("custom")
+            .and_then(|v| v.as_object())
+            .cloned()
+            .unwrap_or_default(),
+        related: doc
+            .get("related_resources")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| {
+                        r.get("ref")
+                            .and_then(|x| x.as_str())
+                            .or_else(|| r.as_str())
+                            .map(str::to_owned)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_detection() {
+        assert_eq!(
+            scan("package a\ndeny[msg] { msg := \"x\" }").syntax,
+            Syntax::V0
+        );
+        assert_eq!(
+            scan("package a\ndeny contains msg if { msg := \"x\" }").syntax,
+            Syntax::V1
+        );
+        assert_eq!(
+            scan("package a\nimport rego.v1\ndeny contains msg if { true; msg := 1 }").syntax,
+            Syntax::V1
+        );
+        assert_eq!(
+            scan("package a\nimport future.keywords.if\ndeny[msg] if { msg := 1 }").syntax,
+            Syntax::V0
+        );
+        // Keywords inside strings and comments do not count.
+        assert_eq!(
+            scan("package a\n# contains if\ndeny[msg] { msg := \"if contains\" }").syntax,
+            Syntax::V0
+        );
+    }
+
+    #[test]
+    fn heads_package_and_metadata() {
+        let src = "# METADATA\n# title: Pkg\n# scope: package\npackage main.k8s\n\n# METADATA\n# title: No root\n# description: Containers must not run as root.\n# custom:\n#   id: K8S-1\n#   severity: high\ndeny_root[msg] {\n  input.x\n  msg := \"{\"\n}\n\ndefault allow = false\ntest_a { true }\n";
+        let s = scan(src);
+        assert_eq!(s.package.as_deref(), Some("main.k8s"));
+        assert_eq!(s.package_metadata.unwrap().title.as_deref(), Some("Pkg"));
+        let names: Vec<_> = s.rules.iter().map(|r| (r.name.as_str(), r.line)).collect();
+        assert_eq!(names, [("deny_root", 12), ("allow", 17), ("test_a", 18)]);
+        let m = s.rules[0].metadata.clone().unwrap();
+        assert_eq!(m.title.as_deref(), Some("No root"));
+        assert_eq!(m.custom["id"], "K8S-1");
+        assert!(s.rules[1].default);
+        assert!(s.rewritten.is_none());
+    }
+
+    #[test]
+    fn regorus_workarounds() {
+        let s = scan("package a\nx := [p | [p, v] = walk(input)]\ny { input.a\n  (1 + 2) > 1 }\n");
+        let out = s.rewritten.unwrap();
+        assert!(out.contains("[p | walk(input, [p, v])]"), "{out}");
+        assert!(out.contains("input.a;\n  (1 + 2)"), "{out}");
+        let rules = ["r".to_owned()].into_iter().collect();
+        let out = qualify_with_targets(
+            "package a\nt { p with r as 7 with input as 1 }",
+            "a",
+            &rules,
+        );
+        assert_eq!(
+            out.unwrap(),
+            "package a\nt { p with data.a.r as 7 with input as 1 }"
+        );
+    }
+
+    #[test]
+    fn several_bodies_are_split() {
+        let src = "package a\np[x] {\n  x := 1\n} {\n  x := 2\n}\nq { true }\nf(x) = {} { x } else = {1} { true }\n";
+        let s = scan(src);
+        let out = s.rewritten.unwrap();
+        assert!(out.contains("} p[x] {\n  x := 2"), "{out}");
+        assert_eq!(s.rules.len(), 3);
+        assert!(
+            out.ends_with("f(x) = {} { x } else = {1} { true }\n"),
+            "{out}"
+        );
+        // Object values before a body are not extra bodies.
+        assert!(scan("package a\nf(x) = {\"a\": x} {\n  not x\n}\n")
+            .rewritten
+            .is_none());
+    }
+}
