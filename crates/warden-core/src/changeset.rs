@@ -169,6 +169,35 @@ pub struct TerraformInfo {
     pub drift: Vec<Resource>,
     /// `true` when the plan says it errored (`errored: true`).
     pub errored: bool,
+    /// The plan document as read (UTF-8 text), for engines that evaluate the raw plan the way
+    /// conftest passes it (Rego). The parser never fills it (it would cost a copy of every
+    /// plan); the caller attaches it when a loaded engine asks for it
+    /// ([`RawDocument::new`]).
+    pub document: Option<RawDocument>,
+}
+
+/// A raw input document shared without copying; `Debug` prints its size only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawDocument(pub std::sync::Arc<str>);
+
+impl RawDocument {
+    /// Wraps UTF-8 text.
+    #[must_use]
+    pub fn new(text: impl Into<std::sync::Arc<str>>) -> RawDocument {
+        RawDocument(text.into())
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RawDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RawDocument({} bytes)", self.0.len())
+    }
 }
 
 impl TerraformInfo {

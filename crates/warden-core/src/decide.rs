@@ -79,6 +79,7 @@ pub fn decide(
         inputs,
         input_digest,
         policy_revision: options.policy_revision.clone(),
+        bundles: Vec::new(),
         evaluated_at: options.evaluated_at.clone(),
         duration_ms: options.duration_ms,
         tool: Tool {

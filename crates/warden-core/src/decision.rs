@@ -121,6 +121,15 @@ pub struct EngineError {
     pub message: String,
 }
 
+/// An OPA bundle a decision used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleRevision {
+    /// Where the bundle was read from.
+    pub path: String,
+    /// `revision` of its `.manifest` (empty when it has none).
+    pub revision: String,
+}
+
 /// The result of evaluating a change against a policy set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
@@ -143,6 +152,9 @@ pub struct Decision {
     pub input_digest: String,
     /// `sha256:<hex>` of the rules and configuration that made this decision.
     pub policy_revision: String,
+    /// OPA bundles the Rego policies and data came from, with their manifest revisions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bundles: Vec<BundleRevision>,
     /// When the decision was made (RFC 3339, UTC).
     pub evaluated_at: String,
     /// Evaluation time in milliseconds (parse excluded).

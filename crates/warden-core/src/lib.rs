@@ -25,10 +25,10 @@ pub mod resource;
 pub mod value;
 
 pub use changeset::{
-    ActorKind, ChangeSet, Context, InputInfo, InputKind, ProviderConfig, ResourceConfig, Setting,
-    TerraformInfo,
+    ActorKind, ChangeSet, Context, InputInfo, InputKind, ProviderConfig, RawDocument,
+    ResourceConfig, Setting, TerraformInfo,
 };
-pub use decision::{Decision, EngineError, Outcome, Summary, WaivedFinding};
+pub use decision::{BundleRevision, Decision, EngineError, Outcome, Summary, WaivedFinding};
 pub use engine::{Engine, RuleInfo};
 pub use exceptions::{Exception, Waiver};
 pub use finding::{Enforcement, Finding, Fix, PatchOp, Severity, SourceEdit};

@@ -20,6 +20,17 @@
 //! reason = "static website, reviewed in SEC-123"
 //! owner = "web-team"
 //! expires = 2026-12-31
+//!
+//! [rego]                                  # Rego policies (conftest conventions)
+//! policies = ["policy/"]                  # files or folders, relative to this file
+//! namespaces = ["main"]                   # packages holding deny/violation/warn rules
+//! all-namespaces = false                  # query every package instead
+//! data = ["data/", "bundle.tar.gz"]       # JSON/YAML files, folders, OPA bundles
+//! timeout-ms = 10000                      # limit on one evaluation
+//! allow-wall-clock = false                # time.now_ns() reads the clock, not the decision time
+//!
+//! [rego.values.main]                      # inline data: data.main.allowed_regions
+//! allowed_regions = ["eu-west-1"]
 //! ```
 
 use std::collections::BTreeMap;
@@ -131,6 +142,41 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleSettings>,
     /// `[[exceptions]]`.
     pub exceptions: Vec<Exception>,
+    /// `[rego]`.
+    pub rego: RegoSettings,
+}
+
+/// `[rego]`: Rego policies, their data and the sandbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegoSettings {
+    /// Policy files or folders (resolved against the configuration's folder).
+    pub policies: Vec<PathBuf>,
+    /// Packages holding the conftest rules (`main` when empty).
+    pub namespaces: Vec<String>,
+    /// Query every package.
+    pub all_namespaces: bool,
+    /// Data files, folders and bundles (resolved against the configuration's folder).
+    pub data: Vec<PathBuf>,
+    /// Inline data merged at the root of `data` (`[rego.values]`).
+    pub values: serde_json::Map<String, serde_json::Value>,
+    /// Limit on one evaluation.
+    pub timeout_ms: u64,
+    /// `time.now_ns()` reads the wall clock instead of the decision time.
+    pub allow_wall_clock: bool,
+}
+
+impl Default for RegoSettings {
+    fn default() -> Self {
+        RegoSettings {
+            policies: Vec::new(),
+            namespaces: Vec::new(),
+            all_namespaces: false,
+            data: Vec::new(),
+            values: serde_json::Map::new(),
+            timeout_ms: 10_000,
+            allow_wall_clock: false,
+        }
+    }
 }
 
 impl Default for Config {
@@ -144,6 +190,7 @@ impl Default for Config {
             unknown: UnknownPolicy::default(),
             rules: BTreeMap::new(),
             exceptions: Vec::new(),
+            rego: RegoSettings::default(),
         }
     }
 }
@@ -161,6 +208,22 @@ struct RawConfig {
     rules: BTreeMap<String, toml::Table>,
     #[serde(default)]
     exceptions: Vec<RawException>,
+    rego: Option<RawRego>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRego {
+    #[serde(default)]
+    policies: Vec<PathBuf>,
+    #[serde(default)]
+    namespaces: Vec<String>,
+    all_namespaces: Option<bool>,
+    #[serde(default)]
+    data: Vec<PathBuf>,
+    values: Option<toml::Table>,
+    timeout_ms: Option<u64>,
+    allow_wall_clock: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +273,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         message: e.to_string(),
     })?;
     parse(&path.display().to_string(), &text).map(|mut c| {
+        // Rego paths are relative to the configuration file.
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in c.rego.policies.iter_mut().chain(c.rego.data.iter_mut()) {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
         c.path = Some(path.to_path_buf());
         c
     })
@@ -257,6 +327,33 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
                 .parse()
                 .map_err(|m| invalid("unknown.other".into(), "other", m))?;
         }
+    }
+    if let Some(r) = raw.rego {
+        if r.timeout_ms == Some(0) {
+            return Err(invalid(
+                "rego.timeout-ms".into(),
+                "timeout-ms",
+                "expected a limit above 0 milliseconds".into(),
+            ));
+        }
+        let values = match r.values {
+            Some(t) => match serde_json::to_value(&t) {
+                Ok(serde_json::Value::Object(m)) => m,
+                Ok(_) => serde_json::Map::new(),
+                Err(e) => return Err(invalid("rego.values".into(), "values", e.to_string())),
+            },
+            None => serde_json::Map::new(),
+        };
+        let defaults = RegoSettings::default();
+        config.rego = RegoSettings {
+            policies: r.policies,
+            namespaces: r.namespaces,
+            all_namespaces: r.all_namespaces.unwrap_or(false),
+            data: r.data,
+            values,
+            timeout_ms: r.timeout_ms.unwrap_or(defaults.timeout_ms),
+            allow_wall_clock: r.allow_wall_clock.unwrap_or(false),
+        };
     }
     for (key, table) in raw.rules {
         let mut settings = RuleSettings {

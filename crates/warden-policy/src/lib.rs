@@ -13,7 +13,18 @@ use warden_core::exceptions::rule_selector_matches;
 use warden_core::{ChangeSet, Decision, Engine, RuleInfo};
 use warden_rules::{BuiltinEngine, ResolvedRule, RuleMeta};
 
-pub use config::{Config, ConfigError, FailOn};
+pub use config::{Config, ConfigError, FailOn, RegoSettings};
+
+/// Rego settings given on the command line (they add to, or replace, `[rego]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegoOptions {
+    /// `--namespace` (replaces `[rego] namespaces` when given).
+    pub namespaces: Vec<String>,
+    /// `--all-namespaces`.
+    pub all_namespaces: bool,
+    /// `--data` (added to `[rego] data`).
+    pub data: Vec<std::path::PathBuf>,
+}
 
 /// The loaded policy: enabled rules with their configuration, user policies (Kyverno), and
 /// its revision.
@@ -22,6 +33,9 @@ pub struct PolicySet {
     config: Config,
     builtin: BuiltinEngine,
     kyverno: Option<warden_kyverno::engine::KyvernoEngine>,
+    rego: Option<warden_rego::RegoEngine>,
+    /// OPA bundles the Rego policies and data came from.
+    bundles: Vec<warden_core::BundleRevision>,
     /// Policy files that failed to load: each makes every decision `deny` (fail closed).
     load_errors: Vec<warden_core::EngineError>,
     rules: Vec<RuleInfo>,
@@ -160,6 +174,8 @@ impl PolicySet {
             config,
             builtin,
             kyverno: None,
+            rego: None,
+            bundles: Vec::new(),
             load_errors: Vec::new(),
             rules,
             revision,
@@ -198,6 +214,147 @@ impl PolicySet {
         self.rules.extend(engine.rules());
         self.kyverno = Some(engine);
         self.revision = warden_core::digest::sha256_parts(digests.iter().map(String::as_bytes));
+    }
+
+    /// Adds user policies from files and folders that may mix Kyverno YAML and Rego: `.rego`
+    /// files (test files excepted) go to the Rego engine, the rest to Kyverno (only when there
+    /// is any). The `[rego]` section of the configuration adds its own policies, data and
+    /// settings.
+    pub fn add_policies(&mut self, paths: &[std::path::PathBuf], rego: &RegoOptions) {
+        let mut kyverno = Vec::new();
+        let mut rego_paths = self.config.rego.policies.clone();
+        for path in paths {
+            if path.is_dir() {
+                let (files, _) = warden_rego::loader::discover(std::slice::from_ref(path), false);
+                if !files.is_empty() {
+                    rego_paths.push(path.clone());
+                }
+                let mut yaml = Vec::new();
+                let mut errors = Vec::new();
+                yaml.extend(policy_files(std::slice::from_ref(path), &mut errors));
+                if !yaml.is_empty() || files.is_empty() {
+                    kyverno.push(path.clone());
+                }
+            } else if warden_rego::loader::is_rego(path) {
+                rego_paths.push(path.clone());
+            } else {
+                kyverno.push(path.clone());
+            }
+        }
+        if !kyverno.is_empty() {
+            self.add_kyverno_policies(&kyverno);
+        }
+        let mut data = self.config.rego.data.clone();
+        data.extend(rego.data.iter().cloned());
+        if !rego_paths.is_empty() || !data.is_empty() {
+            self.add_rego_policies(&rego_paths, &data, rego);
+        }
+    }
+
+    /// Adds Rego policies (`.rego` files below the paths, `*_test.rego` excepted) with data
+    /// (JSON/YAML files, folders, OPA bundles, plus `[rego.values]`). A policy or data file
+    /// that fails to load does not stop the others; it is recorded and makes every decision
+    /// `deny` until fixed. The revision then covers the policy and data files too.
+    pub fn add_rego_policies(
+        &mut self,
+        paths: &[std::path::PathBuf],
+        data: &[std::path::PathBuf],
+        options: &RegoOptions,
+    ) {
+        let settings = &self.config.rego;
+        let error = |e: warden_rego::RegoError| warden_core::EngineError {
+            engine: "rego".to_owned(),
+            message: format!("policy failed to load: {e}"),
+        };
+        let mut digests = vec![self.revision.clone()];
+        let mut set = warden_rego::data::DataSet::default();
+        if !settings.values.is_empty() {
+            if let Err(e) = set.add_value(
+                "warden.toml [rego.values]",
+                &[],
+                serde_json::Value::Object(settings.values.clone()),
+            ) {
+                self.load_errors.push(error(e));
+            }
+            digests.push(serde_json::Value::Object(settings.values.clone()).to_string());
+        }
+        self.load_errors
+            .extend(set.add_paths(data).into_iter().map(error));
+        let (files, errors) = warden_rego::loader::discover(paths, false);
+        self.load_errors.extend(errors.into_iter().map(error));
+        let mut policies = Vec::new();
+        for file in &files {
+            match warden_rego::PolicyFile::read(file) {
+                Ok(p) => {
+                    digests.push(warden_core::digest::sha256(p.source.as_bytes()));
+                    policies.push(p);
+                }
+                Err(e) => self.load_errors.push(error(e)),
+            }
+        }
+        for (name, source) in std::mem::take(&mut set.policies) {
+            policies.push(warden_rego::PolicyFile::new(name, source));
+        }
+        for (name, digest) in &set.files {
+            digests.push(format!("{name} {digest}"));
+        }
+        let mut namespaces = warden_rego::Namespaces::default();
+        let names: Vec<String> = if options.namespaces.is_empty() {
+            settings.namespaces.clone()
+        } else {
+            options.namespaces.clone()
+        };
+        if !names.is_empty() {
+            namespaces.names = names;
+        }
+        namespaces.all = options.all_namespaces || settings.all_namespaces;
+        digests.push(format!(
+            "namespaces={} all={} wall-clock={}",
+            namespaces.names.join(","),
+            namespaces.all,
+            settings.allow_wall_clock
+        ));
+        let compile_options = warden_rego::Options {
+            timeout: std::time::Duration::from_millis(settings.timeout_ms),
+            sandbox: warden_rego::extensions::Sandbox {
+                wall_clock: settings.allow_wall_clock,
+            },
+        };
+        if policies.is_empty() {
+            self.load_errors.push(warden_core::EngineError {
+                engine: "rego".to_owned(),
+                message: format!(
+                    "no Rego policy found in {}",
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        let compiled = warden_rego::compile(policies, &set.to_regorus(), &compile_options);
+        self.load_errors
+            .extend(compiled.errors.iter().cloned().map(error));
+        let engine = warden_rego::RegoEngine::new(compiled, &namespaces);
+        self.rules.extend(engine.rules());
+        self.rego = Some(engine);
+        self.bundles = set
+            .bundles
+            .iter()
+            .map(|b| warden_core::BundleRevision {
+                path: b.path.clone(),
+                revision: b.revision.clone(),
+            })
+            .collect();
+        self.revision = warden_core::digest::sha256_parts(digests.iter().map(String::as_bytes));
+    }
+
+    /// `true` when Rego policies are loaded (callers then attach raw plan documents:
+    /// [`warden_core::TerraformInfo::document`]).
+    #[must_use]
+    pub fn wants_raw_documents(&self) -> bool {
+        self.rego.is_some()
     }
 
     /// The configuration this set was built from.
@@ -244,6 +401,12 @@ impl PolicySet {
                     errors.push(e);
                 }
             }
+            if let Some(rego) = &self.rego {
+                let now_ns = i64::try_from(now.unix_timestamp_nanos()).unwrap_or(i64::MAX);
+                if let Err(e) = rego.evaluate_at(c, now_ns, &mut findings) {
+                    errors.push(e);
+                }
+            }
         }
         let evaluated_at = now
             .format(&time::format_description::well_known::Rfc3339)
@@ -259,6 +422,7 @@ impl PolicySet {
             version: env!("CARGO_PKG_VERSION").to_owned(),
         };
         let mut decision = decide(changes, findings, errors, &options);
+        decision.bundles.clone_from(&self.bundles);
         decision.duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         decision
     }

@@ -139,6 +139,12 @@ pub fn is_data_file(path: &Path) -> bool {
     })
 }
 
+/// Data files below `root`, with the key path of their folder relative to it (sorted,
+/// hidden entries skipped), as `opa test` and `opa eval --data` place them.
+pub fn walk_data(root: &Path, out: &mut Vec<(PathBuf, Vec<String>)>) -> Result<(), RegoError> {
+    walk(root, root, out)
+}
+
 /// Data files below `dir`, with the key path of their folder relative to `root`.
 pub(crate) fn walk(
     root: &Path,

@@ -8,12 +8,14 @@
 
 pub mod bundle;
 pub mod data;
+pub mod engine;
 pub mod error;
 pub mod extensions;
 pub mod loader;
 pub mod source;
 pub mod test_runner;
 
+pub use engine::{Namespaces, RegoEngine};
 pub use error::{Place, RegoError};
 pub use loader::{compile, Compiled, Options, PolicyFile};
 

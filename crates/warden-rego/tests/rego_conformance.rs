@@ -12,7 +12,10 @@
 //! - Gatekeeper library: one engine per `src/<category>/<name>` folder, over that folder's
 //!   `*.rego` (upstream `test.sh`).
 
-#![allow(clippy::unwrap_used, reason = "a test harness: a corpus file that cannot be read is a broken corpus")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test harness: a corpus file that cannot be read is a broken corpus"
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -25,9 +25,10 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print a rule's documentation: what, why, example, fix, parameters.
     Explain(ExplainArgs),
-    /// Run policy tests: every `kyverno-test.yaml` below the paths, like `kyverno test`.
+    /// Run policy tests: every `kyverno-test.yaml` below the paths, like `kyverno test`, and
+    /// every `test_*` rule of the `.rego` files, like `opa test`.
     ///
-    /// Prints each mismatch and closes with `N passed, N failed`; exit 1 on any failure.
+    /// Prints each failure and closes with `N passed, N failed`; exit 1 on any failure.
     Test(TestArgs),
 }
 
@@ -35,9 +36,15 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
     /// Test files or folders searched for `kyverno-test.yaml` (hidden `.kyverno-test` folders
-    /// included).
+    /// included) and `*.rego` files (with the JSON/YAML data beside them, as `opa test`).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Run only the Rego tests whose `package.rule` matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub run: Option<String>,
+    /// Rego data files, folders or bundles, added to what the test folders hold; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub data: Vec<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
@@ -82,10 +89,21 @@ pub struct CheckArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Kyverno policies (`ClusterPolicy`, `Policy`, `PolicyException`) to evaluate as well:
-    /// files or folders; repeatable.
+    /// User policies to evaluate as well: Kyverno (`ClusterPolicy`, `Policy`,
+    /// `PolicyException`, `ValidatingPolicy` YAML) and Rego (`*.rego`, conftest conventions);
+    /// files or folders, which may mix both; repeatable.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
+    /// Rego: package holding the `deny`/`violation`/`warn` rules (default `main`); repeatable.
+    #[arg(long, value_name = "PACKAGE", conflicts_with = "all_namespaces")]
+    pub namespace: Vec<String>,
+    /// Rego: query the rules of every package.
+    #[arg(long)]
+    pub all_namespaces: bool,
+    /// Rego data: JSON/YAML files, folders (placed at their sub-folder's path) or OPA bundles
+    /// (folder or `.tar.gz` with `.manifest`); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub data: Vec<PathBuf>,
     /// Configuration file (default: warden.toml found upward from the first input).
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,

@@ -565,3 +565,169 @@ fn check_with_kyverno_policies_and_fail_closed_on_a_broken_one() {
         "{doc:#}"
     );
 }
+
+// ---- Rego policies (conftest conventions) and `warden test` for *_test.rego ----
+
+#[test]
+fn rego_policies_join_builtin_rules_in_one_decision() {
+    let out = warden(&[
+        "check",
+        "examples/terraform/insecure-web-app/plan.json",
+        "--no-config",
+        "--select",
+        "WD-AWS-001",
+        "--policy",
+        "examples/rego/policy",
+        "--data",
+        "examples/rego/data",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<(&str, &str)> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap(),
+                f["resource"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        ids.contains(&("ORG-S3-001", "aws_s3_bucket_acl.assets")),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&("ORG-EC2-001", "aws_instance.web[0]")),
+        "{ids:?}"
+    );
+    assert!(ids.iter().any(|(id, _)| *id == "WD-AWS-001"), "{ids:?}");
+    // Without the data, the instance-type rule finds nothing to compare with: no warning.
+    let out = warden(&[
+        "check",
+        "examples/terraform/insecure-web-app/plan.json",
+        "--no-config",
+        "--policy",
+        "examples/rego/policy",
+        "--namespace",
+        "other",
+        "--format",
+        "json",
+    ]);
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"].as_str().unwrap().starts_with("ORG-")));
+}
+
+#[test]
+fn bad_rego_policies_and_data_fail_closed_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("good.rego"),
+        "package main\nwarn[m] { m := \"w\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("bad.rego"),
+        "package main\n\ndeny[m] {\n  m := \n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bad.json"), "{\"a\": }").unwrap();
+    let policy = dir.path().to_str().unwrap();
+    let data = dir.path().join("bad.json");
+    let out = warden(&[
+        "check",
+        "examples/terraform/compliant/plan.json",
+        "--no-config",
+        "--policy",
+        policy,
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = d["errors"].to_string();
+    assert!(errors.contains("bad.rego:"), "{errors}");
+    assert!(errors.contains("bad.json:1:7: invalid JSON"), "{errors}");
+    // The good policy still ran.
+    assert!(d["findings"].to_string().contains("main.warn"));
+}
+
+#[test]
+fn bundle_revision_is_recorded_in_the_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir_all(bundle.join("limits")).unwrap();
+    std::fs::write(
+        bundle.join(".manifest"),
+        r#"{"revision": "v7", "roots": ["main", "limits"]}"#,
+    )
+    .unwrap();
+    std::fs::write(bundle.join("limits/data.json"), r#"{"max": 1}"#).unwrap();
+    std::fs::write(
+        bundle.join("p.rego"),
+        "package main\ndeny[m] { count(input.resource_changes) > data.limits.max; m := \"too many\" }\n",
+    )
+    .unwrap();
+    let out = warden(&[
+        "check",
+        "examples/terraform/insecure-web-app/plan.json",
+        "--no-config",
+        "--data",
+        bundle.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["bundles"][0]["revision"], "v7", "{}", d["errors"]);
+    assert!(d["findings"].to_string().contains("too many"));
+}
+
+#[test]
+fn warden_test_runs_rego_tests_like_opa_test() {
+    let out = warden(&["test", "examples/rego/policy"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.ends_with("3 passed, 0 failed\n"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p_test.rego"),
+        "package t\n\ntest_ok { true }\ntest_bad { false }\ntodo_test_later { false }\n",
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+    let out = warden(&["test", path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("p_test.rego:4:1: t.test_bad"), "{text}");
+    assert!(text.ends_with("1 passed, 1 failed\n"), "{text}");
+
+    let out = warden(&["test", path, "--run", "test_ok", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (d["passed"].as_u64(), d["failed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(d["rego"]["results"][0]["name"], "test_ok");
+
+    std::fs::write(dir.path().join("broken.rego"), "package t\nx := \n").unwrap();
+    let out = warden(&["test", path]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("broken.rego:"), "{text}");
+}

@@ -309,6 +309,7 @@ pub(crate) fn decision() -> Decision {
         inputs,
         input_digest,
         policy_revision: crate::digest::sha256(b"sample policy"),
+        bundles: Vec::new(),
         evaluated_at: "2025-06-01T12:00:00Z".to_owned(),
         duration_ms: 12.5,
         tool: Tool {

@@ -18,10 +18,22 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     let paths = warden_core::inputs::discover(&args.paths)?;
     let config = load_config(args)?;
     let fail_on = config.fail_on;
+    let user_policies = !args.policy.is_empty()
+        || !config.rego.policies.is_empty()
+        || !config.rego.data.is_empty()
+        || !args.data.is_empty();
     let mut policy = PolicySet::load(config)?;
-    if !args.policy.is_empty() {
-        policy.add_kyverno_policies(&args.policy);
+    if user_policies {
+        policy.add_policies(
+            &args.policy,
+            &warden_policy::RegoOptions {
+                namespaces: args.namespace.clone(),
+                all_namespaces: args.all_namespaces,
+                data: args.data.clone(),
+            },
+        );
     }
+    let raw_documents = policy.wants_raw_documents();
 
     let timings = Timings::from_env();
     let mut sources = Vec::with_capacity(paths.len());
@@ -29,8 +41,17 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     for path in &paths {
         let input = warden_core::inputs::read(path, args.max_input_size)?;
         timings.mark("read");
-        let parsed = warden_core::inputs::parse(&input)?;
+        let mut parsed = warden_core::inputs::parse(&input)?;
         timings.mark("parse");
+        // Rego policies read the plan as conftest passes it: the raw document.
+        if raw_documents {
+            if let Some(t) = parsed.terraform.as_mut() {
+                let text = warden_core::inputs::decode_text(&input.name, &input.bytes)?;
+                t.document = Some(warden_core::RawDocument::new(
+                    String::from_utf8_lossy(&text).into_owned(),
+                ));
+            }
+        }
         // Manifests carry their lines from parsing; only plans need the second pass.
         let plan = parsed.input.kind == warden_core::InputKind::TerraformPlan;
         changes.push(parsed);

@@ -1,4 +1,5 @@
-//! `warden test`: runs `kyverno-test.yaml` files and compares every expected result.
+//! `warden test`: runs `kyverno-test.yaml` files and compares every expected result, and runs
+//! the `test_*` rules of `.rego` files like `opa test`; one closing line for both.
 
 use std::fmt::Write as _;
 
@@ -15,14 +16,23 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Status> {
         if path.is_dir() {
             files.extend(test_runner::discover(path));
         } else if path.is_file() {
-            files.push(path.clone());
+            if !warden_rego::loader::is_rego(path) {
+                files.push(path.clone());
+            }
         } else {
             bail!("{}: no such file or directory", path.display());
         }
     }
-    if files.is_empty() {
+    let run = args
+        .run
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--run: {e}"))?;
+    let rego = rego::run(&args.paths, &args.data, run.as_ref());
+    if files.is_empty() && rego.is_none() {
         bail!(
-            "no kyverno-test.yaml found below {}",
+            "no kyverno-test.yaml or .rego file found below {}",
             args.paths
                 .iter()
                 .map(|p| p.display().to_string())
@@ -83,13 +93,24 @@ pub fn run(args: &TestArgs) -> anyhow::Result<Status> {
             "errors": report.errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
         }));
     }
+    let mut rego_json = serde_json::Value::Null;
+    if let Some(report) = &rego {
+        let (p, f) = rego::counts(report);
+        passed += p;
+        failed += f;
+        rego::text(report, &mut text);
+        rego_json = rego::json(report);
+    }
     match args.format {
         ListFormat::Text => {
             let _ = writeln!(text, "\n{passed} passed, {failed} failed");
             output::stdout(&text)?;
         }
         ListFormat::Json => {
-            let doc = serde_json::json!({ "passed": passed, "failed": failed, "files": json });
+            let mut doc = serde_json::json!({ "passed": passed, "failed": failed, "files": json });
+            if !rego_json.is_null() {
+                doc["rego"] = rego_json;
+            }
             output::stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
     }
@@ -122,4 +143,137 @@ fn describe(case: &Case) -> String {
         let _ = write!(line, " ({})", case.message.replace('\n', " "));
     }
     line
+}
+
+/// The Rego half of `warden test`.
+mod rego {
+    use std::fmt::Write as _;
+    use std::path::{Path, PathBuf};
+
+    use warden_rego::data::DataSet;
+    use warden_rego::test_runner::{Outcome, TestReport};
+    use warden_rego::{Options, PolicyFile, RegoError};
+
+    /// Runs every `.rego` below the paths (with their data) in one engine, as `opa test
+    /// PATH...` does; `None` when there is no `.rego` file.
+    pub(super) fn run(
+        paths: &[PathBuf],
+        data: &[PathBuf],
+        filter: Option<&regex::Regex>,
+    ) -> Option<TestReport> {
+        let (files, mut errors) = warden_rego::loader::discover(paths, true);
+        if files.is_empty() {
+            return None;
+        }
+        let mut set = DataSet::default();
+        errors.extend(set.add_paths(data));
+        for root in paths.iter().filter(|p| p.is_dir()) {
+            let mut found = Vec::new();
+            if let Err(e) = warden_rego::data::walk_data(root, &mut found) {
+                errors.push(e);
+            }
+            for (file, prefix) in found {
+                if !looks_like_data(&file) {
+                    continue;
+                }
+                if let Err(e) = set.add_file(&file, &prefix) {
+                    errors.push(e);
+                }
+            }
+        }
+        let mut policies = Vec::new();
+        for file in &files {
+            match PolicyFile::read(file) {
+                Ok(p) => policies.push(p),
+                Err(e) => errors.push(e),
+            }
+        }
+        let mut report =
+            warden_rego::test_runner::run(policies, &set.to_regorus(), &Options::default(), filter);
+        errors.append(&mut report.errors);
+        report.errors = errors;
+        Some(report)
+    }
+
+    /// JSON and YAML beside the policies are data, except Kubernetes manifests, Kyverno
+    /// policies and `kyverno-test.yaml` files.
+    fn looks_like_data(path: &Path) -> bool {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("kyverno-test.") {
+            return false;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return true;
+        };
+        !(text.lines().any(|l| l.starts_with("apiVersion"))
+            && text.lines().any(|l| l.starts_with("kind")))
+    }
+
+    /// Passed, and failed (failed and errored tests, plus files that failed to load and hold
+    /// no test, so a broken policy never passes silently).
+    pub(super) fn counts(report: &TestReport) -> (usize, usize) {
+        let orphan_errors = report
+            .errors
+            .iter()
+            .filter(|e| !report.results.iter().any(|r| r.place.file == e.file()))
+            .count();
+        (report.passed(), report.failed() + orphan_errors)
+    }
+
+    pub(super) fn text(report: &TestReport, out: &mut String) {
+        for e in &report.errors {
+            let _ = writeln!(out, "error: {e}");
+        }
+        for r in &report.results {
+            match &r.outcome {
+                Outcome::Pass => {}
+                Outcome::Skip => {
+                    let _ = writeln!(out, "SKIP {}: {}.{}", r.place, r.package, r.name);
+                }
+                Outcome::Fail => {
+                    let _ = writeln!(
+                        out,
+                        "FAIL {}: {}.{} ({:.1} ms)",
+                        r.place,
+                        r.package,
+                        r.name,
+                        r.duration.as_secs_f64() * 1e3
+                    );
+                }
+                Outcome::Error(e) => {
+                    let _ = writeln!(out, "ERROR {}: {}.{}\n    {e}", r.place, r.package, r.name);
+                }
+            }
+        }
+        let (p, f) = counts(report);
+        let _ = writeln!(
+            out,
+            "rego: {p} passed, {f} failed, {} skipped",
+            report.skipped()
+        );
+    }
+
+    pub(super) fn json(report: &TestReport) -> serde_json::Value {
+        serde_json::json!({
+            "results": report.results.iter().map(|r| {
+                let mut v = serde_json::json!({
+                    "package": r.package,
+                    "name": r.name,
+                    "file": r.place.file,
+                    "line": r.place.line,
+                    "column": r.place.column,
+                    "outcome": r.outcome.as_str(),
+                    "duration_ms": r.duration.as_secs_f64() * 1e3,
+                });
+                if let Outcome::Error(e) = &r.outcome {
+                    v["error"] = serde_json::Value::from(e.clone());
+                }
+                v
+            }).collect::<Vec<_>>(),
+            "errors": report.errors.iter().map(RegoError::to_string).collect::<Vec<_>>(),
+        })
+    }
 }

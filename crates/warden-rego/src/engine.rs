@@ -1,0 +1,906 @@
+//! The Rego engine behind `warden check --policy`: conftest's conventions on Warden's
+//! change sets.
+//!
+//! - **Rules**: `deny`, `violation`, `warn`, and `deny_<name>` / `violation_<name>` /
+//!   `warn_<name>`, in namespace `main` unless configured (`namespaces`, or every package
+//!   with `all_namespaces`). `deny` and `violation` deny; `warn` warns.
+//! - **Input**: the document as conftest passes it: the raw plan JSON for a Terraform plan
+//!   (from [`warden_core::TerraformInfo::document`]; without it, a plan-shaped document with
+//!   `resource_changes` rebuilt from the change set), one manifest object per Kubernetes
+//!   document.
+//! - **The normalized change set** is `data.warden.changeset` (`resources` with `address`,
+//!   `type`, `name`, `provider`, `mode`, `module`, `action`, `before`, `after`,
+//!   `after_unknown`, `file`, `line`; `context`; `input`), built only when a policy mentions
+//!   `data.warden`.
+//! - **Messages**: strings, or objects with `msg` plus metadata mapped onto the finding:
+//!   `rule`/`id`, `title`, `severity`, `enforcement`, `why`, `fix` (a JSON Patch list, a
+//!   sentence, or `{description, patch}`), `resource`/`address`, `attribute`/`path`,
+//!   `_loc`/`file`/`line`, `help_uri`. A rule's `# METADATA` (`title`, `description`,
+//!   `custom.id`, `custom.severity`, `related_resources`) fills what the message leaves out.
+//! - **Resources**: each finding names the resource it is about: the message's `resource`;
+//!   for a plan, else, the first resource address the message mentions; else the input.
+//! - **Exceptions**: conftest's `exception[rules]` in the same package exempts
+//!   `deny_<name>`/`violation_<name>` when `rules` contains `<name>`: such findings stay in
+//!   the report as advisory, with a note.
+//! - **Fail closed**: an evaluation error (a builtin error, a conflict, the time limit) is a
+//!   `deny` finding naming the rule and the error, never a silent allow.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use warden_core::{
+    Action, ChangeSet, Enforcement, EngineError, Finding, Fix, InputKind, Location, PatchOp,
+    Resource, RuleInfo, Severity,
+};
+
+use crate::error::locate;
+use crate::loader::Compiled;
+use crate::source::Metadata;
+use crate::test_runner::rule_path;
+
+/// Which packages hold the conftest rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespaces {
+    /// Packages to query (`main` by default).
+    pub names: Vec<String>,
+    /// Query every package instead.
+    pub all: bool,
+}
+
+impl Default for Namespaces {
+    fn default() -> Namespaces {
+        Namespaces {
+            names: vec!["main".to_owned()],
+            all: false,
+        }
+    }
+}
+
+/// One rule queried per document.
+#[derive(Debug, Clone)]
+struct Entrypoint {
+    package: String,
+    rule: String,
+    /// `<name>` of `deny_<name>` (empty for bare `deny`).
+    suffix: String,
+    enforcement: Enforcement,
+    metadata: Option<Metadata>,
+    file: String,
+    line: u32,
+}
+
+/// Rego policies, compiled once, evaluated per document.
+#[derive(Clone)]
+pub struct RegoEngine {
+    compiled: Compiled,
+    entrypoints: Vec<Entrypoint>,
+    /// Packages that define `exception`.
+    exceptions: BTreeSet<String>,
+    /// `true` when a policy reads `data.warden` (the normalized change set).
+    wants_changeset: bool,
+}
+
+impl std::fmt::Debug for RegoEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegoEngine")
+            .field("compiled", &self.compiled)
+            .field("entrypoints", &self.entrypoints.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `deny`, `deny_x` → (`Deny`, `x`); `warn_y` → (`Warn`, `y`); anything else → `None`.
+fn conftest_rule(name: &str) -> Option<(Enforcement, &str)> {
+    for (prefix, enforcement) in [
+        ("deny", Enforcement::Deny),
+        ("violation", Enforcement::Deny),
+        ("warn", Enforcement::Warn),
+    ] {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            if rest.is_empty() {
+                return Some((enforcement, ""));
+            }
+            if let Some(suffix) = rest.strip_prefix('_') {
+                if !suffix.is_empty() {
+                    return Some((enforcement, suffix));
+                }
+            }
+        }
+    }
+    None
+}
+
+impl RegoEngine {
+    /// Builds the engine from compiled policies: finds the conftest rules of the selected
+    /// namespaces (test files are never queried).
+    #[must_use]
+    pub fn new(compiled: Compiled, namespaces: &Namespaces) -> RegoEngine {
+        let mut entrypoints: BTreeMap<(String, String), Entrypoint> = BTreeMap::new();
+        let mut exceptions = BTreeSet::new();
+        let mut wants_changeset = false;
+        for file in compiled.files.iter().filter(|f| !f.is_test_file()) {
+            wants_changeset |= file.source.contains("data.warden");
+            let Some(package) = &file.scan.package else {
+                continue;
+            };
+            if !namespaces.all && !namespaces.names.iter().any(|n| n == package) {
+                continue;
+            }
+            for head in &file.scan.rules {
+                if head.name == "exception" {
+                    exceptions.insert(package.clone());
+                    continue;
+                }
+                let Some((enforcement, suffix)) = conftest_rule(&head.name) else {
+                    continue;
+                };
+                let entry = entrypoints
+                    .entry((package.clone(), head.name.clone()))
+                    .or_insert_with(|| Entrypoint {
+                        package: package.clone(),
+                        rule: head.name.clone(),
+                        suffix: suffix.to_owned(),
+                        enforcement,
+                        metadata: None,
+                        file: file.path.clone(),
+                        line: head.line,
+                    });
+                if entry.metadata.is_none() {
+                    entry.metadata = head.metadata.clone();
+                }
+            }
+        }
+        RegoEngine {
+            compiled,
+            entrypoints: entrypoints.into_values().collect(),
+            exceptions,
+            wants_changeset,
+        }
+    }
+
+    /// The compiled policies (files loaded, load errors).
+    #[must_use]
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    /// Evaluates one change set at the decision time `now_ns` (what `time.now_ns()` returns).
+    pub fn evaluate_at(
+        &self,
+        changes: &ChangeSet,
+        now_ns: i64,
+        out: &mut Vec<Finding>,
+    ) -> Result<(), EngineError> {
+        if self.entrypoints.is_empty() {
+            return Ok(());
+        }
+        crate::extensions::set_now_ns(now_ns);
+        let mut engine = self.compiled.engine.clone();
+        if self.wants_changeset {
+            let data = serde_json::json!({ "warden": { "changeset": changeset_json(changes) } });
+            crate::guard(|| {
+                engine
+                    .add_data(regorus::Value::from(data))
+                    .map_err(|e| format!("{e:#}"))?;
+                engine
+                    .eval_query("true".to_owned(), false)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .map_err(|e| EngineError {
+                engine: "rego".to_owned(),
+                message: format!("data.warden.changeset: {e}"),
+            })?;
+        }
+        match changes.input.kind {
+            InputKind::TerraformPlan => {
+                let document = match changes.terraform.as_ref().and_then(|t| t.document.as_ref()) {
+                    Some(raw) => {
+                        regorus::Value::from_json_str(raw.as_str()).map_err(|e| EngineError {
+                            engine: "rego".to_owned(),
+                            message: format!("{}: plan is not JSON: {e}", changes.input.path),
+                        })?
+                    }
+                    None => regorus::Value::from(rebuilt_plan(changes)),
+                };
+                let index = AddressIndex::new(changes);
+                self.evaluate_document(&mut engine, document, changes, None, &index, out);
+            }
+            InputKind::KubernetesManifests => {
+                let index = AddressIndex::new(changes);
+                for resource in &changes.resources {
+                    let document = to_regorus(&resource.after);
+                    self.evaluate_document(
+                        &mut engine,
+                        document,
+                        changes,
+                        Some(resource),
+                        &index,
+                        out,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one document's evaluation needs its engine, input, change set, resource, index and output"
+    )]
+    fn evaluate_document(
+        &self,
+        engine: &mut regorus::Engine,
+        document: regorus::Value,
+        changes: &ChangeSet,
+        resource: Option<&Resource>,
+        index: &AddressIndex<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        engine.set_input(document);
+        // Exceptions first: the rule names each package exempts for this document.
+        let mut exempt: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        for package in &self.exceptions {
+            let path = rule_path(package, "exception");
+            if let Ok(value) = crate::guard(|| engine.eval_rule(path).map_err(|e| format!("{e:#}")))
+            {
+                let names = exempt.entry(package.as_str()).or_default();
+                for rules in values(&value) {
+                    for name in values(rules) {
+                        if let regorus::Value::String(s) = name {
+                            names.insert(s.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        for entry in &self.entrypoints {
+            let path = rule_path(&entry.package, &entry.rule);
+            let result = crate::guard(|| engine.eval_rule(path).map_err(|e| format!("{e:#}")));
+            let value = match result {
+                Ok(v) => v,
+                Err(e) => {
+                    out.push(self.error_finding(entry, &e, changes, resource));
+                    continue;
+                }
+            };
+            let exempted = !entry.suffix.is_empty()
+                && exempt
+                    .get(entry.package.as_str())
+                    .is_some_and(|names| names.contains(&entry.suffix));
+            for message in values(&value) {
+                let mut finding = self.finding(entry, message, changes, resource, index);
+                if exempted {
+                    finding.enforcement = Enforcement::Advisory;
+                    finding.note = Some(format!(
+                        "exempted by the `exception` rule of package {} (conftest exception for `{}`)",
+                        entry.package, entry.suffix
+                    ));
+                }
+                out.push(finding);
+            }
+        }
+    }
+
+    fn base_finding(
+        &self,
+        entry: &Entrypoint,
+        changes: &ChangeSet,
+        resource: Option<&Resource>,
+    ) -> Finding {
+        let meta = entry.metadata.as_ref();
+        let custom = |k: &str| meta.and_then(|m| m.custom.get(k)).and_then(|v| v.as_str());
+        let severity = custom("severity")
+            .and_then(|s| s.to_ascii_lowercase().parse().ok())
+            .unwrap_or(match entry.enforcement {
+                Enforcement::Deny => Severity::High,
+                _ => Severity::Medium,
+            });
+        let (address, kind, action, location) = match resource {
+            Some(r) => (
+                r.address.clone(),
+                r.kind.clone(),
+                r.action,
+                changes.location_of(r),
+            ),
+            None => input_target(changes),
+        };
+        Finding {
+            rule_id: custom("id")
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{}.{}", entry.package, entry.rule)),
+            rule_name: entry.rule.clone(),
+            title: meta
+                .and_then(|m| m.title.clone())
+                .unwrap_or_else(|| format!("{}.{}", entry.package, entry.rule)),
+            severity,
+            enforcement: entry.enforcement,
+            resource: address,
+            resource_kind: kind,
+            action,
+            attribute: None,
+            location,
+            message: String::new(),
+            why: meta.and_then(|m| m.description.clone()).unwrap_or_default(),
+            fix: None,
+            unknown: false,
+            aliases: Vec::new(),
+            help_uri: meta.and_then(|m| m.related.first().cloned()),
+            note: None,
+        }
+    }
+
+    fn error_finding(
+        &self,
+        entry: &Entrypoint,
+        error: &str,
+        changes: &ChangeSet,
+        resource: Option<&Resource>,
+    ) -> Finding {
+        let (place, message) = locate(error, &entry.file);
+        let mut f = self.base_finding(entry, changes, resource);
+        f.enforcement = Enforcement::Deny;
+        f.severity = Severity::High;
+        f.message = format!(
+            "policy evaluation failed, so the change cannot be allowed: {place}: {message}"
+        );
+        f
+    }
+
+    fn finding(
+        &self,
+        entry: &Entrypoint,
+        message: &regorus::Value,
+        changes: &ChangeSet,
+        resource: Option<&Resource>,
+        index: &AddressIndex<'_>,
+    ) -> Finding {
+        let mut f = self.base_finding(entry, changes, resource);
+        let json = serde_json::to_value(message).unwrap_or_default();
+        let obj = json.as_object();
+        let text = |k: &str| obj.and_then(|o| o.get(k)).and_then(|v| v.as_str());
+        f.message = match &json {
+            serde_json::Value::String(s) => s.clone(),
+            _ => text("msg")
+                .or_else(|| text("message"))
+                .map_or_else(|| json.to_string(), str::to_owned),
+        };
+        if let Some(id) = text("rule").or_else(|| text("id")) {
+            id.clone_into(&mut f.rule_id);
+        }
+        if let Some(t) = text("title") {
+            t.clone_into(&mut f.title);
+        }
+        if let Some(s) = text("severity").and_then(|s| s.to_ascii_lowercase().parse().ok()) {
+            f.severity = s;
+        }
+        if let Some(e) = text("enforcement").and_then(|s| s.parse().ok()) {
+            f.enforcement = e;
+        }
+        if let Some(w) = text("why") {
+            w.clone_into(&mut f.why);
+        }
+        if let Some(h) = text("help_uri") {
+            f.help_uri = Some(h.to_owned());
+        }
+        f.attribute = obj
+            .and_then(|o| o.get("attribute").or_else(|| o.get("path")))
+            .and_then(dotted);
+        f.fix = obj.and_then(|o| o.get("fix")).and_then(fix_of);
+        // Which resource: the message says, or (plans) it mentions one, or the input.
+        let named = text("resource").or_else(|| text("address"));
+        let target = match (named, resource) {
+            (Some(address), _) => index.find(address).or(Some(Err(address))),
+            (None, None) => index.mentioned(&f.message).map(Ok),
+            (None, Some(_)) => None,
+        };
+        match target {
+            Some(Ok(r)) => {
+                r.address.clone_into(&mut f.resource);
+                r.kind.clone_into(&mut f.resource_kind);
+                f.action = r.action;
+                f.location = changes.location_of(r);
+            }
+            Some(Err(address)) => address.clone_into(&mut f.resource),
+            None => {}
+        }
+        let loc = obj.and_then(|o| o.get("_loc")).and_then(|l| l.as_object());
+        let file = loc
+            .and_then(|l| l.get("file"))
+            .or_else(|| obj.and_then(|o| o.get("file")))
+            .and_then(|v| v.as_str());
+        let line = loc
+            .and_then(|l| l.get("line"))
+            .or_else(|| obj.and_then(|o| o.get("line")))
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|l| u32::try_from(l).ok());
+        if let Some(file) = file {
+            f.location.file = Some(file.to_owned());
+            f.location.line = line;
+        } else if line.is_some() {
+            f.location.line = line;
+        }
+        f
+    }
+}
+
+impl warden_core::Engine for RegoEngine {
+    fn name(&self) -> &'static str {
+        "rego"
+    }
+
+    fn evaluate(&self, changes: &ChangeSet, out: &mut Vec<Finding>) -> Result<(), EngineError> {
+        self.evaluate_at(changes, 0, out)
+    }
+
+    fn rules(&self) -> Vec<RuleInfo> {
+        self.entrypoints
+            .iter()
+            .map(|e| {
+                let meta = e.metadata.as_ref();
+                let custom = |k: &str| meta.and_then(|m| m.custom.get(k)).and_then(|v| v.as_str());
+                let severity = custom("severity")
+                    .and_then(|s| s.to_ascii_lowercase().parse().ok())
+                    .unwrap_or(match e.enforcement {
+                        Enforcement::Deny => Severity::High,
+                        _ => Severity::Medium,
+                    });
+                let description = meta.and_then(|m| m.description.clone()).unwrap_or_default();
+                RuleInfo {
+                    id: custom("id")
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| format!("{}.{}", e.package, e.rule)),
+                    name: e.rule.clone(),
+                    title: meta
+                        .and_then(|m| m.title.clone())
+                        .unwrap_or_else(|| format!("Rego rule {}.{}", e.package, e.rule)),
+                    severity,
+                    default_enforcement: e.enforcement,
+                    enforcement: e.enforcement,
+                    kinds: Vec::new(),
+                    why: description.clone(),
+                    docs: format!(
+                        "{description}\n\nRego rule `{}` in package `{}` ({}:{}).",
+                        e.rule, e.package, e.file, e.line
+                    )
+                    .trim_start()
+                    .to_owned(),
+                    help_uri: meta.and_then(|m| m.related.first().cloned()),
+                    aliases: Vec::new(),
+                    fixable: false,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The members of a set, array or object (values), or nothing.
+fn values(v: &regorus::Value) -> Vec<&regorus::Value> {
+    match v {
+        regorus::Value::Set(s) => s.iter().collect(),
+        regorus::Value::Array(a) => a.iter().collect(),
+        regorus::Value::Object(o) => o.values().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `"a.b"` or `["a", 0, "b"]` → `a.b` / `a.0.b`.
+fn dotted(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.trim_start_matches('/').replace('/', ".")),
+        serde_json::Value::Array(parts) => Some(
+            parts
+                .iter()
+                .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join("."),
+        ),
+        _ => None,
+    }
+}
+
+fn patch_ops(list: &[serde_json::Value]) -> Option<Vec<PatchOp>> {
+    list.iter()
+        .map(|op| {
+            let path = match op.get("path")? {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(parts) => parts
+                    .iter()
+                    .map(|p| {
+                        let token = p.as_str().map_or_else(|| p.to_string(), str::to_owned);
+                        format!("/{}", warden_core::value::escape_pointer_token(&token))
+                    })
+                    .collect(),
+                _ => return None,
+            };
+            let value = || op.get("value").map(warden_core::Value::from_json);
+            Some(match op.get("op")?.as_str()? {
+                "add" => PatchOp::Add {
+                    path,
+                    value: value()?,
+                },
+                "replace" => PatchOp::Replace {
+                    path,
+                    value: value()?,
+                },
+                "remove" => PatchOp::Remove { path },
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+/// `fix`: a JSON Patch list, a sentence, or `{description, patch}`.
+fn fix_of(v: &serde_json::Value) -> Option<Fix> {
+    match v {
+        serde_json::Value::String(s) => Some(Fix {
+            description: s.clone(),
+            patch: Vec::new(),
+            source: Vec::new(),
+            snippet: None,
+        }),
+        serde_json::Value::Array(list) => Some(Fix::patch(
+            "Apply the JSON Patch the policy gives",
+            patch_ops(list)?,
+        )),
+        serde_json::Value::Object(o) => {
+            let description = o
+                .get("description")
+                .and_then(|d| d.as_str())
+                .unwrap_or("Apply the JSON Patch the policy gives")
+                .to_owned();
+            let patch = match o.get("patch") {
+                Some(serde_json::Value::Array(list)) => patch_ops(list)?,
+                _ => Vec::new(),
+            };
+            Some(Fix {
+                description,
+                patch,
+                source: Vec::new(),
+                snippet: o.get("snippet").and_then(|s| s.as_str()).map(str::to_owned),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What a finding about the whole input names: the input path.
+fn input_target(changes: &ChangeSet) -> (String, String, Action, Location) {
+    let kind = match changes.input.kind {
+        InputKind::TerraformPlan => "terraform-plan",
+        InputKind::KubernetesManifests => "kubernetes-manifests",
+    };
+    (
+        changes.input.path.clone(),
+        kind.to_owned(),
+        Action::NoOp,
+        Location {
+            file: Some(changes.input.path.clone()),
+            line: None,
+            pointer: None,
+        },
+    )
+}
+
+/// Resource addresses of a change set, to name the resource a message is about.
+struct AddressIndex<'a> {
+    by_address: HashMap<&'a str, &'a Resource>,
+}
+
+impl<'a> AddressIndex<'a> {
+    fn new(changes: &'a ChangeSet) -> AddressIndex<'a> {
+        AddressIndex {
+            by_address: changes
+                .resources
+                .iter()
+                .map(|r| (r.address.as_str(), r))
+                .collect(),
+        }
+    }
+
+    fn find<'m>(&self, address: &'m str) -> Option<Result<&'a Resource, &'m str>> {
+        self.by_address.get(address).map(|r| Ok(*r))
+    }
+
+    /// The first resource address the message mentions (a word, give or take quotes and
+    /// trailing punctuation).
+    fn mentioned(&self, message: &str) -> Option<&'a Resource> {
+        const TRIM: &[char] = &[
+            '\'', '"', '`', '(', ')', '<', '>', ',', ';', ':', '.', '[', ']',
+        ];
+        for word in message.split_whitespace() {
+            let mut w = word.trim_start_matches(['\'', '"', '`', '(', '<', '[']);
+            loop {
+                if let Some(r) = self.by_address.get(w) {
+                    return Some(r);
+                }
+                let Some(last) = w.chars().last().filter(|c| TRIM.contains(c)) else {
+                    break;
+                };
+                w = &w[..w.len() - last.len_utf8()];
+            }
+        }
+        None
+    }
+}
+
+/// Warden's value → regorus' value.
+#[must_use]
+pub fn to_regorus(v: &warden_core::Value) -> regorus::Value {
+    use warden_core::value::Number;
+    match v {
+        warden_core::Value::Null => regorus::Value::Null,
+        warden_core::Value::Bool(b) => regorus::Value::from(*b),
+        warden_core::Value::Number(n) => match *n {
+            Number::PosInt(u) => regorus::Value::from(u),
+            Number::NegInt(i) => regorus::Value::from(i),
+            Number::Float(f) => regorus::Value::from(f),
+        },
+        warden_core::Value::String(s) => regorus::Value::from(s.as_str()),
+        warden_core::Value::Array(items) => {
+            regorus::Value::from(items.iter().map(to_regorus).collect::<Vec<_>>())
+        }
+        warden_core::Value::Object(_) => regorus::Value::from(
+            v.entries()
+                .iter()
+                .map(|(k, v)| (regorus::Value::from(k.as_str()), to_regorus(v)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
+    }
+}
+
+fn resource_json(r: &Resource) -> serde_json::Value {
+    serde_json::json!({
+        "address": r.address,
+        "type": r.kind,
+        "name": r.name,
+        "provider": r.provider,
+        "mode": match r.mode { warden_core::Mode::Managed => "managed", warden_core::Mode::Data => "data" },
+        "module": r.module,
+        "action": r.action.as_str(),
+        "before": r.before.to_json(),
+        "after": r.after.to_json(),
+        "after_unknown": r.after_unknown.to_json(),
+        "file": r.source.file,
+        "line": r.source.line,
+    })
+}
+
+/// `data.warden.changeset`.
+fn changeset_json(changes: &ChangeSet) -> serde_json::Value {
+    serde_json::json!({
+        "resources": changes.resources.iter().map(resource_json).collect::<Vec<_>>(),
+        "context": serde_json::to_value(&changes.context).unwrap_or_default(),
+        "input": serde_json::to_value(&changes.input).unwrap_or_default(),
+    })
+}
+
+/// A plan-shaped document for a change set whose raw plan was not kept.
+fn rebuilt_plan(changes: &ChangeSet) -> serde_json::Value {
+    let actions = |a: Action| -> Vec<&str> {
+        match a {
+            Action::Replace => vec!["delete", "create"],
+            other => vec![other.as_str()],
+        }
+    };
+    serde_json::json!({
+        "format_version": changes.input.format_version,
+        "resource_changes": changes.resources.iter().map(|r| serde_json::json!({
+            "address": r.address,
+            "module_address": r.module,
+            "mode": match r.mode { warden_core::Mode::Managed => "managed", warden_core::Mode::Data => "data" },
+            "type": r.kind,
+            "name": r.name,
+            "index": r.index.as_ref().map(warden_core::Value::to_json),
+            "provider_name": r.provider_source,
+            "change": {
+                "actions": actions(r.action),
+                "before": r.before_state().to_json(),
+                "after": r.after.to_json(),
+                "after_unknown": r.after_unknown.to_json(),
+            },
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loader::{compile, Options, PolicyFile};
+    use warden_core::Engine as _;
+
+    fn engine(files: &[(&str, &str)], namespaces: &Namespaces) -> RegoEngine {
+        let files = files
+            .iter()
+            .map(|(p, s)| PolicyFile::new(*p, (*s).to_owned()))
+            .collect();
+        let compiled = compile(files, &regorus::Value::Undefined, &Options::default());
+        assert!(compiled.errors.is_empty(), "{:?}", compiled.errors);
+        RegoEngine::new(compiled, namespaces)
+    }
+
+    fn parse(name: &str, text: &str) -> ChangeSet {
+        let input = warden_core::inputs::InputBytes {
+            name: name.to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        };
+        let mut changes = warden_core::inputs::parse(&input).unwrap();
+        if let Some(t) = changes.terraform.as_mut() {
+            t.document = Some(warden_core::RawDocument::new(text));
+        }
+        changes
+    }
+
+    const PLAN: &str = r#"{"format_version": "1.2", "resource_changes": [
+      {"address": "aws_s3_bucket.logs", "mode": "managed", "type": "aws_s3_bucket", "name": "logs",
+       "provider_name": "registry.terraform.io/hashicorp/aws",
+       "change": {"actions": ["create"], "before": null, "after": {"acl": "public-read", "bucket": "logs"}, "after_unknown": {}}},
+      {"address": "aws_s3_bucket.ok", "mode": "managed", "type": "aws_s3_bucket", "name": "ok",
+       "provider_name": "registry.terraform.io/hashicorp/aws",
+       "change": {"actions": ["create"], "before": null, "after": {"acl": "private", "bucket": "ok"}, "after_unknown": {}}}
+    ]}"#;
+
+    const POLICY: &str = r#"package main
+
+# METADATA
+# title: Buckets are private
+# description: A public bucket exposes its objects to everyone.
+# custom:
+#   id: ORG-S3-1
+#   severity: critical
+deny_public[msg] {
+  rc := input.resource_changes[_]
+  rc.type == "aws_s3_bucket"
+  rc.change.after.acl == "public-read"
+  msg := sprintf("%s has a public ACL", [rc.address])
+}
+
+warn[res] {
+  rc := input.resource_changes[_]
+  not rc.change.after.tags
+  res := {"msg": "no tags", "resource": rc.address, "severity": "low", "attribute": "tags",
+          "fix": [{"op": "add", "path": "/tags", "value": {"owner": "me"}}], "why": "ownership"}
+}
+"#;
+
+    #[test]
+    fn conftest_rules_on_a_raw_plan() {
+        let e = engine(&[("policy/main.rego", POLICY)], &Namespaces::default());
+        let mut out = Vec::new();
+        e.evaluate(&parse("plan.json", PLAN), &mut out).unwrap();
+        out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let deny = &out[0];
+        assert_eq!(deny.rule_id, "ORG-S3-1");
+        assert_eq!(deny.title, "Buckets are private");
+        assert_eq!(deny.severity, Severity::Critical);
+        assert_eq!(deny.enforcement, Enforcement::Deny);
+        assert_eq!(deny.resource, "aws_s3_bucket.logs");
+        assert_eq!(deny.resource_kind, "aws_s3_bucket");
+        assert_eq!(deny.why, "A public bucket exposes its objects to everyone.");
+        assert_eq!(deny.message, "aws_s3_bucket.logs has a public ACL");
+        let warns: Vec<_> = out
+            .iter()
+            .filter(|f| f.enforcement == Enforcement::Warn)
+            .collect();
+        assert_eq!(warns.len(), 2);
+        assert_eq!(warns[0].rule_id, "main.warn");
+        assert_eq!(warns[0].severity, Severity::Low);
+        assert_eq!(warns[0].attribute.as_deref(), Some("tags"));
+        assert_eq!(warns[0].why, "ownership");
+        assert!(warns[0].fix.as_ref().is_some_and(Fix::is_patch));
+        let rules = e.rules();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].id, "ORG-S3-1");
+        assert_eq!(rules[0].severity, Severity::Critical);
+
+        // Another namespace: nothing queried.
+        let other = engine(
+            &[("policy/main.rego", POLICY)],
+            &Namespaces {
+                names: vec!["terraform".into()],
+                all: false,
+            },
+        );
+        let mut out = Vec::new();
+        other.evaluate(&parse("plan.json", PLAN), &mut out).unwrap();
+        assert!(out.is_empty());
+    }
+
+    const MANIFESTS: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: c\n    image: nginx\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  labels:\n    team: x\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n";
+
+    #[test]
+    fn one_document_per_manifest_exceptions_and_errors() {
+        let policy = r#"package kubernetes.admission
+import rego.v1
+
+deny_latest contains msg if {
+  some c in input.spec.containers
+  not contains(c.image, ":")
+  msg := sprintf("%s uses an untagged image", [input.metadata.name])
+}
+
+warn_labels contains "no labels" if not input.metadata.labels
+
+exception contains rules if {
+  input.metadata.name == "a"
+  rules := ["labels"]
+}
+
+deny_broken contains x if {
+  input.metadata.name == "b"
+  x := 1 / 0
+}
+"#;
+        let e = engine(
+            &[("k8s.rego", policy)],
+            &Namespaces {
+                names: vec!["kubernetes.admission".into()],
+                all: false,
+            },
+        );
+        let mut out = Vec::new();
+        e.evaluate(&parse("pods.yaml", MANIFESTS), &mut out)
+            .unwrap();
+        let summary: Vec<_> = out
+            .iter()
+            .map(|f| {
+                (
+                    f.rule_name.as_str(),
+                    f.resource.as_str(),
+                    f.enforcement,
+                    f.note.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("deny_latest", "v1/Pod/a", Enforcement::Deny, false),
+                ("warn_labels", "v1/Pod/a", Enforcement::Advisory, true),
+                ("deny_broken", "v1/Pod/b", Enforcement::Deny, false),
+            ]
+        );
+        assert!(
+            out[2].message.contains("policy evaluation failed"),
+            "{}",
+            out[2].message
+        );
+        assert!(out[2].message.contains("k8s.rego:"), "{}", out[2].message);
+    }
+
+    #[test]
+    fn normalized_change_set_and_clock() {
+        let policy = r#"package main
+deny[msg] {
+  r := data.warden.changeset.resources[_]
+  r.action == "create"
+  msg := sprintf("%s is created at %d", [r.address, time.now_ns()])
+}
+"#;
+        let e = engine(&[("w.rego", policy)], &Namespaces::default());
+        let mut out = Vec::new();
+        e.evaluate_at(&parse("plan.json", PLAN), 42, &mut out)
+            .unwrap();
+        let mut messages: Vec<_> = out
+            .iter()
+            .map(|f| (f.resource.as_str(), f.message.as_str()))
+            .collect();
+        messages.sort_unstable();
+        assert_eq!(
+            messages,
+            [
+                ("aws_s3_bucket.logs", "aws_s3_bucket.logs is created at 42"),
+                ("aws_s3_bucket.ok", "aws_s3_bucket.ok is created at 42")
+            ]
+        );
+        // Without the raw plan, a plan-shaped document is rebuilt from the change set.
+        let policy = "package main\ndeny[a] { a := input.resource_changes[_].address }\n";
+        let e = engine(&[("r.rego", policy)], &Namespaces::default());
+        let mut changes = parse("plan.json", PLAN);
+        if let Some(t) = changes.terraform.as_mut() {
+            t.document = None;
+        }
+        let mut out = Vec::new();
+        e.evaluate(&changes, &mut out).unwrap();
+        assert_eq!(out.len(), 2);
+    }
+}
