@@ -1,0 +1,127 @@
+//! Divan benchmarks of the Rego engine: one conftest-style policy set compiled once, then
+//! evaluated on a synthetic plan (raw document, as `warden check` passes it) of 100 and 1,000
+//! resources, and on one Kubernetes Pod (the admission-sized case).
+//!
+//! `cargo bench -p warden-rego --bench rego`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "benchmark harness"
+)]
+
+use warden_core::Engine as _;
+use warden_rego::{compile, Namespaces, Options, PolicyFile, RegoEngine};
+
+const POLICY: &str = r#"package main
+import rego.v1
+
+deny_public_acl contains msg if {
+  rc := input.resource_changes[_]
+  rc.type == "aws_s3_bucket"
+  rc.change.after.acl == "public-read"
+  msg := sprintf("%s is public", [rc.address])
+}
+
+deny_open_ssh contains msg if {
+  rc := input.resource_changes[_]
+  rc.type == "aws_security_group"
+  some rule in rc.change.after.ingress
+  "0.0.0.0/0" in rule.cidr_blocks
+  rule.from_port <= 22
+  22 <= rule.to_port
+  msg := sprintf("%s opens SSH to the world", [rc.address])
+}
+
+warn_untagged contains {"msg": "no tags", "resource": rc.address} if {
+  rc := input.resource_changes[_]
+  not rc.change.after.tags
+}
+
+deny_privileged contains msg if {
+  some c in input.spec.containers
+  c.securityContext.privileged
+  msg := sprintf("%s is privileged", [c.name])
+}
+"#;
+
+fn engine() -> RegoEngine {
+    let compiled = compile(
+        vec![PolicyFile::new("bench.rego", POLICY.to_owned())],
+        &regorus::Value::Undefined,
+        &Options::default(),
+    );
+    assert!(compiled.errors.is_empty());
+    RegoEngine::new(compiled, &Namespaces::default())
+}
+
+fn plan(n: usize) -> warden_core::ChangeSet {
+    let mut changes = Vec::with_capacity(n);
+    for i in 0..n {
+        let (ty, after) = match i % 3 {
+            0 => (
+                "aws_s3_bucket",
+                serde_json::json!({"bucket": format!("b{i}"), "acl": if i % 9 == 0 { "public-read" } else { "private" }, "tags": {"owner": "x"}}),
+            ),
+            1 => (
+                "aws_security_group",
+                serde_json::json!({"name": format!("sg{i}"), "ingress": [{"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": 22, "protocol": "tcp"}]}),
+            ),
+            _ => (
+                "aws_instance",
+                serde_json::json!({"instance_type": "t3.micro", "ami": "ami-1"}),
+            ),
+        };
+        changes.push(serde_json::json!({
+            "address": format!("{ty}.r{i}"), "mode": "managed", "type": ty, "name": format!("r{i}"),
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {}}
+        }));
+    }
+    let text =
+        serde_json::json!({"format_version": "1.2", "resource_changes": changes}).to_string();
+    let input = warden_core::inputs::InputBytes {
+        name: "plan.json".into(),
+        bytes: text.clone().into_bytes(),
+    };
+    let mut cs = warden_core::inputs::parse(&input).unwrap();
+    if let Some(t) = cs.terraform.as_mut() {
+        t.document = Some(warden_core::RawDocument::new(text));
+    }
+    cs
+}
+
+fn main() {
+    divan::main();
+}
+
+#[divan::bench]
+fn compile_policy_set() -> RegoEngine {
+    engine()
+}
+
+#[divan::bench(args = [100, 1000])]
+fn plan_document(bencher: divan::Bencher, n: usize) {
+    let engine = engine();
+    let changes = plan(n);
+    bencher.bench(|| {
+        let mut out = Vec::new();
+        engine.evaluate(&changes, &mut out).unwrap();
+        out
+    });
+}
+
+#[divan::bench]
+fn one_pod(bencher: divan::Bencher) {
+    let engine = engine();
+    let input = warden_core::inputs::InputBytes {
+        name: "pod.yaml".into(),
+        bytes: b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n    securityContext:\n      privileged: true\n".to_vec(),
+    };
+    let changes = warden_core::inputs::parse(&input).unwrap();
+    bencher.bench(|| {
+        let mut out = Vec::new();
+        engine.evaluate(&changes, &mut out).unwrap();
+        out
+    });
+}
