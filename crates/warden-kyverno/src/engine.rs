@@ -22,8 +22,10 @@ use warden_core::{Enforcement, Finding, Severity};
 use crate::autogen::{expand_rules, original_name};
 use crate::matching::{self, RequestInfo};
 use crate::pod_security::{self, PodSecurity, PodSecuritySpec};
-use crate::policy::{Deny, FailureAction, ForEach, Policy, PolicyException, Rule, Validate};
-use crate::variables::{self, Context};
+use crate::policy::{
+    Deny, FailureAction, ForEach, Policy, PolicyException, Rule, Validate, VariablesMemo,
+};
+use crate::variables::{self, Context, Slot};
 use crate::vpol::{self, ValidatingPolicy};
 use crate::{cel, conditions, pattern, KyvernoError};
 
@@ -396,6 +398,9 @@ fn exception_for(
     exceptions: &[PolicyException],
     ctx: &Context,
 ) -> Result<Option<String>, KyvernoError> {
+    if exceptions.is_empty() {
+        return Ok(None);
+    }
     let policy_id = match &policy.namespace {
         Some(ns) => format!("{ns}/{}", policy.name),
         None => policy.name.clone(),
@@ -425,8 +430,20 @@ fn exception_for(
 /// The checks of a validate block (or a foreach entry).
 struct Checks<'a> {
     pattern: Option<&'a Value>,
+    pattern_variables: &'a VariablesMemo,
     any_pattern: Option<&'a [Value]>,
     deny: Option<&'a Deny>,
+    /// Whether a pass needs its message (a foreach element's pass only counts).
+    pass_message: bool,
+}
+
+/// A pass, with Kyverno's message when anyone reads it.
+fn passed(rule: &str, wanted: bool) -> RuleResult {
+    if wanted {
+        RuleResult::new(Status::Pass, format!("validation rule '{rule}' passed."))
+    } else {
+        RuleResult::new(Status::Pass, String::new())
+    }
 }
 
 fn validate_block(
@@ -450,8 +467,10 @@ fn validate_block(
     }
     let checks = Checks {
         pattern: validate.pattern.as_ref(),
+        pattern_variables: &validate.pattern_variables,
         any_pattern: validate.any_pattern.as_deref(),
         deny: validate.deny.as_ref(),
+        pass_message: true,
     };
     run_checks(&checks, rule, &request.resource, ctx)?
         .ok_or_else(|| unsupported("a validate rule without pattern, anyPattern, deny or foreach"))
@@ -535,7 +554,12 @@ fn run_checks(
     ctx: &Context,
 ) -> Result<Option<RuleResult>, KyvernoError> {
     if let Some(p) = checks.pattern {
-        return check_pattern(p, rule, resource, ctx).map(Some);
+        let pattern = if checks.pattern_variables.holds(p) {
+            Cow::Owned(variables::substitute(p, ctx)?)
+        } else {
+            Cow::Borrowed(p)
+        };
+        return check_pattern(&pattern, rule, resource, checks.pass_message).map(Some);
     }
     if let Some(ps) = checks.any_pattern {
         return check_any_pattern(ps, rule, resource, ctx).map(Some);
@@ -548,23 +572,21 @@ fn run_checks(
         return Ok(Some(if denied {
             RuleResult::new(Status::Fail, "")
         } else {
-            RuleResult::new(Status::Pass, format!("validation rule '{rule}' passed."))
+            passed(rule, checks.pass_message)
         }));
     }
     Ok(None)
 }
 
+/// A pattern (variables substituted) against the resource.
 fn check_pattern(
-    pattern_value: &Value,
+    pattern: &Value,
     rule: &str,
     resource: &Value,
-    ctx: &Context,
+    pass_message: bool,
 ) -> Result<RuleResult, KyvernoError> {
-    let substituted = variables::substitute_borrowed(pattern_value, ctx)?;
-    Ok(match pattern::validate(resource, &substituted)? {
-        pattern::PatternResult::Pass => {
-            RuleResult::new(Status::Pass, format!("validation rule '{rule}' passed."))
-        }
+    Ok(match pattern::validate(resource, pattern)? {
+        pattern::PatternResult::Pass => passed(rule, pass_message),
         pattern::PatternResult::Fail { path, message } => RuleResult::new(
             Status::Fail,
             format!("rule {rule} failed at path {path}: {message}"),
@@ -582,7 +604,8 @@ fn check_any_pattern(
     let mut failures = Vec::new();
     let mut skips = 0;
     for (i, p) in patterns.iter().enumerate() {
-        let r = check_pattern(p, &format!("{rule}[anyPattern[{i}]]"), resource, ctx)?;
+        let p = variables::substitute_borrowed(p, ctx)?;
+        let r = check_pattern(&p, &format!("{rule}[anyPattern[{i}]]"), resource, false)?;
         match r.status {
             Status::Pass => {
                 return Ok(RuleResult::new(
@@ -626,32 +649,33 @@ fn foreach_block(
 }
 
 /// The list a foreach iterates: a non-list value is a list of one.
-fn foreach_items(fe: &ForEach, ctx: &Context) -> Result<Vec<Value>, KyvernoError> {
-    let expr = substituted_str(fe.list.trim(), ctx)?;
+fn foreach_items(fe: &ForEach, ctx: &Context) -> Result<Vec<Slot>, KyvernoError> {
+    let list = fe.list.trim();
+    let expr = if list.contains("{{") {
+        Cow::Owned(substituted_str(list, ctx)?)
+    } else {
+        Cow::Borrowed(list)
+    };
     let expr = expr
         .trim()
         .trim_start_matches("{{")
         .trim_end_matches("}}")
-        .trim()
-        .to_owned();
-    Ok(match variables::query(&expr, ctx)? {
-        Value::Array(items) => items,
-        Value::Null => Vec::new(),
-        other => vec![other],
-    })
+        .trim();
+    variables::query_items(expr, ctx)
 }
 
-fn set_element(ctx: &mut Context, element: &Value, index: usize, depth: usize) {
-    ctx.set("element", element.clone());
-    ctx.set("elementIndex", Value::from(index));
-    ctx.set(&format!("element{depth}"), element.clone());
-    ctx.set(&format!("elementIndex{depth}"), Value::from(index));
+fn set_element(ctx: &mut Context, element: &Slot, index: usize, depth: usize) {
+    let index = Slot::new(Value::from(index));
+    ctx.put("element", element.clone());
+    ctx.put("elementIndex", index.clone());
+    ctx.put(&format!("element{depth}"), element.clone());
+    ctx.put(&format!("elementIndex{depth}"), index);
 }
 
 /// Kyverno's `validateElements`: returns the verdict and how many elements were checked.
 fn foreach_elements(
     fe: &ForEach,
-    items: &[Value],
+    items: &[Slot],
     rule: &str,
     resource: &Value,
     ctx: &mut Context,
@@ -672,20 +696,20 @@ fn foreach_elements(
             .unwrap_or_default()
             .to_owned()
     }));
-    let outer: Vec<(String, Option<Value>)> = names
+    let outer: Vec<(String, Option<Slot>)> = names
         .into_iter()
         .map(|n| {
-            let v = ctx.get(&n).cloned();
+            let v = ctx.slot(&n).cloned();
             (n, v)
         })
         .collect();
     for (index, element) in items.iter().enumerate() {
-        if element.is_null() {
+        if element.value().is_null() {
             continue;
         }
         restore(ctx, &outer);
         set_element(ctx, element, index, depth);
-        let result = element_result(fe, element, rule, resource, ctx, depth);
+        let result = element_result(fe, element.value(), rule, resource, ctx, depth);
         let result = match result {
             Ok(r) => r,
             Err(e) => RuleResult::new(Status::Error, e.to_string()),
@@ -705,13 +729,11 @@ fn foreach_elements(
 }
 
 /// Puts the saved top-level variables back (removing those that were not set).
-fn restore(ctx: &mut Context, saved: &[(String, Option<Value>)]) {
-    for (name, value) in saved {
-        match value {
-            Some(v) if ctx.get(name) != Some(v) => ctx.set(name, v.clone()),
-            Some(_) => {}
-            None if ctx.contains(name) => ctx.remove(name),
-            None => {}
+fn restore(ctx: &mut Context, saved: &[(String, Option<Slot>)]) {
+    for (name, slot) in saved {
+        match slot {
+            Some(slot) => ctx.put(name, slot.clone()),
+            None => ctx.remove(name),
         }
     }
 }
@@ -740,8 +762,10 @@ fn element_result(
     };
     let checks = Checks {
         pattern: fe.pattern.as_ref(),
+        pattern_variables: &fe.pattern_variables,
         any_pattern: fe.any_pattern.as_deref(),
         deny: fe.deny.as_ref(),
+        pass_message: false,
     };
     run_checks(&checks, rule, target, ctx)?
         .ok_or_else(|| unsupported("a foreach entry without pattern, anyPattern, deny or foreach"))

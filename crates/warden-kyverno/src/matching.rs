@@ -105,10 +105,13 @@ pub fn filter_matches(filter: &ResourceFilter, resource: &Value, request: &Reque
 }
 
 fn description_matches(d: &ResourceDescription, resource: &Value, request: &RequestInfo) -> bool {
-    let name = str_at(resource, "/metadata/name");
+    // Kinds first: most rules are about other kinds, and the check is the cheapest.
     let kind = str_at(resource, "/kind");
-    (d.kinds.is_empty() || d.kinds.iter().any(|k| kind_matches(k, resource)))
-        && d.name.as_deref().is_none_or(|n| wildcard(n, name))
+    if !(d.kinds.is_empty() || d.kinds.iter().any(|k| kind_selects(k, kind, resource))) {
+        return false;
+    }
+    let name = str_at(resource, "/metadata/name");
+    d.name.as_deref().is_none_or(|n| wildcard(n, name))
         && (d.names.is_empty() || d.names.iter().any(|n| wildcard(n, name)))
         && (d.namespaces.is_empty() || {
             let ns = if kind == "Namespace" {
@@ -232,9 +235,14 @@ pub fn parse_kind(selector: &str) -> KindSelector {
 /// naming a subresource (`Pod/exec`) never select a whole object.
 #[must_use]
 pub fn kind_matches(selector: &str, resource: &Value) -> bool {
+    kind_selects(selector, str_at(resource, "/kind"), resource)
+}
+
+/// [`kind_matches`] with the resource's `kind` already read.
+fn kind_selects(selector: &str, kind: &str, resource: &Value) -> bool {
     if !selector.contains('/') {
         // A bare kind: any group and version (what `parse_kind` gives, without allocating).
-        return wildcard(selector, str_at(resource, "/kind"));
+        return wildcard(selector, kind);
     }
     let s = parse_kind(selector);
     if !s.subresource.is_empty() {
@@ -242,9 +250,7 @@ pub fn kind_matches(selector: &str, resource: &Value) -> bool {
     }
     let api = str_at(resource, "/apiVersion");
     let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-    wildcard(&s.kind, str_at(resource, "/kind"))
-        && wildcard(&s.group, group)
-        && wildcard(&s.version, version)
+    wildcard(&s.kind, kind) && wildcard(&s.group, group) && wildcard(&s.version, version)
 }
 
 fn user_matches(

@@ -249,10 +249,14 @@ impl Walker {
         for (key, value) in anchored {
             self.key(resource, key, value, path)?;
         }
-        let plain = pattern.iter().filter(|(k, _)| parse_anchor(k).is_none());
-        let (nested, rest): (Vec<_>, Vec<_>) = plain.partition(|(_, v)| has_nested_anchor(v));
-        for (key, value) in nested.into_iter().chain(rest) {
-            self.key(resource, key, value, path)?;
+        // Plain keys: those whose pattern holds anchors first, then the rest (two passes
+        // rather than two lists: most maps have a handful of keys).
+        for nested in [true, false] {
+            for (key, value) in pattern.iter() {
+                if parse_anchor(key).is_none() && has_nested_anchor(value) == nested {
+                    self.plain_key(resource, key, value, path)?;
+                }
+            }
         }
         Ok(())
     }

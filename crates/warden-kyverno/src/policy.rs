@@ -196,6 +196,9 @@ pub struct Validate {
     pub failure_action: Option<String>,
     /// Overlay-style pattern.
     pub pattern: Option<Value>,
+    /// Whether `pattern` holds variables (worked out on first evaluation).
+    #[serde(skip)]
+    pub pattern_variables: VariablesMemo,
     /// Patterns of which one must match.
     pub any_pattern: Option<Vec<Value>>,
     /// Deny conditions.
@@ -208,6 +211,29 @@ pub struct Validate {
     pub cel: Option<Value>,
     /// `manifests` (signature checks; not supported).
     pub manifests: Option<Value>,
+}
+
+/// Whether a pattern holds `{{ }}` variables, worked out once: a pattern without any is
+/// used as written instead of being copied for every resource and element. The pattern it
+/// belongs to must not change after the first evaluation (policies do not).
+#[derive(Debug, Clone, Default)]
+pub struct VariablesMemo(std::sync::OnceLock<bool>);
+
+impl VariablesMemo {
+    /// `true` when `pattern` (the one this memo belongs to) holds variables.
+    #[must_use]
+    pub fn holds(&self, pattern: &Value) -> bool {
+        *self
+            .0
+            .get_or_init(|| crate::variables::has_variables(pattern))
+    }
+}
+
+/// A cache, not part of the policy: every memo equals every other.
+impl PartialEq for VariablesMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// `deny`: the rule fails when the conditions hold (always, when there are none).
@@ -232,6 +258,9 @@ pub struct ForEach {
     pub preconditions: Option<Value>,
     /// Pattern for the element.
     pub pattern: Option<Value>,
+    /// Whether `pattern` holds variables (worked out on first evaluation).
+    #[serde(skip)]
+    pub pattern_variables: VariablesMemo,
     /// Patterns of which one must match.
     pub any_pattern: Option<Vec<Value>>,
     /// Deny conditions.

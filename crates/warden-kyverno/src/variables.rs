@@ -38,34 +38,75 @@ use std::sync::LazyLock;
 /// interpreter once, on first use: a request's context is queried many times, copied for
 /// rules with context entries, and changed per `foreach` element, which must not convert
 /// `request.object` again each time.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Context {
     root: BTreeMap<String, Slot>,
-    /// The whole root converted, dropped whenever a variable changes.
+    /// The whole root converted; when a variable changes it is patched in place on the next
+    /// query (see `stale`), or rebuilt when another context shares it.
     cache: RefCell<Option<Rcvar>>,
+    /// Variables set or removed since `cache` was built.
+    stale: RefCell<Vec<String>>,
+    /// Results of queries since the last change: the policies of one request ask the same
+    /// questions (`request.operation || 'BACKGROUND'`, `request.object.spec.containers`).
+    answers: RefCell<HashMap<String, Result<Value, KyvernoError>>>,
 }
 
-/// One top-level variable and, once queried, its interpreter form.
+/// A copy shares the variables (not the remembered answers, which are cheap to redo).
+impl Clone for Context {
+    fn clone(&self) -> Self {
+        Context {
+            root: self.root.clone(),
+            cache: self.cache.clone(),
+            stale: self.stale.clone(),
+            answers: RefCell::default(),
+        }
+    }
+}
+
+/// One top-level variable and, once queried, its interpreter form; clones share both (a
+/// `foreach` element is `element` and `element0` at once, converted once).
 #[derive(Debug, Clone)]
-struct Slot {
-    value: Rc<Value>,
+pub(crate) struct Slot(Rc<SlotInner>);
+
+#[derive(Debug)]
+struct SlotInner {
+    value: Value,
     converted: OnceCell<Rcvar>,
 }
 
 impl Slot {
-    fn new(value: Value) -> Self {
-        Slot {
-            value: Rc::new(value),
+    /// A variable holding `value`.
+    pub(crate) fn new(value: Value) -> Self {
+        Slot(Rc::new(SlotInner {
+            value,
             converted: OnceCell::new(),
-        }
+        }))
+    }
+
+    /// A variable whose interpreter form is already known (a query's result).
+    fn with_converted(value: Value, converted: Rcvar) -> Self {
+        Slot(Rc::new(SlotInner {
+            value,
+            converted: OnceCell::from(converted),
+        }))
+    }
+
+    /// The value.
+    pub(crate) fn value(&self) -> &Value {
+        &self.0.value
+    }
+
+    /// `true` when both are the same variable (not merely equal values).
+    pub(crate) fn same(&self, other: &Slot) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
     }
 
     fn converted(&self) -> Result<Rcvar, jmespath::JmespathError> {
-        if let Some(v) = self.converted.get() {
+        if let Some(v) = self.0.converted.get() {
             return Ok(v.clone());
         }
-        let v = Rcvar::new(Variable::try_from(&*self.value)?);
-        Ok(self.converted.get_or_init(|| v).clone())
+        let v = Rcvar::new(from_json(&self.0.value));
+        Ok(self.0.converted.get_or_init(|| v).clone())
     }
 }
 
@@ -76,7 +117,7 @@ impl PartialEq for Context {
                 .root
                 .iter()
                 .zip(&other.root)
-                .all(|((a, va), (b, vb))| a == b && va.value == vb.value)
+                .all(|((a, va), (b, vb))| a == b && va.value() == vb.value())
     }
 }
 
@@ -89,25 +130,47 @@ impl Context {
 
     /// Sets a top-level variable (`request`, `element`, a context entry).
     pub fn set(&mut self, name: &str, value: Value) {
-        self.cache.get_mut().take();
+        self.put(name, Slot::new(value));
+    }
+
+    /// Sets a top-level variable to a (possibly shared) slot.
+    pub(crate) fn put(&mut self, name: &str, slot: Slot) {
         match self.root.get_mut(name) {
-            Some(slot) => *slot = Slot::new(value),
+            Some(existing) if existing.same(&slot) => return,
+            Some(existing) => *existing = slot,
             None => {
-                self.root.insert(name.to_owned(), Slot::new(value));
+                self.root.insert(name.to_owned(), slot);
             }
         }
+        self.changed(name);
+    }
+
+    /// The slot of a top-level variable.
+    pub(crate) fn slot(&self, name: &str) -> Option<&Slot> {
+        self.root.get(name)
     }
 
     /// A top-level variable's value.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.root.get(name).map(|v| &*v.value)
+        self.root.get(name).map(Slot::value)
     }
 
     /// Removes a top-level variable.
     pub fn remove(&mut self, name: &str) {
-        self.cache.get_mut().take();
-        self.root.remove(name);
+        if self.root.remove(name).is_some() {
+            self.changed(name);
+        }
+    }
+
+    fn changed(&mut self, name: &str) {
+        if self.cache.get_mut().is_some() {
+            self.stale.get_mut().push(name.to_owned());
+        }
+        let answers = self.answers.get_mut();
+        if !answers.is_empty() {
+            answers.clear();
+        }
     }
 
     /// Whether a top-level variable is set.
@@ -124,8 +187,8 @@ impl Context {
             self.set(first, value);
             return;
         }
-        let mut top = match self.root.get(first) {
-            Some(v) if v.value.is_object() => (*v.value).clone(),
+        let mut top = match self.get(first) {
+            Some(v) if v.is_object() => v.clone(),
             _ => Value::Object(Map::new()),
         };
         let mut parts: Vec<&str> = rest.split('.').collect();
@@ -150,18 +213,66 @@ impl Context {
 
     /// The whole context as the interpreter's root object (each variable converted once).
     fn interpreter_root(&self) -> Result<Rcvar, jmespath::JmespathError> {
-        if let Some(root) = self.cache.borrow().as_ref() {
-            return Ok(root.clone());
+        let mut cache = self.cache.borrow_mut();
+        let mut stale = self.stale.borrow_mut();
+        if let Some(root) = cache.as_mut() {
+            if stale.is_empty() {
+                return Ok(root.clone());
+            }
+            // Patch the changed variables in, unless a clone of this context shares the root.
+            if let Some(Variable::Object(map)) = Rc::get_mut(root) {
+                for name in stale.drain(..) {
+                    match self.root.get(&name) {
+                        Some(slot) => {
+                            let converted = slot.converted();
+                            let Ok(converted) = converted else {
+                                *cache = None;
+                                return converted;
+                            };
+                            map.insert(name, converted);
+                        }
+                        None => {
+                            map.remove(&name);
+                        }
+                    }
+                }
+                return Ok(root.clone());
+            }
         }
+        stale.clear();
         let entries = self
             .root
             .iter()
             .map(|(k, v)| v.converted().map(|v| (k.clone(), v)))
             .collect::<Result<_, _>>()?;
         let root = Rcvar::new(Variable::Object(entries));
-        *self.cache.borrow_mut() = Some(root.clone());
+        *cache = Some(root.clone());
         Ok(root)
     }
+}
+
+/// Evaluates a JMESPath expression whose result is a list (a `foreach` list): its items as
+/// variables, each converted for the interpreter already; `null` is an empty list and any
+/// other value a list of one.
+///
+/// # Errors
+/// As [`query`].
+pub(crate) fn query_items(expression: &str, context: &Context) -> Result<Vec<Slot>, KyvernoError> {
+    let root = context
+        .interpreter_root()
+        .map_err(|e| KyvernoError::Variable {
+            expression: expression.to_owned(),
+            message: reason(&e),
+        })?;
+    let result = eval_root(expression, &root)?;
+    Ok(match &*result {
+        Variable::Array(items) => items
+            .iter()
+            .map(|item| Slot::with_converted(to_json(item), item.clone()))
+            .collect(),
+        Variable::Null => Vec::new(),
+        _ => vec![Slot::with_converted(to_json(&result), result.clone())],
+    })
 }
 
 /// The message prefix of a "key not found" evaluation error.
@@ -181,13 +292,22 @@ pub fn is_not_found(error: &KyvernoError) -> bool {
 /// A parse error, an unknown function, a function failing on its arguments, or a key missing
 /// on a plain path (`Unknown key "x" in path`, see [`is_not_found`]).
 pub fn query(expression: &str, context: &Context) -> Result<Value, KyvernoError> {
-    let root = context
+    const REMEMBERED: usize = 256;
+    if let Some(answer) = context.answers.borrow().get(expression) {
+        return answer.clone();
+    }
+    let answer = context
         .interpreter_root()
         .map_err(|e| KyvernoError::Variable {
             expression: expression.to_owned(),
             message: reason(&e),
-        })?;
-    query_root(expression, &root)
+        })
+        .and_then(|root| query_root(expression, &root));
+    let mut answers = context.answers.borrow_mut();
+    if answers.len() < REMEMBERED {
+        answers.insert(expression.to_owned(), answer.clone());
+    }
+    answer
 }
 
 /// Evaluates a JMESPath expression against any JSON value (context entries' `jmesPath`
@@ -208,6 +328,11 @@ pub fn query_value(expression: &str, data: &Value) -> Result<Value, KyvernoError
 
 /// Evaluates a JMESPath expression against data already converted for the interpreter.
 fn query_root(expression: &str, root: &Rcvar) -> Result<Value, KyvernoError> {
+    eval_root(expression, root).map(|result| to_json(&result))
+}
+
+/// [`query_root`] leaving the result in the interpreter's form.
+fn eval_root(expression: &str, root: &Rcvar) -> Result<Rcvar, KyvernoError> {
     let fail = |message: String| KyvernoError::Variable {
         expression: expression.to_owned(),
         message,
@@ -218,18 +343,10 @@ fn query_root(expression: &str, root: &Rcvar) -> Result<Value, KyvernoError> {
     }
     let ast = compiled(trimmed).map_err(|e| fail(format!("incorrect query: {}", reason(&e))))?;
     let mut ctx = jmespath::Context::new(trimmed, &functions::RUNTIME);
-    match interp::eval(&ast, root, &mut ctx) {
-        Ok(result) => {
-            let value = serde_json::to_value(&*result).map_err(|e| fail(e.to_string()))?;
-            Ok(normalize_numbers(value))
-        }
-        Err(interp::EvalError::NotFound(key)) => {
-            Err(fail(format!("{NOT_FOUND} \"{key}\" in path")))
-        }
-        Err(interp::EvalError::Jmespath(e)) => {
-            Err(fail(format!("JMESPath query failed: {}", reason(&e))))
-        }
-    }
+    interp::eval(&ast, root, &mut ctx).map_err(|e| match e {
+        interp::EvalError::NotFound(key) => fail(format!("{NOT_FOUND} \"{key}\" in path")),
+        interp::EvalError::Jmespath(e) => fail(format!("JMESPath query failed: {}", reason(&e))),
+    })
 }
 
 /// The parsed form of an expression. Policies repeat the same few expressions for every
@@ -260,6 +377,40 @@ fn reason(error: &jmespath::JmespathError) -> String {
     }
 }
 
+/// JSON as the interpreter's value (what `Variable::try_from` gives, without its detour
+/// through serde's serializer for every object member).
+fn from_json(value: &Value) -> Variable {
+    match value {
+        Value::Null => Variable::Null,
+        Value::Bool(b) => Variable::Bool(*b),
+        Value::Number(n) => Variable::Number(n.clone()),
+        Value::String(s) => Variable::String(s.clone()),
+        Value::Array(items) => {
+            Variable::Array(items.iter().map(|i| Rcvar::new(from_json(i))).collect())
+        }
+        Value::Object(map) => Variable::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), Rcvar::new(from_json(v))))
+                .collect(),
+        ),
+    }
+}
+
+/// The interpreter's value as JSON, numbers normalized (see [`normalize_numbers`]).
+fn to_json(value: &Variable) -> Value {
+    match value {
+        Variable::Null => Value::Null,
+        Variable::Bool(b) => Value::Bool(*b),
+        Variable::Number(n) => normalize_numbers(Value::Number(n.clone())),
+        Variable::String(s) => Value::String(s.clone()),
+        Variable::Array(items) => Value::Array(items.iter().map(|i| to_json(i)).collect()),
+        Variable::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
+        Variable::Expref(ast) => Value::String(format!("<expression: {ast:?}>")),
+    }
+}
+
 /// Integral floats become integers: Kyverno's numbers are Go `float64`s, which print `2`
 /// for `2.0`.
 fn normalize_numbers(value: Value) -> Value {
@@ -281,10 +432,6 @@ fn normalize_numbers(value: Value) -> Value {
         other => other,
     }
 }
-
-/// `{{ ... }}` not preceded by a backslash; inner `{...}` groups (JMESPath literals) allowed.
-static VARIABLE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})").ok());
 
 /// `\{{ ... }}`: an escaped variable.
 static ESCAPED: LazyLock<Option<Regex>> =
@@ -352,7 +499,7 @@ pub fn substitute_with(
 
 /// Whether any string (or key) inside `value` contains `{{`: without one there is nothing to
 /// substitute nor unescape, and the value comes back unchanged.
-fn has_variables(value: &Value) -> bool {
+pub(crate) fn has_variables(value: &Value) -> bool {
     match value {
         Value::String(s) => s.contains("{{"),
         Value::Array(items) => items.iter().any(has_variables),
@@ -411,15 +558,14 @@ impl Walker<'_> {
 
     /// Substitutes the variables of one string, innermost first, until none is left.
     fn string(&self, text: &str, path: &[String]) -> Result<Value, KyvernoError> {
-        let Some(re) = VARIABLE.as_ref().filter(|_| text.contains("{{")) else {
+        if !text.contains("{{") {
             return Ok(Value::String(text.to_owned()));
-        };
+        }
         let mut value = text.to_owned();
         for _ in 0..64 {
-            let found: Vec<String> = re
-                .captures_iter(&value)
-                .filter_map(|c| c.get(2))
-                .map(|m| m.as_str().to_owned())
+            let found: Vec<String> = variables_in(&value)
+                .into_iter()
+                .map(|(start, end)| value[start..end].to_owned())
                 .collect();
             if found.is_empty() {
                 return Ok(Value::String(unescape(&value)));
@@ -510,11 +656,86 @@ fn strip_anchor(segment: &str) -> &str {
         .unwrap_or(segment)
 }
 
+/// The byte ranges of the `{{ ... }}` variables of `text` that are not preceded by a
+/// backslash, innermost first as Kyverno finds them: a variable's inside may hold `{...}`
+/// groups without braces (JMESPath literals) but no other braces, so an outer variable
+/// around an inner one is found only once the inner one is substituted. Equivalent to
+/// Kyverno's regular expression `(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})` (group 2 of each
+/// non-overlapping match), without its cost.
+fn variables_in(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut start = 0;
+    while let Some(offset) = text.get(start..).and_then(|t| t.find("{{")) {
+        let open = start + offset;
+        // A match starts at the character before `{{` (which must not be a backslash), or at
+        // the very start of the text; try the candidates in the order the regex would.
+        let before = text[..open].chars().next_back().map_or(0, char::len_utf8);
+        let mut candidate = if open - before >= start {
+            open - before
+        } else {
+            open
+        };
+        let mut matched = None;
+        while candidate <= open {
+            if candidate == 0 && text.starts_with("{{") {
+                if let Some(end) = variable_end(text, 0) {
+                    matched = Some((0, end));
+                    break;
+                }
+            }
+            let Some(c) = text[candidate..].chars().next() else {
+                break;
+            };
+            let inner = candidate + c.len_utf8();
+            if c != '\\' && text[inner..].starts_with("{{") {
+                if let Some(end) = variable_end(text, inner) {
+                    matched = Some((inner, end));
+                    break;
+                }
+            }
+            candidate = inner;
+        }
+        match matched {
+            Some((s, e)) => {
+                found.push((s, e));
+                start = e;
+            }
+            None => start = open + 1,
+        }
+    }
+    found
+}
+
+/// The end of the variable opening with `{{` at `start`: its inside is `{...}` groups
+/// without braces and characters other than braces, then `}}`.
+fn variable_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = start + 2;
+    loop {
+        match *bytes.get(i)? {
+            b'{' => {
+                let close = bytes[i + 1..]
+                    .iter()
+                    .position(|b| matches!(b, b'{' | b'}'))?;
+                if bytes[i + 1 + close] != b'}' {
+                    return None;
+                }
+                i += close + 2;
+            }
+            b'}' => return (bytes.get(i + 1) == Some(&b'}')).then_some(i + 2),
+            _ => i += 1,
+        }
+    }
+}
+
 fn pointer(path: &[String]) -> String {
     path.iter().map(|s| format!("/{s}")).collect()
 }
 
 fn unescape(text: &str) -> String {
+    if !text.contains("\\{{") {
+        return text.to_owned();
+    }
     match ESCAPED.as_ref() {
         Some(re) => re
             .replace_all(text, |c: &regex::Captures<'_>| c[0][1..].to_owned())
@@ -675,6 +896,49 @@ fn load_variable(name: &str, variable: &Value, context: &Context) -> Result<Valu
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The scanner finds exactly what Kyverno's regular expression finds, on every string
+    /// built from the characters that matter (all strings up to length 7 over them).
+    #[test]
+    fn variable_scanner_matches_kyvernos_regex() {
+        let Ok(re) = Regex::new(r"(^|[^\\])(\{\{(?:\{[^{}]*\}|[^{}])*\}\})") else {
+            return;
+        };
+        let alphabet = ['{', '}', '\\', 'a', 'é'];
+        let mut texts = vec![String::new()];
+        let mut checked = 0;
+        for _ in 0..7 {
+            let mut next = Vec::new();
+            for t in &texts {
+                for c in alphabet {
+                    let text = format!("{t}{c}");
+                    let want: Vec<(usize, usize)> = re
+                        .captures_iter(&text)
+                        .filter_map(|c| c.get(2))
+                        .map(|m| (m.start(), m.end()))
+                        .collect();
+                    assert_eq!(variables_in(&text), want, "{text:?}");
+                    checked += 1;
+                    next.push(text);
+                }
+            }
+            texts = next;
+        }
+        assert!(checked > 90_000);
+        for text in [
+            "{{ a }}{{ b }}",
+            "x{{ request.object.spec.containers[?name=='{{ element.name }}'] }}",
+            "\\{{ escaped }} and {{ real }}",
+            "{{ {a: 'b'} }}",
+        ] {
+            let want: Vec<(usize, usize)> = re
+                .captures_iter(text)
+                .filter_map(|c| c.get(2))
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            assert_eq!(variables_in(text), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn queries_see_changes_made_after_an_earlier_query() {

@@ -11,6 +11,10 @@ use serde_json::json;
 use warden_core::inputs::{self, InputBytes};
 use warden_policy::{Config, PolicySet};
 
+/// The allocator of the `warden` binary, so figures match what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

@@ -13,6 +13,10 @@ use warden_kyverno::engine::{KyvernoEngine, Request};
 use warden_policy::pod_security::BuiltinPodSecurity;
 use warden_policy::{Config, PolicySet};
 
+/// The allocator of the `warden` binary, so figures match what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }
