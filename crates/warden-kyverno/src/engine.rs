@@ -668,8 +668,27 @@ fn set_element(ctx: &mut Context, element: &Slot, index: usize, depth: usize) {
     let index = Slot::new(Value::from(index));
     ctx.put("element", element.clone());
     ctx.put("elementIndex", index.clone());
-    ctx.put(&format!("element{depth}"), element.clone());
-    ctx.put(&format!("elementIndex{depth}"), index);
+    ctx.put(&depth_name("element", depth), element.clone());
+    ctx.put(&depth_name("elementIndex", depth), index);
+}
+
+/// `element0`, `elementIndex1` ...: the names of a nesting level's element variables.
+fn depth_name(name: &'static str, depth: usize) -> Cow<'static, str> {
+    const ELEMENT: [&str; 4] = ["element0", "element1", "element2", "element3"];
+    const INDEX: [&str; 4] = [
+        "elementIndex0",
+        "elementIndex1",
+        "elementIndex2",
+        "elementIndex3",
+    ];
+    let fixed = match name {
+        "element" => ELEMENT.get(depth),
+        _ => INDEX.get(depth),
+    };
+    fixed.map_or_else(
+        || Cow::Owned(format!("{name}{depth}")),
+        |n| Cow::Borrowed(*n),
+    )
 }
 
 /// Kyverno's `validateElements`: returns the verdict and how many elements were checked.
@@ -684,19 +703,18 @@ fn foreach_elements(
     let mut applied = 0;
     // An element changes only these top-level variables (a nested foreach restores its own):
     // saving and restoring them is cheaper than cloning the whole context per element.
-    let mut names = vec![
-        "element".to_owned(),
-        "elementIndex".to_owned(),
-        format!("element{depth}"),
-        format!("elementIndex{depth}"),
+    let mut names: Vec<Cow<'_, str>> = vec![
+        Cow::Borrowed("element"),
+        Cow::Borrowed("elementIndex"),
+        depth_name("element", depth),
+        depth_name("elementIndex", depth),
     ];
-    names.extend(fe.context.iter().map(|e| {
-        e.get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    }));
-    let outer: Vec<(String, Option<Slot>)> = names
+    names.extend(
+        fe.context
+            .iter()
+            .map(|e| Cow::Borrowed(e.get("name").and_then(Value::as_str).unwrap_or_default())),
+    );
+    let outer: Vec<(Cow<'_, str>, Option<Slot>)> = names
         .into_iter()
         .map(|n| {
             let v = ctx.slot(&n).cloned();
@@ -729,7 +747,7 @@ fn foreach_elements(
 }
 
 /// Puts the saved top-level variables back (removing those that were not set).
-fn restore(ctx: &mut Context, saved: &[(String, Option<Slot>)]) {
+fn restore(ctx: &mut Context, saved: &[(Cow<'_, str>, Option<Slot>)]) {
     for (name, slot) in saved {
         match slot {
             Some(slot) => ctx.put(name, slot.clone()),
@@ -897,6 +915,8 @@ impl About {
 #[derive(Debug, Clone, Default)]
 pub struct KyvernoEngine {
     policies: Vec<(Policy, Vec<Rule>)>,
+    /// Per policy, per rule: the kinds its `match` can select (`None`: any).
+    kinds: Vec<Vec<Option<Vec<String>>>>,
     exceptions: Vec<PolicyException>,
     pod_security: Option<Arc<dyn PodSecurity>>,
     validating_policies: Vec<ValidatingPolicy>,
@@ -906,15 +926,25 @@ impl KyvernoEngine {
     /// An engine over `policies` (rules auto-generated for pod controllers) and `exceptions`.
     #[must_use]
     pub fn new(policies: Vec<Policy>, exceptions: Vec<PolicyException>) -> KyvernoEngine {
-        let policies = policies
+        let policies: Vec<(Policy, Vec<Rule>)> = policies
             .into_iter()
             .map(|p| {
                 let rules = expand_rules(&p);
                 (p, rules)
             })
             .collect();
+        let kinds = policies
+            .iter()
+            .map(|(_, rules)| {
+                rules
+                    .iter()
+                    .map(|r| matching::possible_kinds(&r.match_resources))
+                    .collect()
+            })
+            .collect();
         KyvernoEngine {
             policies,
+            kinds,
             exceptions,
             pod_security: None,
             validating_policies: Vec::new(),
@@ -974,8 +1004,17 @@ impl KyvernoEngine {
     pub fn evaluate_request(&self, request: &Request) -> Vec<(&Policy, &Rule, RuleResult)> {
         let mut out = Vec::new();
         let base = OnceCell::new();
-        for (policy, rules) in &self.policies {
-            for rule in rules {
+        let kind = crate::at(&request.resource, "/kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        for ((policy, rules), kinds) in self.policies.iter().zip(&self.kinds) {
+            for (rule, possible) in rules.iter().zip(kinds) {
+                if possible
+                    .as_ref()
+                    .is_some_and(|ks| !ks.iter().any(|k| k == kind))
+                {
+                    continue;
+                }
                 let pss = self.pod_security();
                 if let Some(r) =
                     evaluate_rule_in(policy, rule, request, &self.exceptions, pss, &base)

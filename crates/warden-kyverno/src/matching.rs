@@ -92,6 +92,40 @@ pub fn matches(block: &MatchResources, resource: &Value, request: &RequestInfo) 
         )
 }
 
+/// The kinds a `match` block can select at all (`None`: any kind, or it cannot tell), so
+/// that rules about other kinds are passed over with one comparison. A necessary
+/// condition only: a resource of one of these kinds may still not match.
+#[must_use]
+pub fn possible_kinds(block: &MatchResources) -> Option<Vec<String>> {
+    fn plain_kinds(d: &ResourceDescription) -> Option<Vec<String>> {
+        if d.kinds.is_empty() {
+            return None;
+        }
+        d.kinds
+            .iter()
+            .map(|k| {
+                let kind = if k.contains('/') {
+                    parse_kind(k).kind
+                } else {
+                    k.clone()
+                };
+                (!kind.contains(['*', '?'])).then_some(kind)
+            })
+            .collect()
+    }
+    if !block.any.is_empty() {
+        let mut all = Vec::new();
+        for f in &block.any {
+            all.extend(plain_kinds(&f.resources)?);
+        }
+        return Some(all);
+    }
+    if !block.all.is_empty() {
+        return block.all.iter().find_map(|f| plain_kinds(&f.resources));
+    }
+    block.resources.as_ref().and_then(plain_kinds)
+}
+
 /// `true` when one filter (resources and user information) selects the resource.
 #[must_use]
 pub fn filter_matches(filter: &ResourceFilter, resource: &Value, request: &RequestInfo) -> bool {

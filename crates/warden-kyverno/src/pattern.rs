@@ -187,8 +187,13 @@ impl Walker {
             if let Some((Anchor::Conditional | Anchor::Existence | Anchor::Negation, name)) =
                 parse_anchor(key)
             {
-                let seen = self.anchor_seen.entry(key.clone()).or_insert(false);
-                *seen = *seen || resource.contains_key(name);
+                let here = resource.contains_key(name);
+                match self.anchor_seen.get_mut(key) {
+                    Some(seen) => *seen = *seen || here,
+                    None => {
+                        self.anchor_seen.insert(key.clone(), here);
+                    }
+                }
             }
         }
     }

@@ -593,11 +593,12 @@ impl Walker<'_> {
     }
 
     fn resolve(&self, variable: &str, path: &[String]) -> Result<Value, KyvernoError> {
-        let mut expression = variable
-            .replace("{{", "")
-            .replace("}}", "")
-            .trim()
-            .to_owned();
+        // A variable is `{{`, an inside without `{{` or `}}`, and `}}` (see `variables_in`).
+        let inner = variable
+            .strip_prefix("{{")
+            .and_then(|v| v.strip_suffix("}}"))
+            .unwrap_or(variable);
+        let mut expression = inner.trim().to_owned();
         if expression == "@" {
             expression = self.current_path(path);
         }
