@@ -231,7 +231,8 @@ fn shift_foreach(fe: &ForEach, target: Target) -> ForEach {
         context: fe.context.iter().map(shift).collect(),
         preconditions: fe.preconditions.as_ref().map(shift),
         pattern: fe.pattern.as_ref().map(shift),
-        pattern_variables: crate::policy::VariablesMemo::default(),
+        prepared: crate::policy::PatternMemo::default(),
+        any_prepared: crate::policy::PatternMemo::default(),
         any_pattern: fe
             .any_pattern
             .as_ref()

@@ -23,7 +23,7 @@ use crate::autogen::{expand_rules, original_name};
 use crate::matching::{self, RequestInfo};
 use crate::pod_security::{self, PodSecurity, PodSecuritySpec};
 use crate::policy::{
-    Deny, FailureAction, ForEach, Policy, PolicyException, Rule, Validate, VariablesMemo,
+    Deny, FailureAction, ForEach, PatternMemo, Policy, PolicyException, Rule, Validate,
 };
 use crate::variables::{self, Context, Slot};
 use crate::vpol::{self, ValidatingPolicy};
@@ -430,7 +430,8 @@ fn exception_for(
 /// The checks of a validate block (or a foreach entry).
 struct Checks<'a> {
     pattern: Option<&'a Value>,
-    pattern_variables: &'a VariablesMemo,
+    prepared: &'a PatternMemo,
+    any_prepared: &'a PatternMemo,
     any_pattern: Option<&'a [Value]>,
     deny: Option<&'a Deny>,
     /// Whether a pass needs its message (a foreach element's pass only counts).
@@ -467,7 +468,8 @@ fn validate_block(
     }
     let checks = Checks {
         pattern: validate.pattern.as_ref(),
-        pattern_variables: &validate.pattern_variables,
+        prepared: &validate.prepared,
+        any_prepared: &validate.any_prepared,
         any_pattern: validate.any_pattern.as_deref(),
         deny: validate.deny.as_ref(),
         pass_message: true,
@@ -554,15 +556,18 @@ fn run_checks(
     ctx: &Context,
 ) -> Result<Option<RuleResult>, KyvernoError> {
     if let Some(p) = checks.pattern {
-        let pattern = if checks.pattern_variables.holds(p) {
-            Cow::Owned(variables::substitute(p, ctx)?)
-        } else {
-            Cow::Borrowed(p)
+        let substituted;
+        let pattern = match checks.prepared.prepared(p) {
+            Some(prepared) => prepared,
+            None => {
+                substituted = pattern::Prepared::new(&variables::substitute(p, ctx)?);
+                &substituted
+            }
         };
-        return check_pattern(&pattern, rule, resource, checks.pass_message).map(Some);
+        return check_pattern(pattern, rule, resource, checks.pass_message).map(Some);
     }
     if let Some(ps) = checks.any_pattern {
-        return check_any_pattern(ps, rule, resource, ctx).map(Some);
+        return check_any_pattern(ps, checks.any_prepared, rule, resource, ctx).map(Some);
     }
     if let Some(deny) = checks.deny {
         let denied = match &deny.conditions {
@@ -580,12 +585,12 @@ fn run_checks(
 
 /// A pattern (variables substituted) against the resource.
 fn check_pattern(
-    pattern: &Value,
+    pattern: &pattern::Prepared,
     rule: &str,
     resource: &Value,
     pass_message: bool,
 ) -> Result<RuleResult, KyvernoError> {
-    Ok(match pattern::validate(resource, pattern)? {
+    Ok(match pattern::validate_prepared(resource, pattern)? {
         pattern::PatternResult::Pass => passed(rule, pass_message),
         pattern::PatternResult::Fail { path, message } => RuleResult::new(
             Status::Fail,
@@ -597,15 +602,23 @@ fn check_pattern(
 
 fn check_any_pattern(
     patterns: &[Value],
+    memo: &PatternMemo,
     rule: &str,
     resource: &Value,
     ctx: &Context,
 ) -> Result<RuleResult, KyvernoError> {
     let mut failures = Vec::new();
     let mut skips = 0;
-    for (i, p) in patterns.iter().enumerate() {
-        let p = variables::substitute_borrowed(p, ctx)?;
-        let r = check_pattern(&p, &format!("{rule}[anyPattern[{i}]]"), resource, false)?;
+    for (i, (p, prepared)) in patterns.iter().zip(memo.prepared_all(patterns)).enumerate() {
+        let substituted;
+        let p = match prepared {
+            Some(prepared) => prepared,
+            None => {
+                substituted = pattern::Prepared::new(&variables::substitute(p, ctx)?);
+                &substituted
+            }
+        };
+        let r = check_pattern(p, &format!("{rule}[anyPattern[{i}]]"), resource, false)?;
         match r.status {
             Status::Pass => {
                 return Ok(RuleResult::new(
@@ -780,7 +793,8 @@ fn element_result(
     };
     let checks = Checks {
         pattern: fe.pattern.as_ref(),
-        pattern_variables: &fe.pattern_variables,
+        prepared: &fe.prepared,
+        any_prepared: &fe.any_prepared,
         any_pattern: fe.any_pattern.as_deref(),
         deny: fe.deny.as_ref(),
         pass_message: false,

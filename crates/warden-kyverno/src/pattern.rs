@@ -13,7 +13,6 @@
 //! skipped, and an array whose every element was skipped skips its enclosing element. Paths are
 //! Kyverno's: `/spec/containers/0/image/`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -46,8 +45,19 @@ pub enum PatternResult {
 /// nowhere in the resource is, as in Kyverno, an error rather than a fail: the result is
 /// `Err(KyvernoError::Pattern)`.
 pub fn validate(resource: &Value, pattern: &Value) -> Result<PatternResult, crate::KyvernoError> {
+    validate_prepared(resource, &Prepared::new(pattern))
+}
+
+/// [`validate`] with a pattern prepared once ([`Prepared::new`]).
+///
+/// # Errors
+/// As [`validate`].
+pub fn validate_prepared(
+    resource: &Value,
+    pattern: &Prepared,
+) -> Result<PatternResult, crate::KyvernoError> {
     let mut walker = Walker::default();
-    let Err(mismatch) = walker.element(resource, pattern, &mut String::from("/")) else {
+    let Err(mismatch) = walker.element(resource, &pattern.0, &mut String::from("/")) else {
         return Ok(PatternResult::Pass);
     };
     match mismatch.kind {
@@ -66,6 +76,76 @@ pub fn validate(resource: &Value, pattern: &Value) -> Result<PatternResult, crat
             path: mismatch.path,
             message: mismatch.message,
         }),
+    }
+}
+
+/// A pattern prepared for matching: anchors parsed and map keys in the order Kyverno walks
+/// them (anchors sorted, then keys whose pattern holds anchors, then the rest), once rather
+/// than for every resource and element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared(Node);
+
+impl Prepared {
+    /// Prepares `pattern` (variables already substituted).
+    #[must_use]
+    pub fn new(pattern: &Value) -> Prepared {
+        Prepared(Node::new(pattern))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Map {
+        entries: Vec<Entry>,
+        /// The map as written, kept when its `metadata` has wildcard label or annotation
+        /// keys: those expand against each resource before matching.
+        wildcard_metadata: Option<Map<String, Value>>,
+    },
+    Array(Vec<Node>),
+    Scalar(Value),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    key: String,
+    /// The anchor and the key's name inside it (`name` for `=(name)`).
+    anchor: Option<(Anchor, String)>,
+    value: Node,
+}
+
+impl Node {
+    fn new(pattern: &Value) -> Node {
+        match pattern {
+            Value::Object(map) => Node::map(map),
+            Value::Array(items) => Node::Array(items.iter().map(Node::new).collect()),
+            other => Node::Scalar(other.clone()),
+        }
+    }
+
+    fn map(map: &Map<String, Value>) -> Node {
+        let entry = |(key, value): (&String, &Value)| Entry {
+            key: key.clone(),
+            anchor: parse_anchor(key).map(|(a, name)| (a, name.to_owned())),
+            value: Node::new(value),
+        };
+        let mut anchored: Vec<(&String, &Value)> = map
+            .iter()
+            .filter(|(k, _)| parse_anchor(k).is_some())
+            .collect();
+        anchored.sort_by(|a, b| a.0.cmp(b.0));
+        let mut entries: Vec<Entry> = anchored.into_iter().map(entry).collect();
+        for nested in [true, false] {
+            entries.extend(
+                map.iter()
+                    .filter(|(k, v)| parse_anchor(k).is_none() && has_nested_anchor(v) == nested)
+                    .map(entry),
+            );
+        }
+        let wildcard_metadata = has_wildcard_metadata(map).then(|| map.clone());
+        Node::Map {
+            entries,
+            wildcard_metadata,
+        }
     }
 }
 
@@ -182,16 +262,16 @@ impl Walker {
         self.anchor_seen.values().any(|seen| !seen)
     }
 
-    fn record_anchors(&mut self, resource: &Map<String, Value>, pattern: &Map<String, Value>) {
-        for key in pattern.keys() {
+    fn record_anchors(&mut self, resource: &Map<String, Value>, entries: &[Entry]) {
+        for entry in entries {
             if let Some((Anchor::Conditional | Anchor::Existence | Anchor::Negation, name)) =
-                parse_anchor(key)
+                &entry.anchor
             {
                 let here = resource.contains_key(name);
-                match self.anchor_seen.get_mut(key) {
+                match self.anchor_seen.get_mut(&entry.key) {
                     Some(seen) => *seen = *seen || here,
                     None => {
-                        self.anchor_seen.insert(key.clone(), here);
+                        self.anchor_seen.insert(entry.key.clone(), here);
                     }
                 }
             }
@@ -200,26 +280,38 @@ impl Walker {
 
     /// Kyverno's `validateResourceElement`. `path` is the element's path; callers extend it
     /// in place (one buffer for the whole walk) and restore it after.
-    fn element(&mut self, resource: &Value, pattern: &Value, path: &mut String) -> Walk {
+    fn element(&mut self, resource: &Value, pattern: &Node, path: &mut String) -> Walk {
         match pattern {
-            Value::Object(pattern_map) => match resource {
+            Node::Map {
+                entries,
+                wildcard_metadata,
+            } => match resource {
                 Value::Object(resource_map) => {
-                    self.record_anchors(resource_map, pattern_map);
-                    self.map(resource_map, pattern_map, path)
+                    self.record_anchors(resource_map, entries);
+                    match wildcard_metadata {
+                        None => self.map(resource_map, entries, path),
+                        Some(written) => {
+                            let expanded = expand_metadata_wildcards(written, resource_map);
+                            let Node::Map { entries, .. } = Node::map(&expanded) else {
+                                return Ok(());
+                            };
+                            self.map(resource_map, &entries, path)
+                        }
+                    }
                 }
                 _ => Err(Mismatch::plain(
                     path,
                     format!("pattern and resource have different structures. Path: {path}. Expected map, found {}", type_name(resource)),
                 )),
             },
-            Value::Array(pattern_items) => match resource {
+            Node::Array(pattern_items) => match resource {
                 Value::Array(resource_items) => self.array(resource_items, pattern_items, path),
                 _ => Err(Mismatch::plain(
                     path,
                     format!("validation rule failed at path {path}, resource does not satisfy the expected overlay pattern"),
                 )),
             },
-            _ => scalar(resource, pattern, path),
+            Node::Scalar(pattern) => scalar(resource, pattern, path),
         }
     }
 
@@ -227,7 +319,7 @@ impl Walker {
     fn child(
         &mut self,
         resource: &Value,
-        pattern: &Value,
+        pattern: &Node,
         path: &mut String,
         segment: impl std::fmt::Display,
     ) -> Walk {
@@ -238,45 +330,26 @@ impl Walker {
         result
     }
 
-    /// Kyverno's `validateMap`: anchors first, then keys with nested anchors, then the rest.
-    fn map(
-        &mut self,
-        resource: &Map<String, Value>,
-        pattern: &Map<String, Value>,
-        path: &mut String,
-    ) -> Walk {
-        let pattern = expand_metadata_wildcards(pattern, resource);
-        let mut anchored: Vec<(&String, &Value)> = pattern
-            .iter()
-            .filter(|(k, _)| parse_anchor(k).is_some())
-            .collect();
-        anchored.sort_by(|a, b| a.0.cmp(b.0));
-        for (key, value) in anchored {
-            self.key(resource, key, value, path)?;
-        }
-        // Plain keys: those whose pattern holds anchors first, then the rest (two passes
-        // rather than two lists: most maps have a handful of keys).
-        for nested in [true, false] {
-            for (key, value) in pattern.iter() {
-                if parse_anchor(key).is_none() && has_nested_anchor(value) == nested {
-                    self.plain_key(resource, key, value, path)?;
-                }
+    /// Kyverno's `validateMap`: the entries are in its order already (see [`Node::map`]).
+    fn map(&mut self, resource: &Map<String, Value>, entries: &[Entry], path: &mut String) -> Walk {
+        for entry in entries {
+            match &entry.anchor {
+                None => self.plain_key(resource, &entry.key, &entry.value, path)?,
+                Some((anchor, name)) => self.key(resource, *anchor, name, &entry.value, path)?,
             }
         }
         Ok(())
     }
 
-    /// One key of a pattern map, by its anchor.
+    /// One anchored key of a pattern map.
     fn key(
         &mut self,
         resource: &Map<String, Value>,
-        key: &str,
-        pattern: &Value,
+        anchor: Anchor,
+        name: &str,
+        pattern: &Node,
         path: &mut String,
     ) -> Walk {
-        let Some((anchor, name)) = parse_anchor(key) else {
-            return self.plain_key(resource, key, pattern, path);
-        };
         let present = resource.get(name);
         let len = path.len();
         path.push_str(name);
@@ -313,11 +386,11 @@ impl Walker {
         &mut self,
         resource: &Map<String, Value>,
         key: &str,
-        pattern: &Value,
+        pattern: &Node,
         path: &mut String,
     ) -> Walk {
         let value = resource.get(key).unwrap_or(&Value::Null);
-        if pattern.as_str() == Some("*") {
+        if matches!(pattern, Node::Scalar(Value::String(s)) if s == "*") {
             return if value.is_null() {
                 Err(Mismatch::plain(path, format!("{path}/{key} not found")))
             } else {
@@ -328,14 +401,14 @@ impl Walker {
     }
 
     /// `^(key)`: every map of the pattern list matches at least one element of the array.
-    fn existence(&mut self, value: &Value, pattern: &Value, path: &mut String) -> Walk {
+    fn existence(&mut self, value: &Value, pattern: &Node, path: &mut String) -> Walk {
         let Value::Array(items) = value else {
             return Err(Mismatch::plain(
                 path,
                 format!("invalid resource type {}: Existence ^ () anchor can be used only on list/array type resource", type_name(value)),
             ));
         };
-        let Value::Array(pattern_items) = pattern else {
+        let Node::Array(pattern_items) = pattern else {
             return Err(Mismatch::plain(
                 path,
                 "invalid pattern type: Pattern has to be of list to compare against resource"
@@ -343,7 +416,7 @@ impl Walker {
             ));
         };
         for pattern_item in pattern_items {
-            if !pattern_item.is_object() {
+            if !matches!(pattern_item, Node::Map { .. }) {
                 return Err(Mismatch::plain(path, "invalid pattern type: Pattern has to be of type map to compare against items in resource".to_owned()));
             }
             let mut found = false;
@@ -364,17 +437,17 @@ impl Walker {
     }
 
     /// Kyverno's `validateArray`.
-    fn array(&mut self, resource: &[Value], pattern: &[Value], path: &mut String) -> Walk {
+    fn array(&mut self, resource: &[Value], pattern: &[Node], path: &mut String) -> Walk {
         match pattern.first() {
             None => Err(Mismatch::plain(path, "pattern Array empty".to_owned())),
-            Some(first @ Value::Object(_)) => self.array_of_maps(resource, first, path),
-            Some(Value::Array(_)) => self.array_positional(resource, pattern, path),
-            Some(first) => scalar(&Value::Array(resource.to_vec()), first, path),
+            Some(first @ Node::Map { .. }) => self.array_of_maps(resource, first, path),
+            Some(Node::Array(_)) => self.array_positional(resource, pattern, path),
+            Some(Node::Scalar(first)) => scalar(&Value::Array(resource.to_vec()), first, path),
         }
     }
 
     /// Every element against the one map pattern; conditionally skipped elements do not count.
-    fn array_of_maps(&mut self, resource: &[Value], pattern: &Value, path: &mut String) -> Walk {
+    fn array_of_maps(&mut self, resource: &[Value], pattern: &Node, path: &mut String) -> Walk {
         let mut applied = 0usize;
         let mut skipped: Vec<String> = Vec::new();
         for (i, item) in resource.iter().enumerate() {
@@ -391,7 +464,7 @@ impl Walker {
     fn array_positional(
         &mut self,
         resource: &[Value],
-        pattern: &[Value],
+        pattern: &[Node],
         path: &mut String,
     ) -> Walk {
         if resource.len() < pattern.len() {
@@ -476,27 +549,31 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
-/// Kyverno's `wildcards.ExpandInMetadata`: wildcard keys under `metadata.labels` and
-/// `metadata.annotations` of the pattern are replaced by the resource keys they match (a
-/// wildcard key matching nothing disappears). Without wildcard keys there, the pattern is
-/// used as it is.
-fn expand_metadata_wildcards<'p>(
-    pattern: &'p Map<String, Value>,
-    resource: &Map<String, Value>,
-) -> Cow<'p, Map<String, Value>> {
-    let Some((meta_key, Value::Object(meta_pattern))) = find_anchored(pattern, "metadata") else {
-        return Cow::Borrowed(pattern);
+/// `true` when `metadata.labels` or `metadata.annotations` of the pattern map has a key with
+/// a wildcard (see [`expand_metadata_wildcards`]).
+fn has_wildcard_metadata(pattern: &Map<String, Value>) -> bool {
+    let Some((_, Value::Object(meta_pattern))) = find_anchored(pattern, "metadata") else {
+        return false;
     };
-    let Some(Value::Object(meta_resource)) = resource.get("metadata") else {
-        return Cow::Borrowed(pattern);
-    };
-    let has_wildcard_keys = ["labels", "annotations"].into_iter().any(|tag| {
+    ["labels", "annotations"].into_iter().any(|tag| {
         matches!(find_anchored(meta_pattern, tag), Some((_, Value::Object(tags)))
             if tags.keys().any(|k| crate::values::has_wildcard(split_anchor_text(k).1)))
-    });
-    if !has_wildcard_keys {
-        return Cow::Borrowed(pattern);
-    }
+    })
+}
+
+/// Kyverno's `wildcards.ExpandInMetadata`: wildcard keys under `metadata.labels` and
+/// `metadata.annotations` of the pattern are replaced by the resource keys they match (a
+/// wildcard key matching nothing disappears).
+fn expand_metadata_wildcards(
+    pattern: &Map<String, Value>,
+    resource: &Map<String, Value>,
+) -> Map<String, Value> {
+    let Some((meta_key, Value::Object(meta_pattern))) = find_anchored(pattern, "metadata") else {
+        return pattern.clone();
+    };
+    let Some(Value::Object(meta_resource)) = resource.get("metadata") else {
+        return pattern.clone();
+    };
     let mut meta_expanded = meta_pattern.clone();
     for tag in ["labels", "annotations"] {
         if let Some((tag_key, expanded)) = expand_tag(meta_pattern, meta_resource, tag) {
@@ -505,7 +582,7 @@ fn expand_metadata_wildcards<'p>(
     }
     let mut pattern = pattern.clone();
     pattern.insert(meta_key.clone(), Value::Object(meta_expanded));
-    Cow::Owned(pattern)
+    pattern
 }
 
 /// The entry of `map` whose key is `name`, anchored or not.

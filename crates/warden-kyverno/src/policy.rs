@@ -196,11 +196,14 @@ pub struct Validate {
     pub failure_action: Option<String>,
     /// Overlay-style pattern.
     pub pattern: Option<Value>,
-    /// Whether `pattern` holds variables (worked out on first evaluation).
+    /// `pattern` prepared for matching (worked out on first evaluation).
     #[serde(skip)]
-    pub pattern_variables: VariablesMemo,
+    pub prepared: PatternMemo,
     /// Patterns of which one must match.
     pub any_pattern: Option<Vec<Value>>,
+    /// `any_pattern` prepared for matching (worked out on first evaluation).
+    #[serde(skip)]
+    pub any_prepared: PatternMemo,
     /// Deny conditions.
     pub deny: Option<Deny>,
     /// Per-element validation.
@@ -213,24 +216,39 @@ pub struct Validate {
     pub manifests: Option<Value>,
 }
 
-/// Whether a pattern holds `{{ }}` variables, worked out once: a pattern without any is
-/// used as written instead of being copied for every resource and element. The pattern it
-/// belongs to must not change after the first evaluation (policies do not).
+/// The preparation of a pattern (or of an `anyPattern` list), worked out on first use: each
+/// pattern without `{{ }}` variables (most) is prepared once for matching; one with variables
+/// is substituted and prepared per resource. The patterns it belongs to must not change after
+/// the first evaluation (policies do not).
 #[derive(Debug, Clone, Default)]
-pub struct VariablesMemo(std::sync::OnceLock<bool>);
+pub struct PatternMemo(std::sync::OnceLock<Vec<Option<crate::pattern::Prepared>>>);
 
-impl VariablesMemo {
-    /// `true` when `pattern` (the one this memo belongs to) holds variables.
+impl PatternMemo {
+    /// `pattern` (the one this memo belongs to) prepared, or `None` when it holds variables.
     #[must_use]
-    pub fn holds(&self, pattern: &Value) -> bool {
-        *self
-            .0
-            .get_or_init(|| crate::variables::has_variables(pattern))
+    pub fn prepared(&self, pattern: &Value) -> Option<&crate::pattern::Prepared> {
+        self.prepared_all(std::slice::from_ref(pattern))
+            .first()
+            .and_then(Option::as_ref)
+    }
+
+    /// Each of `patterns` (the list this memo belongs to) prepared, `None` for those with
+    /// variables.
+    #[must_use]
+    pub fn prepared_all(&self, patterns: &[Value]) -> &[Option<crate::pattern::Prepared>] {
+        self.0.get_or_init(|| {
+            patterns
+                .iter()
+                .map(|p| {
+                    (!crate::variables::has_variables(p)).then(|| crate::pattern::Prepared::new(p))
+                })
+                .collect()
+        })
     }
 }
 
 /// A cache, not part of the policy: every memo equals every other.
-impl PartialEq for VariablesMemo {
+impl PartialEq for PatternMemo {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -258,11 +276,14 @@ pub struct ForEach {
     pub preconditions: Option<Value>,
     /// Pattern for the element.
     pub pattern: Option<Value>,
-    /// Whether `pattern` holds variables (worked out on first evaluation).
+    /// `pattern` prepared for matching (worked out on first evaluation).
     #[serde(skip)]
-    pub pattern_variables: VariablesMemo,
+    pub prepared: PatternMemo,
     /// Patterns of which one must match.
     pub any_pattern: Option<Vec<Value>>,
+    /// `any_pattern` prepared for matching (worked out on first evaluation).
+    #[serde(skip)]
+    pub any_prepared: PatternMemo,
     /// Deny conditions.
     pub deny: Option<Deny>,
     /// Nested foreach.
