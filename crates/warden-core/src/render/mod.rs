@@ -62,10 +62,7 @@ pub fn render_to(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, decision)?;
-            out.write_all(b"\n")
-        }
+        Format::Json => json::render_to(decision, out),
         Format::Sarif => sarif::render_to(decision, options.rules, out),
         _ => out.write_all(render(format, decision, options).as_bytes()),
     }
