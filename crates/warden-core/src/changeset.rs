@@ -169,34 +169,75 @@ pub struct TerraformInfo {
     pub drift: Vec<Resource>,
     /// `true` when the plan says it errored (`errored: true`).
     pub errored: bool,
-    /// The plan document as read (UTF-8 text), for engines that evaluate the raw plan the way
-    /// conftest passes it (Rego). The parser never fills it (it would cost a copy of every
-    /// plan); the caller attaches it when a loaded engine asks for it
-    /// ([`RawDocument::new`]).
+    /// The plan document as read (UTF-8 text, or already converted by the engine that reads
+    /// it), for engines that evaluate the raw plan the way conftest passes it (Rego). The
+    /// parser never fills it (it would cost a copy of every plan); the caller attaches it
+    /// when a loaded engine asks for it ([`RawDocument::new`], or the engine's own
+    /// preparation: `PolicySet::prepare_document`).
     pub document: Option<RawDocument>,
 }
 
-/// A raw input document shared without copying; `Debug` prints its size only.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RawDocument(pub std::sync::Arc<str>);
+/// A raw input document shared without copying: the text as read, or what the engine that
+/// reads it made of it ahead of evaluation (so the text need not stay in memory). `Debug`
+/// prints its size or kind only.
+#[derive(Clone)]
+pub struct RawDocument(RawRepr);
+
+#[derive(Clone)]
+enum RawRepr {
+    Text(std::sync::Arc<str>),
+    Prepared(std::sync::Arc<dyn std::any::Any + Send + Sync>),
+}
 
 impl RawDocument {
     /// Wraps UTF-8 text.
     #[must_use]
     pub fn new(text: impl Into<std::sync::Arc<str>>) -> RawDocument {
-        RawDocument(text.into())
+        RawDocument(RawRepr::Text(text.into()))
     }
 
-    /// The text.
+    /// Wraps a document already converted by the engine that reads it (that engine
+    /// downcasts it with [`RawDocument::prepared_as`]).
     #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn prepared<T: std::any::Any + Send + Sync>(value: T) -> RawDocument {
+        RawDocument(RawRepr::Prepared(std::sync::Arc::new(value)))
+    }
+
+    /// The text, when the document was kept as text.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.0 {
+            RawRepr::Text(t) => Some(t),
+            RawRepr::Prepared(_) => None,
+        }
+    }
+
+    /// The prepared document, when it is a `T`.
+    #[must_use]
+    pub fn prepared_as<T: std::any::Any>(&self) -> Option<&T> {
+        match &self.0 {
+            RawRepr::Text(_) => None,
+            RawRepr::Prepared(p) => p.downcast_ref(),
+        }
+    }
+}
+
+impl PartialEq for RawDocument {
+    fn eq(&self, other: &RawDocument) -> bool {
+        match (&self.0, &other.0) {
+            (RawRepr::Text(a), RawRepr::Text(b)) => a == b,
+            (RawRepr::Prepared(a), RawRepr::Prepared(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 }
 
 impl std::fmt::Debug for RawDocument {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RawDocument({} bytes)", self.0.len())
+        match &self.0 {
+            RawRepr::Text(t) => write!(f, "RawDocument({} bytes)", t.len()),
+            RawRepr::Prepared(_) => f.write_str("RawDocument(prepared)"),
+        }
     }
 }
 

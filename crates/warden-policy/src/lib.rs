@@ -357,6 +357,14 @@ impl PolicySet {
         self.rego.is_some()
     }
 
+    /// The raw document of a plan, as the loaded engines that read it want it: converted
+    /// once, ahead of evaluation, into the Rego engine's input (only the parts its policies
+    /// read), so the text need not be kept. `None` when no engine reads raw documents.
+    #[must_use]
+    pub fn prepare_document(&self, text: &str) -> Option<warden_core::RawDocument> {
+        self.rego.as_ref().map(|rego| rego.prepare_document(text))
+    }
+
     /// The configuration this set was built from.
     #[must_use]
     pub fn config(&self) -> &Config {

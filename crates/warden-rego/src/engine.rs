@@ -33,6 +33,7 @@ use warden_core::{
 };
 
 use crate::error::locate;
+use crate::input::InputKeys;
 use crate::loader::Compiled;
 use crate::source::Metadata;
 use crate::test_runner::rule_path;
@@ -77,6 +78,26 @@ pub struct RegoEngine {
     exceptions: BTreeSet<String>,
     /// `true` when a policy reads `data.warden` (the normalized change set).
     wants_changeset: bool,
+    /// The top-level keys of `input` the policies read (`None`: any).
+    input_keys: InputKeys,
+    /// Whether the generated rule collecting every queried rule at once compiled
+    /// ([`COLLECT_RULE`]).
+    collect: bool,
+}
+
+/// The package and rule Warden adds to evaluate every queried rule of a document in one
+/// evaluation: helper rules shared by several queried rules are evaluated once.
+const COLLECT_PACKAGE: &str = "__warden_entrypoints";
+const COLLECT_RULE: &str = "data.__warden_entrypoints.values";
+
+/// Manifests evaluated on every core from this many documents on.
+const PARALLEL_DOCUMENTS: usize = 64;
+
+/// A plan converted ahead of evaluation ([`RegoEngine::prepare_document`]).
+struct PreparedInput {
+    /// The top-level keys kept (`None`: all).
+    keys: InputKeys,
+    value: regorus::Value,
 }
 
 impl std::fmt::Debug for RegoEngine {
@@ -149,12 +170,111 @@ impl RegoEngine {
                 }
             }
         }
-        RegoEngine {
+        let mut input_keys: InputKeys = Some(BTreeSet::new());
+        for file in &compiled.files {
+            input_keys = match (input_keys, &file.scan.input_keys) {
+                (Some(mut all), Some(keys)) => {
+                    all.extend(keys.iter().cloned());
+                    Some(all)
+                }
+                _ => None,
+            };
+        }
+        let mut engine = RegoEngine {
             compiled,
             entrypoints: entrypoints.into_values().collect(),
             exceptions,
             wants_changeset,
+            input_keys,
+            collect: false,
+        };
+        engine.collect = engine.add_collect_rule();
+        engine
+    }
+
+    /// Adds the rule that evaluates every queried rule at once: an array with, for each
+    /// package with exceptions then each entry point, `[value]` when the rule is defined and
+    /// `[]` when not. `false` when it does not compile (then rules are evaluated one by one).
+    fn add_collect_rule(&mut self) -> bool {
+        if self.entrypoints.is_empty() {
+            return false;
         }
+        let items: Vec<String> = self
+            .exceptions
+            .iter()
+            .map(|package| rule_path(package, "exception"))
+            .chain(
+                self.entrypoints
+                    .iter()
+                    .map(|e| rule_path(&e.package, &e.rule)),
+            )
+            .map(|path| format!("[x | x := {path}]"))
+            .collect();
+        let source = format!(
+            "package {COLLECT_PACKAGE}\n\nvalues := [\n  {},\n]\n",
+            items.join(",\n  ")
+        );
+        let mut engine = self.compiled.engine.clone();
+        engine.set_rego_v0(false);
+        let ok = engine
+            .add_policy(format!("{COLLECT_PACKAGE}.rego"), source)
+            .is_ok()
+            && crate::guard(|| {
+                engine
+                    .eval_query("true".to_owned(), false)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .is_ok();
+        if ok {
+            self.compiled.engine = engine;
+        }
+        ok
+    }
+
+    /// Converts a plan's text once into the input its Rego policies read (only the
+    /// top-level keys they name; large arrays on every core). Evaluation reports a document
+    /// that does not convert.
+    #[must_use]
+    pub fn prepare_document(&self, text: &str) -> warden_core::RawDocument {
+        match crate::input::document(text, self.input_keys.as_ref()) {
+            Ok(value) => warden_core::RawDocument::prepared(PreparedInput {
+                keys: self.input_keys.clone(),
+                value,
+            }),
+            Err(_) => warden_core::RawDocument::new(text),
+        }
+    }
+
+    /// The input value of a plan's raw document.
+    fn plan_input(&self, changes: &ChangeSet) -> Result<regorus::Value, EngineError> {
+        let error = |message: String| EngineError {
+            engine: "rego".to_owned(),
+            message: format!("{}: {message}", changes.input.path),
+        };
+        let Some(raw) = changes.terraform.as_ref().and_then(|t| t.document.as_ref()) else {
+            return Ok(regorus::Value::from(rebuilt_plan(changes)));
+        };
+        if let Some(prepared) = raw.prepared_as::<PreparedInput>() {
+            let covers = match (&prepared.keys, &self.input_keys) {
+                (None, _) => true,
+                (Some(kept), Some(read)) => read.is_subset(kept),
+                (Some(_), None) => false,
+            };
+            return if covers {
+                Ok(prepared.value.clone())
+            } else {
+                Err(error(
+                    "the plan was prepared for other Rego policies (it lacks parts these read)"
+                        .to_owned(),
+                ))
+            };
+        }
+        let text = raw
+            .as_str()
+            .ok_or_else(|| error("the plan's raw document is not readable by Rego".to_owned()))?;
+        crate::input::document(text, self.input_keys.as_ref())
+            .map_err(|e| error(format!("plan is not JSON: {e}")))
     }
 
     /// The compiled policies (files loaded, load errors).
@@ -193,30 +313,68 @@ impl RegoEngine {
         }
         match changes.input.kind {
             InputKind::TerraformPlan => {
-                let document = match changes.terraform.as_ref().and_then(|t| t.document.as_ref()) {
-                    Some(raw) => {
-                        regorus::Value::from_json_str(raw.as_str()).map_err(|e| EngineError {
-                            engine: "rego".to_owned(),
-                            message: format!("{}: plan is not JSON: {e}", changes.input.path),
-                        })?
-                    }
-                    None => regorus::Value::from(rebuilt_plan(changes)),
-                };
+                let document = self.plan_input(changes)?;
                 let index = AddressIndex::new(changes);
                 self.evaluate_document(&mut engine, document, changes, None, &index, out);
             }
             InputKind::KubernetesManifests => {
                 let index = AddressIndex::new(changes);
-                for resource in &changes.resources {
-                    let document = to_regorus(&resource.after);
-                    self.evaluate_document(
-                        &mut engine,
-                        document,
-                        changes,
-                        Some(resource),
-                        &index,
-                        out,
-                    );
+                let threads =
+                    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+                let resources = &changes.resources;
+                if threads < 2 || resources.len() < PARALLEL_DOCUMENTS {
+                    for resource in resources {
+                        let document = to_regorus(&resource.after);
+                        self.evaluate_document(
+                            &mut engine,
+                            document,
+                            changes,
+                            Some(resource),
+                            &index,
+                            out,
+                        );
+                    }
+                    return Ok(());
+                }
+                // Documents on every core: one clone of the prepared engine per thread,
+                // contiguous runs of documents, findings joined in document order.
+                let prepared = &engine;
+                let index = &index;
+                let parts: Vec<Option<Vec<Finding>>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = resources
+                        .chunks(resources.len().div_ceil(threads))
+                        .map(|run| {
+                            scope.spawn(move || {
+                                crate::extensions::set_now_ns(now_ns);
+                                let mut engine = prepared.clone();
+                                let mut found = Vec::new();
+                                for resource in run {
+                                    self.evaluate_document(
+                                        &mut engine,
+                                        to_regorus(&resource.after),
+                                        changes,
+                                        Some(resource),
+                                        index,
+                                        &mut found,
+                                    );
+                                }
+                                found
+                            })
+                        })
+                        .collect();
+                    handles.into_iter().map(|h| h.join().ok()).collect()
+                });
+                for part in parts {
+                    let Some(part) = part else {
+                        return Err(EngineError {
+                            engine: "rego".to_owned(),
+                            message: format!(
+                                "{}: evaluating the manifests failed internally",
+                                changes.input.path
+                            ),
+                        });
+                    };
+                    out.extend(part);
                 }
             }
         }
@@ -237,29 +395,25 @@ impl RegoEngine {
         out: &mut Vec<Finding>,
     ) {
         engine.set_input(document);
-        // Exceptions first: the rule names each package exempts for this document.
+        let values = self.evaluate_rules(engine);
+        let (exception_values, entry_values) = values.split_at(self.exceptions.len());
+        // The rule names each package exempts for this document.
         let mut exempt: HashMap<&str, BTreeSet<String>> = HashMap::new();
-        for package in &self.exceptions {
-            let path = rule_path(package, "exception");
-            if let Ok(value) = crate::guard(|| engine.eval_rule(path).map_err(|e| format!("{e:#}")))
-            {
-                let names = exempt.entry(package.as_str()).or_default();
-                for rules in values(&value) {
-                    for name in values(rules) {
-                        if let regorus::Value::String(s) = name {
-                            names.insert(s.to_string());
-                        }
+        for (package, value) in self.exceptions.iter().zip(exception_values) {
+            let names = exempt.entry(package.as_str()).or_default();
+            for rules in value.iter().flat_map(values_of) {
+                for name in values_of(rules) {
+                    if let regorus::Value::String(s) = name {
+                        names.insert(s.to_string());
                     }
                 }
             }
         }
-        for entry in &self.entrypoints {
-            let path = rule_path(&entry.package, &entry.rule);
-            let result = crate::guard(|| engine.eval_rule(path).map_err(|e| format!("{e:#}")));
-            let value = match result {
+        for (entry, value) in self.entrypoints.iter().zip(entry_values) {
+            let value = match value {
                 Ok(v) => v,
                 Err(e) => {
-                    out.push(self.error_finding(entry, &e, changes, resource));
+                    out.push(self.error_finding(entry, e, changes, resource));
                     continue;
                 }
             };
@@ -267,7 +421,7 @@ impl RegoEngine {
                 && exempt
                     .get(entry.package.as_str())
                     .is_some_and(|names| names.contains(&entry.suffix));
-            for message in values(&value) {
+            for message in values_of(value) {
                 let mut finding = self.finding(entry, message, changes, resource, index);
                 if exempted {
                     finding.enforcement = Enforcement::Advisory;
@@ -279,6 +433,45 @@ impl RegoEngine {
                 out.push(finding);
             }
         }
+    }
+
+    /// The value of each package's `exception` rule, then of each entry point, on the input
+    /// set: in one evaluation when the collecting rule compiled and nothing fails, else one
+    /// by one (so an error names its rule). Undefined rules give `Undefined`.
+    fn evaluate_rules(&self, engine: &mut regorus::Engine) -> Vec<Result<regorus::Value, String>> {
+        let count = self.exceptions.len() + self.entrypoints.len();
+        if self.collect {
+            let all = crate::guard(|| {
+                engine
+                    .eval_rule(COLLECT_RULE.to_owned())
+                    .map_err(|e| format!("{e:#}"))
+            });
+            if let Ok(regorus::Value::Array(items)) = all {
+                if items.len() == count {
+                    return items
+                        .iter()
+                        .map(|item| {
+                            Ok(match item {
+                                regorus::Value::Array(a) => {
+                                    a.first().cloned().unwrap_or(regorus::Value::Undefined)
+                                }
+                                _ => regorus::Value::Undefined,
+                            })
+                        })
+                        .collect();
+                }
+            }
+        }
+        self.exceptions
+            .iter()
+            .map(|package| rule_path(package, "exception"))
+            .chain(
+                self.entrypoints
+                    .iter()
+                    .map(|e| rule_path(&e.package, &e.rule)),
+            )
+            .map(|path| crate::guard(|| engine.eval_rule(path).map_err(|e| format!("{e:#}"))))
+            .collect()
     }
 
     fn base_finding(
@@ -474,7 +667,7 @@ impl warden_core::Engine for RegoEngine {
 }
 
 /// The members of a set, array or object (values), or nothing.
-fn values(v: &regorus::Value) -> Vec<&regorus::Value> {
+fn values_of(v: &regorus::Value) -> Vec<&regorus::Value> {
     match v {
         regorus::Value::Set(s) => s.iter().collect(),
         regorus::Value::Array(a) => a.iter().collect(),
@@ -865,6 +1058,150 @@ deny_broken contains x if {
             out[2].message
         );
         assert!(out[2].message.contains("k8s.rego:"), "{}", out[2].message);
+    }
+
+    #[test]
+    fn prepared_plans_and_one_evaluation_per_document() {
+        // Two packages, helper rules shared by several queried rules, an exception.
+        let policy = r#"package main
+import rego.v1
+
+buckets contains rc if {
+  some rc in input.resource_changes
+  rc.type == "aws_s3_bucket"
+}
+
+deny contains msg if {
+  some rc in buckets
+  rc.change.after.acl == "public-read"
+  msg := sprintf("%s is public", [rc.address])
+}
+
+warn_tags contains msg if {
+  some rc in buckets
+  not rc.change.after.tags
+  msg := sprintf("%s has no tags", [rc.address])
+}
+
+exception contains ["tags"] if input.format_version == "1.2"
+"#;
+        let other = "package other\nimport rego.v1\nviolation contains input.resource_changes[0].address if true\n";
+        let e = engine(
+            &[("m.rego", policy), ("o.rego", other)],
+            &Namespaces {
+                names: vec!["main".into(), "other".into()],
+                all: false,
+            },
+        );
+        assert!(e.collect);
+        assert_eq!(
+            e.input_keys
+                .as_ref()
+                .map(|k| k.iter().cloned().collect::<Vec<_>>()),
+            Some(vec![
+                "format_version".to_owned(),
+                "resource_changes".to_owned()
+            ])
+        );
+        let summary = |out: &[Finding]| {
+            let mut s: Vec<_> = out
+                .iter()
+                .map(|f| (f.rule_id.clone(), f.resource.clone(), f.enforcement))
+                .collect();
+            s.sort();
+            s
+        };
+        let mut text_out = Vec::new();
+        e.evaluate(&parse("plan.json", PLAN), &mut text_out)
+            .unwrap();
+        let mut changes = parse("plan.json", PLAN);
+        if let Some(t) = changes.terraform.as_mut() {
+            t.document = Some(e.prepare_document(PLAN));
+            assert!(t.document.as_ref().is_some_and(|d| d.as_str().is_none()));
+        }
+        let mut prepared_out = Vec::new();
+        e.evaluate(&changes, &mut prepared_out).unwrap();
+        assert_eq!(summary(&text_out), summary(&prepared_out));
+        assert_eq!(
+            summary(&prepared_out),
+            [
+                (
+                    "main.deny".to_owned(),
+                    "aws_s3_bucket.logs".to_owned(),
+                    Enforcement::Deny
+                ),
+                (
+                    "main.warn_tags".to_owned(),
+                    "aws_s3_bucket.logs".to_owned(),
+                    Enforcement::Advisory
+                ),
+                (
+                    "main.warn_tags".to_owned(),
+                    "aws_s3_bucket.ok".to_owned(),
+                    Enforcement::Advisory
+                ),
+                (
+                    "other.violation".to_owned(),
+                    "aws_s3_bucket.logs".to_owned(),
+                    Enforcement::Deny
+                ),
+            ]
+        );
+
+        // A document prepared for policies that read less cannot serve these: an error,
+        // never a silent allow.
+        let narrow = engine(
+            &[(
+                "n.rego",
+                "package main\ndeny[x] { x := input.format_version }\n",
+            )],
+            &Namespaces::default(),
+        );
+        if let Some(t) = changes.terraform.as_mut() {
+            t.document = Some(narrow.prepare_document(PLAN));
+        }
+        let mut out = Vec::new();
+        let err = e.evaluate(&changes, &mut out).unwrap_err();
+        assert!(
+            err.message.contains("prepared for other Rego policies"),
+            "{}",
+            err.message
+        );
+
+        // A policy reading the whole input gets all of it.
+        let whole = engine(
+            &[("w.rego", "package main\ndeny[k] { input[k] }\n")],
+            &Namespaces::default(),
+        );
+        assert_eq!(whole.input_keys, None);
+        if let Some(t) = changes.terraform.as_mut() {
+            t.document = Some(whole.prepare_document(PLAN));
+        }
+        let mut out = Vec::new();
+        whole.evaluate(&changes, &mut out).unwrap();
+        let mut keys: Vec<_> = out.iter().map(|f| f.message.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["format_version", "resource_changes"]);
+    }
+
+    #[test]
+    fn many_manifests_on_every_core_in_document_order() {
+        let mut yaml = String::new();
+        for i in 0..(PARALLEL_DOCUMENTS * 3 + 1) {
+            yaml.push_str(&format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i:03}\nspec:\n  containers: []\n"
+            ));
+        }
+        let policy = "package main\ndeny[msg] { msg := sprintf(\"%s at %d\", [input.metadata.name, time.now_ns()]) }\n";
+        let e = engine(&[("k.rego", policy)], &Namespaces::default());
+        let mut out = Vec::new();
+        e.evaluate_at(&parse("pods.yaml", &yaml), 7, &mut out)
+            .unwrap();
+        let messages: Vec<_> = out.iter().map(|f| f.message.clone()).collect();
+        let expected: Vec<_> = (0..(PARALLEL_DOCUMENTS * 3 + 1))
+            .map(|i| format!("p{i:03} at 7"))
+            .collect();
+        assert_eq!(messages, expected);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod extensions;
+pub mod input;
 pub mod loader;
 pub mod source;
 pub mod test_runner;

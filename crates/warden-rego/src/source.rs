@@ -60,6 +60,10 @@ pub struct Scan {
     /// The source with rules of several bodies split into one definition per body, when the
     /// file has any (`None`: use the source as it is).
     pub rewritten: Option<String>,
+    /// The top-level keys of `input` the file reads, when every read is `input.<key>` or
+    /// `input["<key>"]` (`None`: it may read any part of the input, e.g. `input[k]`,
+    /// `walk(input)`, `x := input`, `import input`). See [`input_keys`].
+    pub input_keys: Option<std::collections::BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,7 +363,58 @@ pub fn scan(src: &str) -> Scan {
         },
         rules,
         rewritten,
+        input_keys: input_keys(src, &tokens),
     }
+}
+
+/// The top-level keys of `input` a file reads, or `None` when it may read the input in any
+/// other way. Every `input` token counts (comments and strings are not tokens), except a
+/// field of something else (`x.input`) and the target of `with input ...` (a replacement,
+/// not a read). `input.k` and `input["k"]` read key `k`; any other use of `input` (bare,
+/// indexed by a variable, imported whole) may read all of it.
+///
+/// The Rego engine converts only these keys of a plan (on the rules of every loaded
+/// file): what a policy cannot name, it cannot observe.
+fn input_keys(src: &str, tokens: &[Token]) -> Option<std::collections::BTreeSet<String>> {
+    let text = |t: &Token| src.get(t.start..t.end).unwrap_or_default();
+    let mut keys = std::collections::BTreeSet::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if t.kind != Kind::Ident || text(t) != "input" {
+            continue;
+        }
+        let prev = i.checked_sub(1).and_then(|p| tokens.get(p));
+        if prev.is_some_and(|p| {
+            p.kind == Kind::Punct(b'.') || (p.kind == Kind::Ident && text(p) == "with")
+        }) {
+            continue;
+        }
+        let next = |k: usize| tokens.get(i + k);
+        let key = match (next(1), next(2), next(3)) {
+            (Some(dot), Some(name), _)
+                if dot.kind == Kind::Punct(b'.') && name.kind == Kind::Ident =>
+            {
+                Some(text(name).to_owned())
+            }
+            (Some(open), Some(lit), Some(close))
+                if open.kind == Kind::Open(b'[')
+                    && lit.kind == Kind::Str
+                    && close.kind == Kind::Close(b']') =>
+            {
+                string_literal(text(lit))
+            }
+            _ => None,
+        };
+        keys.insert(key?);
+    }
+    Some(keys)
+}
+
+/// The value of a string token (`"a\"b"` or `` `raw` ``), `None` if it does not decode.
+fn string_literal(token: &str) -> Option<String> {
+    if let Some(raw) = token.strip_prefix('`') {
+        return raw.strip_suffix('`').map(str::to_owned);
+    }
+    serde_json::from_str(token).ok()
 }
 
 /// `a.b["c"]` starting at token `i`, as dotted text (`a.b.c`).
@@ -562,6 +617,34 @@ fn parse_metadata(yaml: &str) -> Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_keys_read() {
+        let keys = |src: &str| {
+            scan(src)
+                .input_keys
+                .map(|k| k.into_iter().collect::<Vec<_>>().join(","))
+        };
+        assert_eq!(
+            keys("package a\n# input[x] in a comment\ndeny[m] { r := input.resource_changes[_]; m := \"input\" }\nw { input[\"planned_values\"]; input[`x`] }\nt { data.input.z; f with input as {} ; g with input.q as 1 }\n").as_deref(),
+            Some("planned_values,resource_changes,x")
+        );
+        assert_eq!(keys("package a\np { true }").as_deref(), Some(""));
+        assert_eq!(
+            keys("package a\nimport input.review as r\np { r.x }").as_deref(),
+            Some("review")
+        );
+        for whole in [
+            "package a\np { x := input }",
+            "package a\np { input[k] }",
+            "package a\np { walk(input, [p, v]) }",
+            "package a\nimport input\np { input.x }",
+            "package a\np { some r in input }",
+            "package a\np { input[\"a\"][\"b\"]; input[\"\\u0061\"]; input[k] }",
+        ] {
+            assert_eq!(keys(whole), None, "{whole}");
+        }
+    }
 
     #[test]
     fn syntax_detection() {

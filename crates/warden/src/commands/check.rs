@@ -47,9 +47,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
         if raw_documents {
             if let Some(t) = parsed.terraform.as_mut() {
                 let text = warden_core::inputs::decode_text(&input.name, &input.bytes)?;
-                t.document = Some(warden_core::RawDocument::new(
-                    String::from_utf8_lossy(&text).into_owned(),
-                ));
+                t.document = policy.prepare_document(&String::from_utf8_lossy(&text));
+                timings.mark("prepare raw document");
             }
         }
         // Manifests carry their lines from parsing; only plans need the second pass.
