@@ -62,7 +62,10 @@ pub fn render_to(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        Format::Json => json::render_to(decision, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, decision)?;
+            out.write_all(b"\n")
+        }
         Format::Sarif => sarif::render_to(decision, options.rules, out),
         _ => out.write_all(render(format, decision, options).as_bytes()),
     }
