@@ -348,6 +348,7 @@ pub fn scan(src: &str) -> Scan {
     for pass in [
         walk_out_param as fn(&str) -> Option<String>,
         separate_newline_calls,
+        expand_import_aliases,
     ] {
         if let Some(out) = pass(rewritten.as_deref().unwrap_or(src)) {
             rewritten = Some(out);
@@ -472,6 +473,142 @@ fn split_bodies(src: &str, tokens: &[Token], extra: &[(usize, usize)]) -> String
     }
     out.push_str(src.get(pos..).unwrap_or_default());
     out
+}
+
+/// `import data.a.b` (or `import data.a.b as x`), then `b.c.d` → `data.a.b.c.d`: what the
+/// alias means in OPA, and how regorus evaluates only rule `c` of package `a.b`. regorus
+/// 0.14 evaluates an imported alias followed by fields as the whole imported document and
+/// then looks the fields up: for an alias of a package tree (`import data.fugue`, then
+/// `fugue.plan`) that evaluates every rule of every package below it, which can recurse
+/// into the rule being evaluated ("recursion detected … cyclic evaluation"). Only aliases
+/// every use of which is `alias.field` are expanded (never one that is also used bare, or
+/// could be a local variable), and their import then left out; lines do not move.
+fn expand_import_aliases(src: &str) -> Option<String> {
+    if !src.contains("import") {
+        return None;
+    }
+    let (tokens, _) = tokenize(src);
+    let text = |t: &Token| src.get(t.start..t.end).unwrap_or_default();
+    // alias → (the imported reference as written, token range of the import).
+    let mut aliases: Vec<(String, String, std::ops::Range<usize>)> = Vec::new();
+    let mut i = 0usize;
+    while let Some(t) = tokens.get(i) {
+        if !(t.first_on_line && t.kind == Kind::Ident && text(t) == "import") {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let Some(root) = tokens.get(i + 1).filter(|r| text(r) == "data") else {
+            i += 1;
+            continue;
+        };
+        // data(.ident | ["string"])*
+        let mut j = i + 2;
+        let mut last: Option<String> = None;
+        let mut end = root.end;
+        loop {
+            match (tokens.get(j), tokens.get(j + 1), tokens.get(j + 2)) {
+                (Some(dot), Some(name), _)
+                    if dot.kind == Kind::Punct(b'.') && name.kind == Kind::Ident =>
+                {
+                    last = Some(text(name).to_owned());
+                    end = name.end;
+                    j += 2;
+                }
+                (Some(open), Some(lit), Some(close))
+                    if open.kind == Kind::Open(b'[')
+                        && lit.kind == Kind::Str
+                        && close.kind == Kind::Close(b']') =>
+                {
+                    last = None;
+                    end = close.end;
+                    j += 3;
+                }
+                _ => break,
+            }
+        }
+        let alias = match (tokens.get(j), tokens.get(j + 1)) {
+            (Some(a), Some(name)) if text(a) == "as" && name.kind == Kind::Ident => {
+                j += 2;
+                Some(text(name).to_owned())
+            }
+            _ => last,
+        };
+        if let (Some(alias), Some(path)) = (alias, src.get(root.start..end)) {
+            if path != "data" && !path.contains('\n') {
+                aliases.push((alias, path.to_owned(), start..j));
+            }
+        }
+        i = j.max(i + 1);
+    }
+    if aliases.is_empty() {
+        return None;
+    }
+    // `package` and `import` lines are not uses.
+    let header_line: std::collections::BTreeSet<u32> = tokens
+        .iter()
+        .filter(|t| {
+            t.first_on_line && t.kind == Kind::Ident && matches!(text(t), "package" | "import")
+        })
+        .map(|t| t.line)
+        .collect();
+    let mut edits: Vec<(usize, usize, &str)> = Vec::new();
+    for (alias, path, import) in &aliases {
+        let mut uses = Vec::new();
+        let mut expandable = true;
+        for (k, t) in tokens.iter().enumerate() {
+            if t.kind != Kind::Ident
+                || text(t) != alias
+                || import.contains(&k)
+                || header_line.contains(&t.line)
+            {
+                continue;
+            }
+            let prev = k.checked_sub(1).and_then(|p| tokens.get(p));
+            if prev.is_some_and(|p| p.kind == Kind::Punct(b'.')) {
+                continue; // a field of something else: `x.alias`
+            }
+            let next = tokens.get(k + 1);
+            let field = tokens.get(k + 2);
+            if next.is_some_and(|n| n.kind == Kind::Punct(b'.') && n.start == t.end)
+                && field.is_some_and(|f| f.kind == Kind::Ident)
+            {
+                uses.push(k);
+            } else {
+                expandable = false;
+                break;
+            }
+        }
+        if expandable {
+            for k in uses {
+                if let Some(t) = tokens.get(k) {
+                    edits.push((t.start, t.end, path.as_str()));
+                }
+            }
+            // The import is no longer used: leave it out. (regorus 0.14 also fails to find
+            // the functions of a package `a.b` that imports `data.a` as `a`: "could not find
+            // function data.a.b.f".)
+            let (first, last) = (tokens.get(import.start), tokens.get(import.end - 1));
+            if let (Some(first), Some(last)) = (first, last) {
+                if first.line == last.line {
+                    edits.push((first.start, last.end, ""));
+                }
+            }
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_unstable_by_key(|e| e.0);
+    let mut out = String::with_capacity(src.len() + edits.len() * 16);
+    let mut pos = 0usize;
+    for (start, end, path) in edits {
+        out.push_str(src.get(pos..start)?);
+        out.push_str(path);
+        pos = end;
+    }
+    out.push_str(src.get(pos..)?);
+    Some(out)
 }
 
 /// `[path, value] = walk(x)` (or `:=`) → `walk(x, [path, value])`: regorus iterates `walk`
@@ -701,6 +838,12 @@ mod tests {
         assert_eq!(
             out.unwrap(),
             "package a\nt { p with data.a.r as 7 with input as 1 }"
+        );
+        // Import aliases used only as `alias.field` become full references.
+        let out = scan("package fugue.a\nimport data.fugue\nimport data.lib.k8s as k\nimport data.x.y\nimport data.z\np { fugue.plan.c; k.f(1); x.fugue.q; y.a }\nq { y }\nr { z[k2] }\n").rewritten.unwrap();
+        assert_eq!(
+            out,
+            "package fugue.a\n\n\nimport data.x.y\nimport data.z\np { data.fugue.plan.c; data.lib.k8s.f(1); x.fugue.q; y.a }\nq { y }\nr { z[k2] }\n"
         );
     }
 
