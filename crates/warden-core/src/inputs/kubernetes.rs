@@ -25,24 +25,16 @@ pub fn parse_manifests(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError
             e.valid_up_to()
         ),
     })?;
-    let documents = if text.trim_start().starts_with('{') {
-        let value: Value = serde_json::from_str(text).map_err(|e| InputError::Syntax {
-            path: name.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            message: e
-                .to_string()
-                .rsplit_once(" at line ")
-                .map_or(e.to_string(), |(m, _)| m.to_owned()),
-        })?;
-        vec![yaml::Document {
-            value,
-            line: 1,
-            item_lines: Vec::new(),
-        }]
-    } else {
-        yaml::load(name, text)?
-    };
+    // The digest of a large stream is computed beside the parse rather than after it.
+    let (documents, digest) = std::thread::scope(|scope| {
+        let digest = (bytes.len() >= 1 << 20).then(|| scope.spawn(|| digest::sha256(bytes)));
+        let documents = parse_documents(name, text);
+        let digest = digest
+            .and_then(|d| d.join().ok())
+            .unwrap_or_else(|| digest::sha256(bytes));
+        (documents, digest)
+    });
+    let documents = documents?;
     let mut resources = Vec::new();
     for document in documents {
         if document.value.is_null() {
@@ -62,11 +54,33 @@ pub fn parse_manifests(name: &str, bytes: &[u8]) -> Result<ChangeSet, InputError
         input: InputInfo {
             path: name.to_owned(),
             kind: InputKind::KubernetesManifests,
-            digest: digest::sha256(bytes),
+            digest,
             format_version: None,
             tool_version: None,
         },
         terraform: None,
+    })
+}
+
+/// The documents of a stream: one JSON object, or YAML documents.
+fn parse_documents(name: &str, text: &str) -> Result<Vec<yaml::Document>, InputError> {
+    Ok(if text.trim_start().starts_with('{') {
+        let value: Value = serde_json::from_str(text).map_err(|e| InputError::Syntax {
+            path: name.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .rsplit_once(" at line ")
+                .map_or(e.to_string(), |(m, _)| m.to_owned()),
+        })?;
+        vec![yaml::Document {
+            value,
+            line: 1,
+            item_lines: Vec::new(),
+        }]
+    } else {
+        yaml::load(name, text)?
     })
 }
 
