@@ -14,7 +14,9 @@ declare_rule! {
     ///
     /// A provider known only by its short name is taken to be `hashicorp/<name>`, as Terraform
     /// does. Terraform's built-in provider (`terraform_data`) is always allowed. With an empty
-    /// `allowed` list (the default) the rule is inactive.
+    /// `allowed` list (the default) the rule is inactive. Kubernetes objects are not judged:
+    /// the list names Terraform providers, and a configuration shared by plans and manifests
+    /// must not deny every manifest.
     ///
     /// ## Why it matters
     /// A provider is a plugin that runs with the pipeline's credentials. An unvetted one (a
@@ -98,7 +100,7 @@ fn matches(pattern: &str, short: &str, source: &str) -> bool {
 
 fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
     let allowed = cx.param_strs("allowed");
-    if allowed.is_empty() {
+    if allowed.is_empty() || resource.provider == warden_core::inputs::kubernetes::PROVIDER {
         return;
     }
     let source = full_source(resource);

@@ -11,7 +11,9 @@ declare_rule! {
     /// the rule is inactive.
     ///
     /// Data sources are not checked (they create nothing), and neither are resources being
-    /// deleted.
+    /// deleted. Kubernetes objects are not judged either: these lists name Terraform resource
+    /// types, and a configuration shared by plans and manifests must not deny every
+    /// Deployment (Kubernetes kinds are governed by the Kubernetes rules and Kyverno policies).
     ///
     /// ## Why it matters
     /// A platform team supports, secures and pays for a known set of services. A resource type
@@ -83,6 +85,9 @@ declare_rule! {
 }
 
 fn check(resource: &Resource, cx: &CheckContext<'_>, out: &mut Report<'_>) {
+    if resource.provider == warden_core::inputs::kubernetes::PROVIDER {
+        return;
+    }
     let forbidden = cx.param_strs("forbidden");
     let allowed = cx.param_strs("allowed");
     let kind = resource.kind.as_str();
