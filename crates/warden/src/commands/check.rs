@@ -41,16 +41,33 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     for path in &paths {
         let input = warden_core::inputs::read(path, args.max_input_size)?;
         timings.mark("read");
-        let mut parsed = warden_core::inputs::parse(&input)?;
-        timings.mark("parse");
-        // Rego policies read the plan as conftest passes it: the raw document.
-        if raw_documents {
-            if let Some(t) = parsed.terraform.as_mut() {
-                let text = warden_core::inputs::decode_text(&input.name, &input.bytes)?;
-                t.document = policy.prepare_document(&String::from_utf8_lossy(&text));
-                timings.mark("prepare raw document");
-            }
+        // Rego policies read a plan as conftest passes it: the raw document, converted for
+        // them while the plan is parsed (on the other core; a JSON manifest's conversion is
+        // dropped).
+        let prepare = || -> anyhow::Result<Option<warden_core::RawDocument>> {
+            let text = warden_core::inputs::decode_text(&input.name, &input.bytes)?;
+            Ok(policy.prepare_document(&String::from_utf8_lossy(&text)))
+        };
+        let (parsed, document) = if raw_documents && looks_like_json(&input.bytes) {
+            std::thread::scope(|scope| {
+                let document = scope.spawn(prepare);
+                let parsed = warden_core::inputs::parse(&input);
+                let document = document
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("preparing {} failed", input.name)));
+                (parsed, Some(document))
+            })
+        } else {
+            (warden_core::inputs::parse(&input), None)
+        };
+        let mut parsed = parsed?;
+        if let Some(t) = parsed.terraform.as_mut().filter(|_| raw_documents) {
+            t.document = match document {
+                Some(document) => document?,
+                None => prepare()?, // not recognisable before parsing (UTF-16)
+            };
         }
+        timings.mark("parse and prepare");
         // Manifests carry their lines from parsing; only plans need the second pass.
         let plan = parsed.input.kind == warden_core::InputKind::TerraformPlan;
         changes.push(parsed);
@@ -93,6 +110,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     })?;
     timings.mark("render");
     Ok(status(decision.outcome, fail_on))
+}
+
+/// `true` when the input starts like a JSON document (`{`, after a BOM and whitespace).
+fn looks_like_json(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
 }
 
 /// Phase timings on stderr when `WARDEN_TIMINGS` is set (for profiling large plans).
