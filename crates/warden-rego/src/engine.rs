@@ -7,7 +7,11 @@
 //! - **Input**: the document as conftest passes it: the raw plan JSON for a Terraform plan
 //!   (from [`warden_core::TerraformInfo::document`]; without it, a plan-shaped document with
 //!   `resource_changes` rebuilt from the change set), one manifest object per Kubernetes
-//!   document.
+//!   document (each document of a multi-document YAML file on its own, as conftest does
+//!   without `--combine`). A `List` is one document for conftest: its items are passed
+//!   together as `{"apiVersion": "v1", "kind": "List", "items": [...]}` (the list's own
+//!   `kind`, e.g. `PodList`, and `metadata` are not kept by the manifest parser), and
+//!   findings name the item a message names, else the file.
 //! - **The normalized change set** is `data.warden.changeset` (`resources` with `address`,
 //!   `type`, `name`, `provider`, `mode`, `module`, `action`, `before`, `after`,
 //!   `after_unknown`, `file`, `line`; `context`; `input`), built only when a policy mentions
@@ -20,8 +24,9 @@
 //! - **Resources**: each finding names the resource it is about: the message's `resource`;
 //!   for a plan, else, the first resource address the message mentions; else the input.
 //! - **Exceptions**: conftest's `exception[rules]` in the same package exempts
-//!   `deny_<name>`/`violation_<name>` when `rules` contains `<name>`: such findings stay in
-//!   the report as advisory, with a note.
+//!   `deny_<name>`/`violation_<name>` when `rules` contains `<name>` (and `deny`,
+//!   `violation`, `warn…` rules when it contains their whole name): conftest drops such
+//!   findings; Warden keeps them in the report as advisory, with a note.
 //! - **Fail closed**: an evaluation error (a builtin error, a conflict, the time limit) is a
 //!   `deny` finding naming the rule and the error, never a silent allow.
 
@@ -61,8 +66,9 @@ impl Default for Namespaces {
 struct Entrypoint {
     package: String,
     rule: String,
-    /// `<name>` of `deny_<name>` (empty for bare `deny`).
-    suffix: String,
+    /// The name an `exception` rule lists to exempt this rule (`<name>` of
+    /// `deny_<name>`/`violation_<name>`; the rule's own name otherwise).
+    exception_name: String,
     enforcement: Enforcement,
     metadata: Option<Metadata>,
     file: String,
@@ -109,23 +115,32 @@ impl std::fmt::Debug for RegoEngine {
     }
 }
 
-/// `deny`, `deny_x` → (`Deny`, `x`); `warn_y` → (`Warn`, `y`); anything else → `None`.
+/// conftest's rule names: `deny`, `violation` and `warn`, each optionally followed by
+/// `_<segment>` parts of ASCII letters and digits (`^(deny|violation|warn)(_[a-zA-Z0-9]+)*$`),
+/// → the enforcement and the name an `exception` rule lists to exempt it (conftest strips
+/// `deny_` and `violation_`; `deny`, `violation` and `warn…` names are used whole).
 fn conftest_rule(name: &str) -> Option<(Enforcement, &str)> {
     for (prefix, enforcement) in [
         ("deny", Enforcement::Deny),
         ("violation", Enforcement::Deny),
         ("warn", Enforcement::Warn),
     ] {
-        if let Some(rest) = name.strip_prefix(prefix) {
-            if rest.is_empty() {
-                return Some((enforcement, ""));
-            }
-            if let Some(suffix) = rest.strip_prefix('_') {
-                if !suffix.is_empty() {
-                    return Some((enforcement, suffix));
-                }
-            }
+        let Some(rest) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        let segments_ok = rest.is_empty()
+            || rest.strip_prefix('_').is_some_and(|tail| {
+                tail.split('_')
+                    .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()))
+            });
+        if !segments_ok {
+            continue;
         }
+        let exception_name = match enforcement {
+            Enforcement::Deny => rest.strip_prefix('_').unwrap_or(name),
+            _ => name,
+        };
+        return Some((enforcement, exception_name));
     }
     None
 }
@@ -151,7 +166,7 @@ impl RegoEngine {
                     exceptions.insert(package.clone());
                     continue;
                 }
-                let Some((enforcement, suffix)) = conftest_rule(&head.name) else {
+                let Some((enforcement, exception_name)) = conftest_rule(&head.name) else {
                     continue;
                 };
                 let entry = entrypoints
@@ -159,7 +174,7 @@ impl RegoEngine {
                     .or_insert_with(|| Entrypoint {
                         package: package.clone(),
                         rule: head.name.clone(),
-                        suffix: suffix.to_owned(),
+                        exception_name: exception_name.to_owned(),
                         enforcement,
                         metadata: None,
                         file: file.path.clone(),
@@ -321,18 +336,10 @@ impl RegoEngine {
                 let index = AddressIndex::new(changes);
                 let threads =
                     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-                let resources = &changes.resources;
-                if threads < 2 || resources.len() < PARALLEL_DOCUMENTS {
-                    for resource in resources {
-                        let document = to_regorus(&resource.after);
-                        self.evaluate_document(
-                            &mut engine,
-                            document,
-                            changes,
-                            Some(resource),
-                            &index,
-                            out,
-                        );
+                let documents = manifest_documents(&changes.resources);
+                if threads < 2 || documents.len() < PARALLEL_DOCUMENTS {
+                    for document in &documents {
+                        self.evaluate_manifest(&mut engine, document, changes, &index, out);
                     }
                     return Ok(());
                 }
@@ -341,19 +348,18 @@ impl RegoEngine {
                 let prepared = &engine;
                 let index = &index;
                 let parts: Vec<Option<Vec<Finding>>> = std::thread::scope(|scope| {
-                    let handles: Vec<_> = resources
-                        .chunks(resources.len().div_ceil(threads))
+                    let handles: Vec<_> = documents
+                        .chunks(documents.len().div_ceil(threads))
                         .map(|run| {
                             scope.spawn(move || {
                                 crate::extensions::set_now_ns(now_ns);
                                 let mut engine = prepared.clone();
                                 let mut found = Vec::new();
-                                for resource in run {
-                                    self.evaluate_document(
+                                for document in run {
+                                    self.evaluate_manifest(
                                         &mut engine,
-                                        to_regorus(&resource.after),
+                                        document,
                                         changes,
-                                        Some(resource),
                                         index,
                                         &mut found,
                                     );
@@ -379,6 +385,59 @@ impl RegoEngine {
             }
         }
         Ok(())
+    }
+
+    /// One manifest document: an object, or the items of a `List` together.
+    fn evaluate_manifest(
+        &self,
+        engine: &mut regorus::Engine,
+        document: &Manifest<'_>,
+        changes: &ChangeSet,
+        index: &AddressIndex<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        match document {
+            Manifest::Object(resource) => self.evaluate_document(
+                engine,
+                to_regorus(&resource.after),
+                changes,
+                Some(resource),
+                index,
+                out,
+            ),
+            Manifest::List(items) => {
+                let list = regorus::Value::from(
+                    [
+                        ("apiVersion", regorus::Value::from("v1")),
+                        ("kind", regorus::Value::from("List")),
+                        (
+                            "items",
+                            regorus::Value::from(
+                                items
+                                    .iter()
+                                    .map(|r| to_regorus(&r.after))
+                                    .collect::<Vec<_>>(),
+                            ),
+                        ),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (regorus::Value::from(k), v))
+                    .collect::<BTreeMap<_, _>>(),
+                );
+                let start = out.len();
+                self.evaluate_document(engine, list, changes, None, index, out);
+                // Findings about the list: at the list (its first item's place) unless the
+                // message named an item.
+                if let Some(first) = items.first() {
+                    for f in out.iter_mut().skip(start) {
+                        if f.resource == changes.input.path {
+                            f.location = changes.location_of(first);
+                            f.location.pointer = None;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[allow(
@@ -417,17 +476,16 @@ impl RegoEngine {
                     continue;
                 }
             };
-            let exempted = !entry.suffix.is_empty()
-                && exempt
-                    .get(entry.package.as_str())
-                    .is_some_and(|names| names.contains(&entry.suffix));
+            let exempted = exempt
+                .get(entry.package.as_str())
+                .is_some_and(|names| names.contains(&entry.exception_name));
             for message in values_of(value) {
                 let mut finding = self.finding(entry, message, changes, resource, index);
                 if exempted {
                     finding.enforcement = Enforcement::Advisory;
                     finding.note = Some(format!(
                         "exempted by the `exception` rule of package {} (conftest exception for `{}`)",
-                        entry.package, entry.suffix
+                        entry.package, entry.exception_name
                     ));
                 }
                 out.push(finding);
@@ -756,6 +814,35 @@ fn fix_of(v: &serde_json::Value) -> Option<Fix> {
     }
 }
 
+/// A document of a manifest file as conftest passes it.
+enum Manifest<'a> {
+    /// One object.
+    Object(&'a Resource),
+    /// The items of one `List` (the manifest parser expands them: `/items/<i>` pointers).
+    List(Vec<&'a Resource>),
+}
+
+/// The documents of a manifest file: runs of `/items/0`, `/items/1`, … are one `List`.
+fn manifest_documents(resources: &[Resource]) -> Vec<Manifest<'_>> {
+    let item = |r: &Resource| {
+        r.source
+            .pointer
+            .as_deref()
+            .and_then(|p| p.strip_prefix("/items/"))
+            .and_then(|i| i.parse::<usize>().ok())
+    };
+    let mut out: Vec<Manifest<'_>> = Vec::new();
+    for r in resources {
+        match (item(r), out.last_mut()) {
+            (Some(0), _) => out.push(Manifest::List(vec![r])),
+            (Some(i), Some(Manifest::List(items))) if items.len() == i => items.push(r),
+            (Some(_), _) => out.push(Manifest::List(vec![r])),
+            (None, _) => out.push(Manifest::Object(r)),
+        }
+    }
+    out
+}
+
 /// What a finding about the whole input names: the input path.
 fn input_target(changes: &ChangeSet) -> (String, String, Action, Location) {
     let kind = match changes.input.kind {
@@ -1013,9 +1100,11 @@ deny_latest contains msg if {
 
 warn_labels contains "no labels" if not input.metadata.labels
 
+# conftest names warn rules whole (only deny_/violation_ are stripped): "labels" exempts
+# nothing here.
 exception contains rules if {
   input.metadata.name == "a"
-  rules := ["labels"]
+  rules := ["warn_labels", "labels"]
 }
 
 deny_broken contains x if {
@@ -1083,7 +1172,7 @@ warn_tags contains msg if {
   msg := sprintf("%s has no tags", [rc.address])
 }
 
-exception contains ["tags"] if input.format_version == "1.2"
+exception contains ["warn_tags"] if input.format_version == "1.2"
 "#;
         let other = "package other\nimport rego.v1\nviolation contains input.resource_changes[0].address if true\n";
         let e = engine(
@@ -1182,6 +1271,41 @@ exception contains ["tags"] if input.format_version == "1.2"
         let mut keys: Vec<_> = out.iter().map(|f| f.message.as_str()).collect();
         keys.sort_unstable();
         assert_eq!(keys, ["format_version", "resource_changes"]);
+    }
+
+    #[test]
+    fn conftest_rule_names_and_lists() {
+        assert_eq!(conftest_rule("deny"), Some((Enforcement::Deny, "deny")));
+        assert_eq!(conftest_rule("deny_x_1"), Some((Enforcement::Deny, "x_1")));
+        assert_eq!(conftest_rule("violation_y"), Some((Enforcement::Deny, "y")));
+        assert_eq!(conftest_rule("warn_z"), Some((Enforcement::Warn, "warn_z")));
+        for not_conftest in ["deny__x", "denyx", "warning", "deny_", "allow"] {
+            assert_eq!(conftest_rule(not_conftest), None, "{not_conftest}");
+        }
+
+        // A multi-document file: each document alone; a List: its items together.
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: solo\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s1\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: s2\n";
+        let policy = r#"package main
+import rego.v1
+deny contains sprintf("list of %d", [count(input.items)]) if input.kind == "List"
+deny contains sprintf("%s %s", [input.kind, input.metadata.name]) if input.kind != "List"
+warn contains {"msg": "second item", "resource": "v1/Service/s2"} if input.items[1]
+"#;
+        let e = engine(&[("l.rego", policy)], &Namespaces::default());
+        let mut out = Vec::new();
+        e.evaluate(&parse("all.yaml", yaml), &mut out).unwrap();
+        let got: Vec<_> = out
+            .iter()
+            .map(|f| (f.message.as_str(), f.resource.as_str(), f.location.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("Pod solo", "v1/Pod/solo", Some(1)),
+                ("list of 2", "all.yaml", Some(9)),
+                ("second item", "v1/Service/s2", Some(13)),
+            ]
+        );
     }
 
     #[test]
