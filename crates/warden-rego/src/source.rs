@@ -44,6 +44,9 @@ pub struct Metadata {
     pub custom: serde_json::Map<String, serde_json::Value>,
     /// `related_resources[].ref`.
     pub related: Vec<String>,
+    /// The whole annotation block as OPA reports it (`rego.metadata.rule()`): the YAML as
+    /// JSON, `scope` filled in, `related_resources` as `{ref}` objects.
+    pub annotations: serde_json::Map<String, serde_json::Value>,
 }
 
 /// What the scan found in one file.
@@ -354,6 +357,20 @@ pub fn scan(src: &str) -> Scan {
             rewritten = Some(out);
         }
     }
+    if src.contains("rego.metadata.") {
+        let rule_blocks: Vec<(u32, &Metadata)> = blocks.iter().map(|(l, m)| (*l, m)).collect();
+        let package_annotations = (package_line > 0)
+            .then(|| metadata_for(package_line))
+            .flatten();
+        if let Some(out) = metadata_calls(
+            rewritten.as_deref().unwrap_or(src),
+            package.as_deref().unwrap_or_default(),
+            &rule_blocks,
+            package_annotations.as_ref(),
+        ) {
+            rewritten = Some(out);
+        }
+    }
     Scan {
         syntax,
         package,
@@ -611,6 +628,116 @@ fn expand_import_aliases(src: &str) -> Option<String> {
     Some(out)
 }
 
+/// `rego.metadata.rule()` and `rego.metadata.chain()`, which regorus lacks, replaced by
+/// their value: the `# METADATA` annotations of the rule the call is in (rule scope) and,
+/// for the chain, that rule then its package, each `{"path": [...], "annotations": {...}}`
+/// (the rule's entry without `annotations` when it has none). One literal on the call's
+/// line, so lines do not move. `blocks`: (line of the rule below the block, annotations).
+fn metadata_calls(
+    src: &str,
+    package: &str,
+    blocks: &[(u32, &Metadata)],
+    package_meta: Option<&Metadata>,
+) -> Option<String> {
+    let (tokens, _) = tokenize(src);
+    let text = |t: &Token| src.get(t.start..t.end).unwrap_or_default();
+    let annotations = |m: &Metadata, scope: &str| {
+        let mut a = m.annotations.clone();
+        a.entry("scope")
+            .or_insert_with(|| serde_json::Value::from(scope));
+        serde_json::Value::Object(a)
+    };
+    let package_path: Vec<serde_json::Value> = std::iter::once("data")
+        .chain(package.split('.').filter(|s| !s.is_empty()))
+        .map(serde_json::Value::from)
+        .collect();
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut depth = 0i32;
+    let mut head: Option<(String, u32)> = None;
+    let mut i = 0usize;
+    while let Some(t) = tokens.get(i) {
+        match t.kind {
+            Kind::Open(_) => depth += 1,
+            Kind::Close(_) => depth -= 1,
+            Kind::Ident if depth == 0 && t.first_on_line => {
+                let word = text(t);
+                match word {
+                    "package" | "import" | "else" => {}
+                    "default" => {
+                        head = tokens.get(i + 1).map(|n| (text(n).to_owned(), t.line));
+                    }
+                    _ => head = Some((word.to_owned(), t.line)),
+                }
+            }
+            Kind::Ident if text(t) == "rego" => {
+                let call: Vec<&str> = tokens
+                    .get(i..i + 7)
+                    .map(|w| w.iter().map(&text).collect())
+                    .unwrap_or_default();
+                let after_dot = i
+                    .checked_sub(1)
+                    .and_then(|p| tokens.get(p))
+                    .is_some_and(|p| p.kind == Kind::Punct(b'.'));
+                if let (
+                    ["rego", ".", "metadata", ".", which, "(", ")"],
+                    false,
+                    Some((name, line)),
+                ) = (call.as_slice(), after_dot, &head)
+                {
+                    let rule_meta = blocks
+                        .iter()
+                        .find(|(below, _)| below == line)
+                        .map(|(_, m)| *m)
+                        .filter(|m| m.scope.as_deref().is_none_or(|s| s == "rule"));
+                    let rule = rule_meta.map_or_else(
+                        || serde_json::Value::Object(serde_json::Map::new()),
+                        |m| annotations(m, "rule"),
+                    );
+                    let value = match *which {
+                        "rule" => Some(rule),
+                        "chain" => {
+                            let mut path = package_path.clone();
+                            path.push(serde_json::Value::from(name.as_str()));
+                            let mut first = serde_json::json!({ "path": path });
+                            if rule_meta.is_some() {
+                                first["annotations"] = rule;
+                            }
+                            let mut chain = vec![first];
+                            if let Some(p) = package_meta {
+                                chain.push(serde_json::json!({
+                                    "path": package_path.clone(),
+                                    "annotations": annotations(p, "package"),
+                                }));
+                            }
+                            Some(serde_json::Value::Array(chain))
+                        }
+                        _ => None,
+                    };
+                    if let (Some(value), Some(last)) = (value, tokens.get(i + 6)) {
+                        edits.push((t.start, last.end, value.to_string()));
+                        i += 7;
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(src.len() + edits.len() * 64);
+    let mut pos = 0usize;
+    for (start, end, literal) in edits {
+        out.push_str(src.get(pos..start)?);
+        out.push_str(&literal);
+        pos = end;
+    }
+    out.push_str(src.get(pos..)?);
+    Some(out)
+}
+
 /// `[path, value] = walk(x)` (or `:=`) → `walk(x, [path, value])`: regorus iterates `walk`
 /// only in its output-argument form. One line at a time, so lines do not move.
 fn walk_out_param(src: &str) -> Option<String> {
@@ -725,7 +852,16 @@ fn parse_metadata(yaml: &str) -> Metadata {
         return Metadata::default();
     };
     let s = |k: &str| doc.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let mut annotations = doc.as_object().cloned().unwrap_or_default();
+    if let Some(serde_json::Value::Array(refs)) = annotations.get_mut("related_resources") {
+        for r in refs.iter_mut() {
+            if let serde_json::Value::String(url) = r {
+                *r = serde_json::json!({ "ref": url });
+            }
+        }
+    }
     Metadata {
+        annotations,
         scope: s("scope"),
         title: s("title"),
         description: s("description"),
@@ -754,6 +890,37 @@ fn parse_metadata(yaml: &str) -> Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rego_metadata_rule_and_chain() {
+        let src = "# METADATA\n# title: Pkg\n# description: the package\npackage a.b\n\n# METADATA\n# title: No root\n# custom:\n#   severity: high\n# related_resources:\n# - https://x\ndeny[msg] {\n  msg := rego.metadata.rule().title\n  c := rego.metadata.chain()\n}\n\nwarn[m] {\n  m := rego.metadata.rule()\n  c := rego.metadata.chain()\n}\n";
+        let out = scan(src).rewritten.unwrap();
+        assert_eq!(out.lines().count(), src.lines().count());
+        let line = |n: usize| out.lines().nth(n).unwrap().trim().to_owned();
+        assert_eq!(
+            line(12),
+            r#"msg := {"custom":{"severity":"high"},"related_resources":[{"ref":"https://x"}],"scope":"rule","title":"No root"}.title"#
+        );
+        assert_eq!(
+            line(13),
+            r#"c := [{"annotations":{"custom":{"severity":"high"},"related_resources":[{"ref":"https://x"}],"scope":"rule","title":"No root"},"path":["data","a","b","deny"]},{"annotations":{"description":"the package","scope":"package","title":"Pkg"},"path":["data","a","b"]}]"#
+        );
+        assert_eq!(line(17), "m := {}");
+        assert_eq!(
+            line(18),
+            r#"c := [{"path":["data","a","b","warn"]},{"annotations":{"description":"the package","scope":"package","title":"Pkg"},"path":["data","a","b"]}]"#
+        );
+        // regorus evaluates the rewritten calls.
+        let compiled = crate::loader::compile(
+            vec![crate::loader::PolicyFile::new("m.rego", src.to_owned())],
+            &regorus::Value::Undefined,
+            &crate::loader::Options::default(),
+        );
+        assert!(compiled.errors.is_empty(), "{:?}", compiled.errors);
+        let mut engine = compiled.engine.clone();
+        let deny = engine.eval_rule("data.a.b.deny".to_owned()).unwrap();
+        assert_eq!(serde_json::to_string(&deny).unwrap(), r#"["No root"]"#);
+    }
 
     #[test]
     fn input_keys_read() {
