@@ -351,6 +351,7 @@ pub fn scan(src: &str) -> Scan {
     for pass in [
         walk_out_param as fn(&str) -> Option<String>,
         separate_newline_calls,
+        hoist_negated_call_args,
         expand_import_aliases,
     ] {
         if let Some(out) = pass(rewritten.as_deref().unwrap_or(src)) {
@@ -738,6 +739,133 @@ fn metadata_calls(
     Some(out)
 }
 
+/// `not f(a.b, g(x))` → `__warden_neg1 := a.b; __warden_neg2 := g(x); not f(__warden_neg1,
+/// __warden_neg2)`: how OPA compiles a negated call whose arguments are not plain variables
+/// or constants (open-policy-agent/opa#1877): the arguments are evaluated before the
+/// negation, so an undefined argument makes the body undefined instead of `not` true.
+/// regorus negates the whole call. Only a call that is the whole statement (`not` after `{`,
+/// `;`, `|` or at the start of a line; nothing but the end of the statement after it; no
+/// `with`), arguments on one line without `_`; lines do not move.
+fn hoist_negated_call_args(src: &str) -> Option<String> {
+    if !src.contains("not ") {
+        return None;
+    }
+    let (tokens, _) = tokenize(src);
+    let text = |t: &Token| src.get(t.start..t.end).unwrap_or_default();
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut stack: Vec<u8> = Vec::new();
+    let mut counter = 0usize;
+    for (i, t) in tokens.iter().enumerate() {
+        match t.kind {
+            Kind::Open(b) => stack.push(b),
+            Kind::Close(_) => {
+                stack.pop();
+            }
+            _ => {}
+        }
+        if t.kind != Kind::Ident || text(t) != "not" || stack.is_empty() {
+            continue;
+        }
+        let prev = i.checked_sub(1).and_then(|p| tokens.get(p));
+        let starts_statement = t.first_on_line
+            || prev.is_some_and(|p| matches!(p.kind, Kind::Open(b'{') | Kind::Punct(b';' | b'|')));
+        if !starts_statement {
+            continue;
+        }
+        // The called name: ident(.ident)*, then `(`.
+        let mut j = i + 1;
+        if tokens.get(j).is_none_or(|n| n.kind != Kind::Ident) {
+            continue;
+        }
+        j += 1;
+        while tokens.get(j).is_some_and(|d| d.kind == Kind::Punct(b'.'))
+            && tokens.get(j + 1).is_some_and(|n| n.kind == Kind::Ident)
+        {
+            j += 2;
+        }
+        if tokens.get(j).is_none_or(|o| o.kind != Kind::Open(b'(')) {
+            continue;
+        }
+        // Arguments up to the matching `)`.
+        let mut depth = 0i32;
+        let mut args: Vec<(usize, usize)> = Vec::new(); // token ranges
+        let mut arg_start = j + 1;
+        let mut close = None;
+        for (k, a) in tokens.iter().enumerate().skip(j) {
+            match a.kind {
+                Kind::Open(_) => depth += 1,
+                Kind::Close(_) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        if k > arg_start {
+                            args.push((arg_start, k));
+                        }
+                        close = Some(k);
+                        break;
+                    }
+                }
+                Kind::Punct(b',') if depth == 1 => {
+                    args.push((arg_start, k));
+                    arg_start = k + 1;
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else {
+            continue;
+        };
+        // The call is the whole statement.
+        let (Some(close_tok), next) = (tokens.get(close), tokens.get(close + 1)) else {
+            continue;
+        };
+        let ends_statement = next.is_none_or(|n| {
+            n.line > close_tok.line
+                || matches!(n.kind, Kind::Punct(b';') | Kind::Close(b'}' | b']'))
+        });
+        if !ends_statement {
+            continue;
+        }
+        let mut hoisted = String::new();
+        let mut call_edits = Vec::new();
+        for &(a, b) in &args {
+            let (Some(first), Some(last)) = (tokens.get(a), tokens.get(b - 1)) else {
+                continue;
+            };
+            let arg = tokens.get(a..b).unwrap_or_default();
+            let simple = arg.len() == 1;
+            let wildcard = arg.iter().any(|x| x.kind == Kind::Ident && text(x) == "_");
+            let Some(arg_text) = src.get(first.start..last.end) else {
+                continue;
+            };
+            if simple || wildcard || arg_text.contains('\n') {
+                continue;
+            }
+            counter += 1;
+            let name = format!("__warden_neg{counter}");
+            hoisted.push_str(&format!("{name} := {arg_text}; "));
+            call_edits.push((first.start, last.end, name));
+        }
+        if hoisted.is_empty() {
+            continue;
+        }
+        edits.push((t.start, t.start, hoisted));
+        edits.extend(call_edits);
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|e| e.0);
+    let mut out = String::with_capacity(src.len() + edits.len() * 24);
+    let mut pos = 0usize;
+    for (start, end, replacement) in edits {
+        out.push_str(src.get(pos..start)?);
+        out.push_str(&replacement);
+        pos = end;
+    }
+    out.push_str(src.get(pos..)?);
+    Some(out)
+}
+
 /// `[path, value] = walk(x)` (or `:=`) → `walk(x, [path, value])`: regorus iterates `walk`
 /// only in its output-argument form. One line at a time, so lines do not move.
 fn walk_out_param(src: &str) -> Option<String> {
@@ -890,6 +1018,40 @@ fn parse_metadata(yaml: &str) -> Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negated_calls_evaluate_their_arguments_first() {
+        let src = "package a\np {\n  x := {\"r\": 1}\n  not f2(x.missing, 2)\n}\nq {\n  not f(input.y)\n}\nr { x := [1]; not f(x[_]) ; not g(1) }\ns { not f(input.z) with input as {} }\nf(_) := false\nf2(_, _) := false\ng(_) := false\n";
+        let out = scan(src).rewritten.unwrap();
+        assert!(
+            out.contains("  __warden_neg1 := x.missing; not f2(__warden_neg1, 2)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  __warden_neg2 := input.y; not f(__warden_neg2)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("r { x := [1]; not f(x[_]) ; not g(1) }"),
+            "{out}"
+        );
+        assert!(
+            out.contains("s { not f(input.z) with input as {} }"),
+            "{out}"
+        );
+        // As OPA: the undefined argument makes the body undefined.
+        let compiled = crate::loader::compile(
+            vec![crate::loader::PolicyFile::new("n.rego", src.to_owned())],
+            &regorus::Value::Undefined,
+            &crate::loader::Options::default(),
+        );
+        assert!(compiled.errors.is_empty(), "{:?}", compiled.errors);
+        let mut engine = compiled.engine.clone();
+        assert_eq!(
+            engine.eval_rule("data.a.p".to_owned()).unwrap(),
+            regorus::Value::Undefined
+        );
+    }
 
     #[test]
     fn rego_metadata_rule_and_chain() {
