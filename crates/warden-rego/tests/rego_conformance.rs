@@ -10,7 +10,13 @@
 //! - Scalr: one engine per policy folder, its JSON mocks loaded as data at the root
 //!   (`opa test <dir>`);
 //! - Gatekeeper library: one engine per `src/<category>/<name>` folder, over that folder's
-//!   `*.rego` (upstream `test.sh`).
+//!   `*.rego` (upstream `test.sh`);
+//! - gator (a second Kubernetes measure, ratcheted as `gator`): each `library/**/suite.yaml`
+//!   case as `gator verify` runs it: the template's Rego (and libs) with the constraint's
+//!   `parameters`, `violation` on the case's object as `input.review` (an `AdmissionReview`
+//!   gives its request), `data.inventory` from the case's inventory files, the constraint's
+//!   `match` (kinds, namespaces, excludedNamespaces, labelSelector.matchLabels), then every
+//!   assertion (`violations` yes/no/count over messages matching `message`).
 //!
 //! regorus 0.14.1 issues met in these suites (minimal triggers; worked around in
 //! `src/source.rs` where noted):
@@ -49,7 +55,7 @@ use warden_rego::data::DataSet;
 use warden_rego::test_runner::{self, Outcome, TestReport};
 use warden_rego::{Options, PolicyFile};
 
-const SUITES: [&str; 3] = ["scalr", "gatekeeper", "regula"];
+const SUITES: [&str; 4] = ["scalr", "gatekeeper", "regula", "gator"];
 
 fn corpus() -> PathBuf {
     PathBuf::from(concat!(
@@ -154,6 +160,258 @@ fn run_suite(name: &str, root: &Path) -> TestReport {
     total
 }
 
+/// YAML documents of a file, as JSON.
+fn yaml_docs(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .filter_map(|d| serde::Deserialize::deserialize(d).ok())
+        .filter(|v: &serde_json::Value| !v.is_null())
+        .collect()
+}
+
+fn yaml_doc(path: &Path) -> serde_json::Value {
+    yaml_docs(path).into_iter().next().unwrap_or_default()
+}
+
+/// The template's Rego and libraries (`rego`/`libs`, or the `Rego` engine of `code`).
+fn template_rego(template: &serde_json::Value) -> Option<(String, Vec<String>)> {
+    let target = &template["spec"]["targets"][0];
+    let source = match target["rego"].as_str() {
+        Some(_) => target,
+        None => target["code"]
+            .as_array()?
+            .iter()
+            .find(|c| c["engine"] == "Rego")
+            .map(|c| &c["source"])?,
+    };
+    let libs = source["libs"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((source["rego"].as_str()?.to_owned(), libs))
+}
+
+/// The constraint's `match` for the object: kinds, namespaces, excludedNamespaces,
+/// labelSelector.matchLabels (what the library's samples use).
+fn constraint_matches(constraint: &serde_json::Value, object: &serde_json::Value) -> bool {
+    let m = &constraint["spec"]["match"];
+    let api = object["apiVersion"].as_str().unwrap_or_default();
+    let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let any = |list: &serde_json::Value, want: &str| {
+        list.as_array()
+            .is_none_or(|l| l.iter().any(|x| x == "*" || x.as_str() == Some(want)))
+    };
+    if let Some(kinds) = m["kinds"].as_array() {
+        if !kinds
+            .iter()
+            .any(|k| any(&k["apiGroups"], group) && any(&k["kinds"], kind))
+        {
+            return false;
+        }
+    }
+    if let Some(ns) = object["metadata"]["namespace"].as_str() {
+        if m["namespaces"]
+            .as_array()
+            .is_some_and(|l| !l.iter().any(|x| x.as_str() == Some(ns)))
+        {
+            return false;
+        }
+        if m["excludedNamespaces"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|x| x.as_str() == Some(ns)))
+        {
+            return false;
+        }
+    }
+    if let Some(labels) = m["labelSelector"]["matchLabels"].as_object() {
+        if !labels
+            .iter()
+            .all(|(k, v)| &object["metadata"]["labels"][k] == v)
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// `data.inventory` of the objects: `cluster[apiVersion][kind][name]`, or
+/// `namespace[ns][apiVersion][kind][name]`.
+fn inventory(objects: &[serde_json::Value]) -> serde_json::Value {
+    let mut inv = serde_json::json!({"cluster": {}, "namespace": {}});
+    for o in objects {
+        let (api, kind, name) = (
+            o["apiVersion"].as_str().unwrap_or_default(),
+            o["kind"].as_str().unwrap_or_default(),
+            o["metadata"]["name"].as_str().unwrap_or_default(),
+        );
+        let slot = match o["metadata"]["namespace"].as_str() {
+            Some(ns) => &mut inv["namespace"][ns],
+            None => &mut inv["cluster"],
+        };
+        if slot.is_null() {
+            *slot = serde_json::json!({});
+        }
+        for key in [api, kind] {
+            if slot.get(key).is_none() {
+                slot[key] = serde_json::json!({});
+            }
+        }
+        slot[api][kind][name] = o.clone();
+    }
+    serde_json::json!({ "inventory": inv })
+}
+
+/// The admission review gator builds for an object (an `AdmissionReview` gives its request).
+fn review(object: &serde_json::Value) -> serde_json::Value {
+    if object["kind"] == "AdmissionReview" {
+        return object["request"].clone();
+    }
+    let api = object["apiVersion"].as_str().unwrap_or_default();
+    let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+    let mut r = serde_json::json!({
+        "kind": {"group": group, "version": version, "kind": object["kind"]},
+        "name": object["metadata"]["name"],
+        "object": object,
+    });
+    if let Some(ns) = object["metadata"]["namespace"].as_str() {
+        r["namespace"] = serde_json::Value::from(ns);
+    }
+    r
+}
+
+/// One assertion: `violations` yes/no/count, over the violations whose `msg` matches
+/// `message` (a regular expression) when given.
+fn assertion_holds(assertion: &serde_json::Value, messages: &[String]) -> bool {
+    let count = match assertion["message"].as_str() {
+        Some(m) => match regex::Regex::new(m) {
+            Ok(re) => messages.iter().filter(|x| re.is_match(x)).count(),
+            Err(_) => messages.iter().filter(|x| x.contains(m)).count(),
+        },
+        None => messages.len(),
+    };
+    match &assertion["violations"] {
+        serde_json::Value::String(s) if s.trim() == "yes" => count > 0,
+        serde_json::Value::String(s) if s.trim() == "no" => count == 0,
+        serde_json::Value::Bool(b) => (count > 0) == *b,
+        serde_json::Value::Number(n) => n.as_u64() == Some(count as u64),
+        serde_json::Value::Null => count > 0,
+        _ => false,
+    }
+}
+
+/// Gatekeeper's gator suites: each case's object against its template and constraint.
+/// Returns (passing cases, cases, descriptions of the others).
+fn gator_suites(root: &Path) -> (usize, usize, Vec<String>) {
+    fn suites(dir: &Path, out: &mut Vec<PathBuf>) {
+        for p in sorted_entries(dir) {
+            if p.is_dir() {
+                suites(&p, out);
+            } else if p.file_name().is_some_and(|n| n == "suite.yaml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    suites(&root.join("library"), &mut files);
+    let (mut passed, mut total, mut failures) = (0usize, 0usize, Vec::new());
+    for suite_file in files {
+        let dir = suite_file.parent().unwrap();
+        let suite = yaml_doc(&suite_file);
+        for test in suite["tests"].as_array().into_iter().flatten() {
+            let template = yaml_doc(&dir.join(test["template"].as_str().unwrap_or_default()));
+            let constraint = yaml_doc(&dir.join(test["constraint"].as_str().unwrap_or_default()));
+            let cases = test["cases"].as_array().cloned().unwrap_or_default();
+            let Some((rego, libs)) = template_rego(&template) else {
+                total += cases.len();
+                failures.push(format!("{}: no Rego in the template", suite_file.display()));
+                continue;
+            };
+            let mut policies = vec![PolicyFile::new("template.rego", rego)];
+            for (i, lib) in libs.into_iter().enumerate() {
+                policies.push(PolicyFile::new(format!("lib{i}.rego"), lib));
+            }
+            let package = policies[0].scan.package.clone().unwrap_or_default();
+            let mut compiled =
+                warden_rego::compile(policies, &regorus::Value::Undefined, &Options::default());
+            // Gatekeeper evaluates as OPA does: builtin errors are undefined.
+            compiled.engine.set_strict_builtin_errors(false);
+            for case in &cases {
+                total += 1;
+                let name = format!(
+                    "{} / {}",
+                    suite_file.display(),
+                    case["name"].as_str().unwrap_or_default()
+                );
+                if !compiled.errors.is_empty() {
+                    failures.push(format!("{name}: {}", compiled.errors[0]));
+                    continue;
+                }
+                let object = yaml_doc(&dir.join(case["object"].as_str().unwrap_or_default()));
+                let inventory_objects: Vec<serde_json::Value> = case["inventory"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str())
+                    .flat_map(|f| yaml_docs(&dir.join(f)))
+                    .collect();
+                let mut engine = compiled.engine.clone();
+                if !inventory_objects.is_empty() {
+                    engine
+                        .add_data(regorus::Value::from(inventory(&inventory_objects)))
+                        .unwrap();
+                }
+                let subject = if object["kind"] == "AdmissionReview" {
+                    object["request"]["object"].clone()
+                } else {
+                    object.clone()
+                };
+                let messages: Result<Vec<String>, String> =
+                    if constraint_matches(&constraint, &subject) {
+                        // A constraint without parameters has no `input.parameters`.
+                        let mut input = serde_json::json!({ "review": review(&object) });
+                        if !constraint["spec"]["parameters"].is_null() {
+                            input["parameters"] = constraint["spec"]["parameters"].clone();
+                        }
+                        engine.set_input(regorus::Value::from(input));
+                        engine
+                            .eval_rule(format!("data.{package}.violation"))
+                            .map(|v| {
+                                let v = serde_json::to_value(&v).unwrap_or_default();
+                                v.as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .map(|x| x["msg"].as_str().unwrap_or_default().to_owned())
+                                    .collect()
+                            })
+                            .map_err(|e| format!("{e:#}"))
+                    } else {
+                        Ok(Vec::new())
+                    };
+                match messages {
+                    Ok(messages) => {
+                        let assertions = case["assertions"].as_array().cloned().unwrap_or_default();
+                        if assertions.iter().all(|a| assertion_holds(a, &messages)) {
+                            passed += 1;
+                        } else {
+                            failures.push(format!(
+                                "{name}: {} violations {messages:?}",
+                                messages.len()
+                            ));
+                        }
+                    }
+                    Err(e) => failures.push(format!("{name}: {e}")),
+                }
+            }
+        }
+    }
+    (passed, total, failures)
+}
+
 fn read_ratchet(path: &Path) -> BTreeMap<String, usize> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -225,6 +483,21 @@ fn rego_corpus_conformance() {
         }
         passed.insert(suite.to_owned(), pass);
     }
+    // Gatekeeper's gator suites, a second Kubernetes measure (cases passing).
+    let start = std::time::Instant::now();
+    let (pass, total, failures) = gator_suites(&root.join("gatekeeper-library"));
+    println!(
+        "{:>10}: {pass}/{total} gator cases pass ({:.1}%), {:.1}s",
+        "gator",
+        100.0 * pass as f64 / total.max(1) as f64,
+        start.elapsed().as_secs_f64(),
+    );
+    if verbose {
+        for f in &failures {
+            println!("  FAIL {f}");
+        }
+    }
+    passed.insert("gator".to_owned(), pass);
     let path = ratchet_path();
     if std::env::var_os("WARDEN_UPDATE_GENERATED").is_some() {
         let mut text = String::from(
