@@ -1,0 +1,27 @@
+//! Warden's control-plane store.
+//!
+//! [`Store`] is everything `warden serve` keeps: decisions with their input digest and policy
+//! revision, input documents by digest (secrets masked), approval requests bound to the digest
+//! of the exact change, governed exceptions and their uses, hashed API tokens, spaces, and the
+//! hash-chained audit log ([`audit`]). [`SqliteStore`] is the embedded implementation; a
+//! PostgreSQL one shares its SQL.
+//!
+//! Every state change writes its audit record in the same transaction. The store knows only
+//! core types: no HTTP, no engines.
+
+pub mod audit;
+pub mod error;
+pub mod mask;
+pub mod model;
+pub mod sqlite;
+pub mod store;
+
+pub use audit::{AuditEvent, AuditRecord, Break, BrokenLink, Verification};
+pub use error::{Result, StoreError};
+pub use model::{
+    token_hash, Actor, Approval, ApprovalFilter, ApprovalState, DecisionRecord, ExceptionRecord,
+    ExceptionState, ExceptionUse, Expired, NewApproval, NewDecision, NewException, NewExceptionUse,
+    NewInput, NewSpace, NewToken, Role, Space, SpaceSettings, StoredInput, Token,
+};
+pub use sqlite::{Clock, OpenOptions, SqliteStore};
+pub use store::Store;

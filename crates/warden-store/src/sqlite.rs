@@ -1,0 +1,1554 @@
+//! The SQLite store: one file, WAL, a busy timeout, migrations on open.
+//!
+//! Writes go through a pool of one connection and open with `BEGIN IMMEDIATE`, so writers
+//! queue instead of failing on a lock upgrade, and the audit chain has one order; reads use a
+//! separate pool. `synchronous = NORMAL` in WAL mode keeps every committed transaction across
+//! a process crash (`kill -9`); [`OpenOptions::durable`] switches to `FULL` to keep them across
+//! power loss as well, at the cost of an fsync per commit.
+//!
+//! The SQL is written to run unchanged on PostgreSQL (`$n` parameters, `RETURNING`,
+//! `ON CONFLICT DO NOTHING`, integer times); only the migrations differ.
+
+use std::io::Write;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use time::OffsetDateTime;
+
+use crate::audit::{self, AuditEvent, AuditRecord, ChainVerifier, Verification};
+use crate::error::{Result, StoreError};
+use crate::mask::mask_text;
+use crate::model::{
+    actor_kind_str, audit_time, from_millis, parse_actor_kind, parse_outcome, to_millis,
+    token_hash, Actor, Approval, ApprovalFilter, ApprovalState, DecisionRecord, ExceptionRecord,
+    ExceptionState, ExceptionUse, Expired, NewApproval, NewDecision, NewException, NewSpace,
+    NewToken, Role, Space, SpaceSettings, StoredInput, Token,
+};
+use crate::store::Store;
+
+/// Where the store's time comes from.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// The schema migrations, in order: (version, name, SQL).
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "0001_init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+
+/// How to open a store.
+#[derive(Clone)]
+pub struct OpenOptions {
+    /// `synchronous = FULL`: committed transactions survive power loss, not only a crash.
+    pub durable: bool,
+    /// How long a writer waits for another process's lock.
+    pub busy_timeout: Duration,
+    /// The clock (the system's by default).
+    pub clock: Clock,
+}
+
+impl Default for OpenOptions {
+    fn default() -> OpenOptions {
+        OpenOptions {
+            durable: false,
+            busy_timeout: Duration::from_secs(5),
+            clock: Arc::new(OffsetDateTime::now_utc),
+        }
+    }
+}
+
+impl std::fmt::Debug for OpenOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenOptions")
+            .field("durable", &self.durable)
+            .field("busy_timeout", &self.busy_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The embedded SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database `warden.db` in the data folder `dir`.
+    pub async fn open_dir(dir: &Path, options: OpenOptions) -> Result<SqliteStore> {
+        std::fs::create_dir_all(dir)?;
+        SqliteStore::open(&dir.join("warden.db"), options).await
+    }
+
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path, options: OpenOptions) -> Result<SqliteStore> {
+        let connect = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(if options.durable {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
+            .busy_timeout(options.busy_timeout)
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect.clone())
+            .await?;
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            clock: options.clock,
+        })
+    }
+
+    /// The write pool, for tools and tests that must reach the raw tables (the tamper test).
+    #[must_use]
+    pub fn raw_pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// Closes both pools, waiting for connections in use.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    fn now_ms(&self) -> i64 {
+        to_millis((self.clock)())
+    }
+}
+
+/// Applies the migrations this build knows and the database lacks, each in a transaction.
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS warden_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+            applied_at BIGINT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let applied: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT version, name, checksum FROM warden_migrations ORDER BY version")
+            .fetch_all(pool)
+            .await?;
+    for (version, name, checksum) in &applied {
+        match MIGRATIONS.iter().find(|m| m.0 == *version) {
+            None => {
+                return Err(StoreError::Migration {
+                    version: *version,
+                    name: name.clone(),
+                    message: "the database is newer than this build of warden".into(),
+                })
+            }
+            Some((_, _, sql)) if audit::hash_canonical(sql) != *checksum => {
+                return Err(StoreError::Migration {
+                    version: *version,
+                    name: name.clone(),
+                    message: "applied with different contents than this build's".into(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    for (version, name, sql) in MIGRATIONS {
+        if applied.iter().any(|a| a.0 == *version) {
+            continue;
+        }
+        let fail = |e: sqlx::Error| StoreError::Migration {
+            version: *version,
+            name: (*name).to_owned(),
+            message: e.to_string(),
+        };
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(fail)?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
+        sqlx::query(
+            "INSERT INTO warden_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(version)
+        .bind(name)
+        .bind(audit::hash_canonical(sql))
+        .bind(to_millis(OffsetDateTime::now_utc()))
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Appends one audit record inside the caller's transaction.
+async fn append(
+    tx: &mut Transaction<'static, Sqlite>,
+    now_ms: i64,
+    actor: &Actor,
+    event: AuditEvent,
+) -> Result<AuditRecord> {
+    if !event.detail.is_object() {
+        return Err(StoreError::Invalid(
+            "audit detail must be a JSON object".into(),
+        ));
+    }
+    let (seq, prev_hash): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut **tx)
+            .await?;
+    let mut record = AuditRecord {
+        seq,
+        at: audit_time(from_millis(now_ms)?),
+        actor: actor.principal.clone(),
+        actor_kind: actor.kind_str().to_owned(),
+        action: event.action,
+        subject: event.subject,
+        space: event.space,
+        detail: event.detail,
+        prev_hash,
+        hash: String::new(),
+    };
+    record.hash = record.compute_hash()?;
+    let detail = audit::canonical_json(&record.detail)?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&record.hash)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, actor_kind, action, subject, space, detail, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(record.seq)
+    .bind(&record.at)
+    .bind(&record.actor)
+    .bind(&record.actor_kind)
+    .bind(&record.action)
+    .bind(&record.subject)
+    .bind(&record.space)
+    .bind(detail)
+    .bind(&record.prev_hash)
+    .bind(&record.hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(record)
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unknown {what} `{value}`"))
+}
+
+fn opt_time(ms: Option<i64>) -> Result<Option<OffsetDateTime>> {
+    ms.map(from_millis).transpose()
+}
+
+fn roles_from(text: &str) -> Result<Vec<Role>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("roles `{text}`: {e}")))
+}
+
+fn u32_from(n: i64, what: &str) -> Result<u32> {
+    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n}")))
+}
+
+fn space_from(row: &SqliteRow) -> Result<Space> {
+    let settings: String = row.try_get("settings")?;
+    Ok(Space {
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        settings: serde_json::from_str(&settings)
+            .map_err(|e| StoreError::Corrupt(format!("space settings: {e}")))?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        updated_at: from_millis(row.try_get("updated_at")?)?,
+    })
+}
+
+fn token_from(row: &SqliteRow) -> Result<Token> {
+    let kind: String = row.try_get("kind")?;
+    let spaces: String = row.try_get("spaces")?;
+    Ok(Token {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        principal: row.try_get("principal")?,
+        kind: parse_actor_kind(&kind).ok_or_else(|| corrupt("actor kind", &kind))?,
+        roles: roles_from(row.try_get("roles")?)?,
+        spaces: serde_json::from_str(&spaces)
+            .map_err(|e| StoreError::Corrupt(format!("token spaces: {e}")))?,
+        created_by: row.try_get("created_by")?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        revoked_at: opt_time(row.try_get("revoked_at")?)?,
+    })
+}
+
+fn decision_from(row: &SqliteRow) -> Result<DecisionRecord> {
+    let outcome: String = row.try_get("outcome")?;
+    let document: String = row.try_get("document")?;
+    Ok(DecisionRecord {
+        id: row.try_get("id")?,
+        space: row.try_get("space")?,
+        actor: row.try_get("actor")?,
+        actor_kind: row.try_get("actor_kind")?,
+        input_digest: row.try_get("input_digest")?,
+        policy_revision: row.try_get("policy_revision")?,
+        outcome: parse_outcome(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+        approval_id: row.try_get("approval_id")?,
+        document: serde_json::from_str(&document)
+            .map_err(|e| StoreError::Corrupt(format!("decision document: {e}")))?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+    })
+}
+
+fn approval_from(row: &SqliteRow, approvers: Vec<String>) -> Result<Approval> {
+    let state: String = row.try_get("state")?;
+    Ok(Approval {
+        id: row.try_get("id")?,
+        space: row.try_get("space")?,
+        subject: row.try_get("subject")?,
+        change_digest: row.try_get("change_digest")?,
+        decision_id: row.try_get("decision_id")?,
+        requested_by: row.try_get("requested_by")?,
+        requester_kind: row.try_get("requester_kind")?,
+        state: ApprovalState::parse(&state).ok_or_else(|| corrupt("approval state", &state))?,
+        required: u32_from(row.try_get("required")?, "required approvals")?,
+        approver_roles: roles_from(row.try_get("approver_roles")?)?,
+        approvers,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        expires_at: opt_time(row.try_get("expires_at")?)?,
+        resolved_at: opt_time(row.try_get("resolved_at")?)?,
+        resolved_by: row.try_get("resolved_by")?,
+        reason: row.try_get("reason")?,
+    })
+}
+
+fn exception_from(row: &SqliteRow) -> Result<ExceptionRecord> {
+    let state: String = row.try_get("state")?;
+    Ok(ExceptionRecord {
+        id: row.try_get("id")?,
+        space: row.try_get("space")?,
+        rule: row.try_get("rule")?,
+        resource_glob: row.try_get("resource_glob")?,
+        justification: row.try_get("justification")?,
+        ticket: row.try_get("ticket")?,
+        requested_by: row.try_get("requested_by")?,
+        requester_kind: row.try_get("requester_kind")?,
+        state: ExceptionState::parse(&state).ok_or_else(|| corrupt("exception state", &state))?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        expires_at: from_millis(row.try_get("expires_at")?)?,
+        decided_by: row.try_get("decided_by")?,
+        decided_at: opt_time(row.try_get("decided_at")?)?,
+        reason: row.try_get("reason")?,
+    })
+}
+
+fn audit_from(row: &SqliteRow) -> Result<AuditRecord> {
+    let detail: String = row.try_get("detail")?;
+    Ok(AuditRecord {
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        actor_kind: row.try_get("actor_kind")?,
+        action: row.try_get("action")?,
+        subject: row.try_get("subject")?,
+        space: row.try_get("space")?,
+        detail: serde_json::from_str(&detail)
+            .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+async fn load_approval<'e, E>(exec: E, id: i64) -> Result<Option<Approval>>
+where
+    E: sqlx::Executor<'e, Database = Sqlite> + Copy,
+{
+    let Some(row) = sqlx::query("SELECT * FROM approvals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(exec)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let approvers: Vec<String> = sqlx::query_scalar(
+        "SELECT principal FROM approval_votes WHERE approval_id = $1 ORDER BY created_at, principal",
+    )
+    .bind(id)
+    .fetch_all(exec)
+    .await?;
+    Ok(Some(approval_from(&row, approvers)?))
+}
+
+async fn load_approval_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+) -> Result<Option<Approval>> {
+    let Some(row) = sqlx::query("SELECT * FROM approvals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let approvers: Vec<String> = sqlx::query_scalar(
+        "SELECT principal FROM approval_votes WHERE approval_id = $1 ORDER BY created_at, principal",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(Some(approval_from(&row, approvers)?))
+}
+
+async fn load_exception_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+) -> Result<ExceptionRecord> {
+    let row = sqlx::query("SELECT * FROM exceptions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            kind: "exception",
+            id: id.to_string(),
+        })?;
+    exception_from(&row)
+}
+
+async fn space_settings_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    name: &str,
+) -> Result<SpaceSettings> {
+    let row = sqlx::query("SELECT * FROM spaces WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            kind: "space",
+            id: name.to_owned(),
+        })?;
+    Ok(space_from(&row)?.settings)
+}
+
+fn valid_name(what: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{what} `{name}`: 1-64 letters, digits, `-`, `_` or `.`"
+        )))
+    }
+}
+
+fn non_empty(what: &str, text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        Err(StoreError::Invalid(format!("{what} is required")))
+    } else {
+        Ok(())
+    }
+}
+
+/// The checks shared by every decision on a request or exception: agents never decide, the
+/// requester never decides their own, and the decider holds one of the space's approver roles.
+fn check_decider(actor: &Actor, requested_by: &str, roles: &[Role], what: &str) -> Result<()> {
+    if actor.is_agent() {
+        return Err(StoreError::Forbidden(format!(
+            "agents cannot decide {what}s ({} is an agent)",
+            actor.principal
+        )));
+    }
+    if actor.principal == requested_by {
+        return Err(StoreError::Forbidden(format!(
+            "{} requested this {what} and cannot decide it",
+            actor.principal
+        )));
+    }
+    if !roles.iter().any(|r| actor.has_role(*r)) {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        return Err(StoreError::Forbidden(format!(
+            "deciding this {what} needs one of the roles [{}]",
+            names.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Marks a pending approval expired inside `tx` (with its audit record).
+    async fn expire_approval(
+        tx: &mut Transaction<'static, Sqlite>,
+        now: i64,
+        a: &Approval,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE approvals SET state = 'expired', resolved_at = $1, resolved_by = 'system' WHERE id = $2",
+        )
+        .bind(now)
+        .bind(a.id)
+        .execute(&mut **tx)
+        .await?;
+        append(
+            tx,
+            now,
+            &Actor::system(),
+            AuditEvent::new(
+                "approval.expired",
+                format!("approval/{}", a.id),
+                Some(&a.space),
+                json!({ "change_digest": a.change_digest }),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Marks an exception expired inside `tx` (with its audit record).
+    async fn expire_exception(
+        tx: &mut Transaction<'static, Sqlite>,
+        now: i64,
+        e: &ExceptionRecord,
+    ) -> Result<()> {
+        sqlx::query("UPDATE exceptions SET state = 'expired' WHERE id = $1")
+            .bind(e.id)
+            .execute(&mut **tx)
+            .await?;
+        append(
+            tx,
+            now,
+            &Actor::system(),
+            AuditEvent::new(
+                "exception.expired",
+                format!("exception/{}", e.id),
+                Some(&e.space),
+                json!({ "rule": e.rule, "was": e.state.as_str() }),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Loads a pending approval for a decision on it; expires it (committing) if overdue.
+    async fn pending_approval(
+        &self,
+        id: i64,
+    ) -> Result<(Transaction<'static, Sqlite>, Approval, i64)> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let a = load_approval_tx(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "approval",
+                id: id.to_string(),
+            })?;
+        if a.state != ApprovalState::Pending {
+            return Err(StoreError::Conflict(format!(
+                "approval {id} is {}, not pending",
+                a.state.as_str()
+            )));
+        }
+        if a.expires_at.is_some_and(|t| to_millis(t) <= now) {
+            SqliteStore::expire_approval(&mut tx, now, &a).await?;
+            tx.commit().await?;
+            return Err(StoreError::Conflict(format!("approval {id} has expired")));
+        }
+        Ok((tx, a, now))
+    }
+
+    /// Loads an exception in one of `states` for a decision on it; expires it (committing)
+    /// if overdue.
+    async fn live_exception(
+        &self,
+        id: i64,
+        states: &[ExceptionState],
+    ) -> Result<(Transaction<'static, Sqlite>, ExceptionRecord, i64)> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let e = load_exception_tx(&mut tx, id).await?;
+        if !states.contains(&e.state) {
+            return Err(StoreError::Conflict(format!(
+                "exception {id} is {}",
+                e.state.as_str()
+            )));
+        }
+        if to_millis(e.expires_at) <= now {
+            SqliteStore::expire_exception(&mut tx, now, &e).await?;
+            tx.commit().await?;
+            return Err(StoreError::Conflict(format!("exception {id} has expired")));
+        }
+        Ok((tx, e, now))
+    }
+
+    async fn decide_exception(
+        &self,
+        actor: &Actor,
+        id: i64,
+        from: ExceptionState,
+        to: ExceptionState,
+        reason: Option<&str>,
+    ) -> Result<ExceptionRecord> {
+        let (mut tx, e, now) = self.live_exception(id, &[from]).await?;
+        let settings = space_settings_tx(&mut tx, &e.space).await?;
+        if to == ExceptionState::Revoked {
+            // Revoking tightens: any non-agent approver may, the requester included.
+            check_decider(actor, "", &settings.approver_roles, "exception")?;
+        } else {
+            check_decider(
+                actor,
+                &e.requested_by,
+                &settings.approver_roles,
+                "exception",
+            )?;
+        }
+        sqlx::query(
+            "UPDATE exceptions SET state = $1, decided_by = $2, decided_at = $3, reason = $4 WHERE id = $5",
+        )
+        .bind(to.as_str())
+        .bind(&actor.principal)
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let action = match to {
+            ExceptionState::Granted => "exception.granted",
+            ExceptionState::Rejected => "exception.rejected",
+            _ => "exception.revoked",
+        };
+        let mut detail = json!({ "rule": e.rule, "resource_glob": e.resource_glob });
+        if let (Some(r), Some(obj)) = (reason, detail.as_object_mut()) {
+            obj.insert("reason".into(), Value::from(r));
+        }
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(action, format!("exception/{id}"), Some(&e.space), detail),
+        )
+        .await?;
+        let out = load_exception_tx(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn put_space(&self, actor: &Actor, space: &NewSpace) -> Result<Space> {
+        valid_name("space name", &space.name)?;
+        if space.settings.approvals_required == 0 {
+            return Err(StoreError::Invalid(
+                "approvals_required must be at least 1".into(),
+            ));
+        }
+        if space.settings.approver_roles.is_empty() {
+            return Err(StoreError::Invalid(
+                "approver_roles must name at least one role".into(),
+            ));
+        }
+        let settings = serde_json::to_string(&space.settings)?;
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let existed = sqlx::query("SELECT name FROM spaces WHERE name = $1")
+            .bind(&space.name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if existed {
+            sqlx::query(
+                "UPDATE spaces SET description = $1, settings = $2, updated_at = $3 WHERE name = $4",
+            )
+            .bind(&space.description)
+            .bind(&settings)
+            .bind(now)
+            .bind(&space.name)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO spaces (name, description, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(&space.name)
+            .bind(&space.description)
+            .bind(&settings)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                if existed {
+                    "space.updated"
+                } else {
+                    "space.created"
+                },
+                format!("space/{}", space.name),
+                Some(&space.name),
+                json!({ "settings": serde_json::to_value(&space.settings)? }),
+            ),
+        )
+        .await?;
+        let row = sqlx::query("SELECT * FROM spaces WHERE name = $1")
+            .bind(&space.name)
+            .fetch_one(&mut *tx)
+            .await?;
+        let out = space_from(&row)?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn space(&self, name: &str) -> Result<Option<Space>> {
+        sqlx::query("SELECT * FROM spaces WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(space_from)
+            .transpose()
+    }
+
+    async fn spaces(&self) -> Result<Vec<Space>> {
+        sqlx::query("SELECT * FROM spaces ORDER BY name")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(space_from)
+            .collect()
+    }
+
+    async fn create_token(&self, actor: &Actor, token: &NewToken, secret: &str) -> Result<Token> {
+        valid_name("token name", &token.name)?;
+        non_empty("principal", &token.principal)?;
+        if secret.len() < 16 {
+            return Err(StoreError::Invalid(
+                "a token secret must be at least 16 characters".into(),
+            ));
+        }
+        if token.spaces.is_empty() {
+            return Err(StoreError::Invalid(
+                "a token needs at least one space (`*` for all)".into(),
+            ));
+        }
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let taken = sqlx::query("SELECT id FROM tokens WHERE name = $1 OR secret_hash = $2")
+            .bind(&token.name)
+            .bind(token_hash(secret))
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if taken {
+            return Err(StoreError::Conflict(format!(
+                "a token named {} (or with this secret) exists",
+                token.name
+            )));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO tokens (name, secret_hash, principal, kind, roles, spaces, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&token.name)
+        .bind(token_hash(secret))
+        .bind(&token.principal)
+        .bind(actor_kind_str(token.kind))
+        .bind(serde_json::to_string(&token.roles)?)
+        .bind(serde_json::to_string(&token.spaces)?)
+        .bind(&actor.principal)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                "token.created",
+                format!("token/{id}"),
+                None,
+                json!({
+                    "name": token.name,
+                    "principal": token.principal,
+                    "kind": actor_kind_str(token.kind),
+                    "roles": token.roles,
+                    "spaces": token.spaces,
+                }),
+            ),
+        )
+        .await?;
+        let row = sqlx::query("SELECT * FROM tokens WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let out = token_from(&row)?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn authenticate(&self, secret: &str) -> Result<Option<Token>> {
+        sqlx::query("SELECT * FROM tokens WHERE secret_hash = $1 AND revoked_at IS NULL")
+            .bind(token_hash(secret))
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(token_from)
+            .transpose()
+    }
+
+    async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<Token> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("SELECT * FROM tokens WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "token",
+                id: id.to_string(),
+            })?;
+        let token = token_from(&row)?;
+        if token.revoked_at.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "token {id} is already revoked"
+            )));
+        }
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                "token.revoked",
+                format!("token/{id}"),
+                None,
+                json!({ "name": token.name, "principal": token.principal }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Token {
+            revoked_at: Some(from_millis(now)?),
+            ..token
+        })
+    }
+
+    async fn tokens(&self) -> Result<Vec<Token>> {
+        sqlx::query("SELECT * FROM tokens ORDER BY id")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(token_from)
+            .collect()
+    }
+
+    async fn record_decision(
+        &self,
+        actor: &Actor,
+        new: &NewDecision<'_>,
+    ) -> Result<DecisionRecord> {
+        let d = new.decision;
+        let (document, doc_masked) = mask_text(&serde_json::to_string(d)?, &new.secrets);
+        let parsed: Value = serde_json::from_str(&document).map_err(|e| {
+            StoreError::Invalid(format!("the decision is not valid JSON once masked: {e}"))
+        })?;
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let mut masked_total = doc_masked;
+        for input in &new.inputs {
+            let (content, n) = mask_text(&input.content, &new.secrets);
+            masked_total += n;
+            sqlx::query(
+                "INSERT INTO inputs (digest, kind, content, masked_secrets, created_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(&input.digest)
+            .bind(&input.kind)
+            .bind(content)
+            .bind(i64::try_from(n).unwrap_or(i64::MAX))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO decisions (space, actor, actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(&new.space)
+        .bind(&actor.principal)
+        .bind(actor.kind_str())
+        .bind(&d.input_digest)
+        .bind(&d.policy_revision)
+        .bind(d.outcome.as_str())
+        .bind(new.approval_id)
+        .bind(&document)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for u in &new.exception_uses {
+            let e = load_exception_tx(&mut tx, u.exception_id).await?;
+            if e.state != ExceptionState::Granted || to_millis(e.expires_at) <= now {
+                return Err(StoreError::Conflict(format!(
+                    "exception {} no longer applies ({})",
+                    e.id,
+                    if e.state == ExceptionState::Granted {
+                        "expired"
+                    } else {
+                        e.state.as_str()
+                    }
+                )));
+            }
+            if new.space.as_deref() != Some(e.space.as_str()) {
+                return Err(StoreError::Conflict(format!(
+                    "exception {} belongs to space {}",
+                    e.id, e.space
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO exception_uses (exception_id, decision_id, rule, resource, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(e.id)
+            .bind(id)
+            .bind(&u.rule)
+            .bind(&u.resource)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            append(
+                &mut tx,
+                now,
+                actor,
+                AuditEvent::new(
+                    "exception.used",
+                    format!("exception/{}", e.id),
+                    Some(&e.space),
+                    json!({ "decision_id": id, "rule": u.rule, "resource": u.resource }),
+                ),
+            )
+            .await?;
+        }
+        let inputs: Vec<&str> = new.inputs.iter().map(|i| i.digest.as_str()).collect();
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                "decision.recorded",
+                format!("decision/{id}"),
+                new.space.as_deref(),
+                json!({
+                    "outcome": d.outcome.as_str(),
+                    "input_digest": d.input_digest,
+                    "policy_revision": d.policy_revision,
+                    "inputs": inputs,
+                    "approval_id": new.approval_id,
+                    "findings": d.findings.len(),
+                    "masked_secrets": masked_total,
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(DecisionRecord {
+            id,
+            space: new.space.clone(),
+            actor: actor.principal.clone(),
+            actor_kind: actor.kind_str().to_owned(),
+            input_digest: d.input_digest.clone(),
+            policy_revision: d.policy_revision.clone(),
+            outcome: d.outcome,
+            approval_id: new.approval_id,
+            document: parsed,
+            created_at: from_millis(now)?,
+        })
+    }
+
+    async fn decision(&self, id: i64) -> Result<Option<DecisionRecord>> {
+        sqlx::query("SELECT * FROM decisions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(decision_from)
+            .transpose()
+    }
+
+    async fn latest_decision(
+        &self,
+        space: Option<&str>,
+        input_digest: &str,
+        policy_revision: &str,
+    ) -> Result<Option<DecisionRecord>> {
+        sqlx::query(
+            "SELECT * FROM decisions WHERE input_digest = $1 AND policy_revision = $2
+             AND (space = $3 OR (space IS NULL AND $3 IS NULL)) ORDER BY id DESC LIMIT 1",
+        )
+        .bind(input_digest)
+        .bind(policy_revision)
+        .bind(space)
+        .fetch_optional(&self.reader)
+        .await?
+        .as_ref()
+        .map(decision_from)
+        .transpose()
+    }
+
+    async fn input(&self, digest: &str) -> Result<Option<StoredInput>> {
+        let Some(row) = sqlx::query("SELECT * FROM inputs WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredInput {
+            digest: row.try_get("digest")?,
+            kind: row.try_get("kind")?,
+            content: row.try_get("content")?,
+            masked_secrets: row.try_get("masked_secrets")?,
+            created_at: from_millis(row.try_get("created_at")?)?,
+        }))
+    }
+
+    async fn open_approval(&self, actor: &Actor, request: &NewApproval) -> Result<Approval> {
+        non_empty("subject", &request.subject)?;
+        non_empty("change digest", &request.change_digest)?;
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let settings = space_settings_tx(&mut tx, &request.space).await?;
+        let existing: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM approvals WHERE space = $1 AND change_digest = $2 AND state = 'pending'
+             AND (expires_at IS NULL OR expires_at > $3) ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&request.space)
+        .bind(&request.change_digest)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((id,)) = existing {
+            let a = load_approval_tx(&mut tx, id).await?;
+            tx.rollback().await?;
+            return a.ok_or_else(|| StoreError::NotFound {
+                kind: "approval",
+                id: id.to_string(),
+            });
+        }
+        let expires = settings
+            .approval_ttl_secs
+            .map(|s| now.saturating_add(s.saturating_mul(1000)));
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO approvals (space, subject, change_digest, decision_id, requested_by, requester_kind,
+                                    state, required, approver_roles, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(&request.space)
+        .bind(&request.subject)
+        .bind(&request.change_digest)
+        .bind(request.decision_id)
+        .bind(&actor.principal)
+        .bind(actor.kind_str())
+        .bind(i64::from(settings.approvals_required))
+        .bind(serde_json::to_string(&settings.approver_roles)?)
+        .bind(now)
+        .bind(expires)
+        .fetch_one(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                "approval.opened",
+                format!("approval/{id}"),
+                Some(&request.space),
+                json!({
+                    "subject": request.subject,
+                    "change_digest": request.change_digest,
+                    "decision_id": request.decision_id,
+                    "required": settings.approvals_required,
+                    "approver_roles": settings.approver_roles,
+                    "expires_at": expires,
+                }),
+            ),
+        )
+        .await?;
+        let older: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM approvals WHERE space = $1 AND subject = $2 AND state = 'pending' AND id <> $3 ORDER BY id",
+        )
+        .bind(&request.space)
+        .bind(&request.subject)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (old,) in older {
+            sqlx::query(
+                "UPDATE approvals SET state = 'superseded', resolved_at = $1, resolved_by = $2 WHERE id = $3",
+            )
+            .bind(now)
+            .bind(&actor.principal)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
+            append(
+                &mut tx,
+                now,
+                actor,
+                AuditEvent::new(
+                    "approval.superseded",
+                    format!("approval/{old}"),
+                    Some(&request.space),
+                    json!({ "superseded_by": id }),
+                ),
+            )
+            .await?;
+        }
+        let a = load_approval_tx(&mut tx, id).await?;
+        tx.commit().await?;
+        a.ok_or_else(|| StoreError::NotFound {
+            kind: "approval",
+            id: id.to_string(),
+        })
+    }
+
+    async fn approval(&self, id: i64) -> Result<Option<Approval>> {
+        load_approval(&self.reader, id).await
+    }
+
+    async fn approvals(&self, filter: &ApprovalFilter) -> Result<Vec<Approval>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM approvals WHERE ($1 IS NULL OR space = $1) AND ($2 IS NULL OR state = $2)
+             ORDER BY id DESC",
+        )
+        .bind(&filter.space)
+        .bind(filter.state.map(ApprovalState::as_str))
+        .fetch_all(&self.reader)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(a) = load_approval(&self.reader, id).await? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn approve(&self, actor: &Actor, id: i64, note: Option<&str>) -> Result<Approval> {
+        let (mut tx, a, now) = self.pending_approval(id).await?;
+        check_decider(
+            actor,
+            &a.requested_by,
+            &a.approver_roles,
+            "approval request",
+        )?;
+        if a.approvers.contains(&actor.principal) {
+            return Err(StoreError::Conflict(format!(
+                "{} already approved request {id}",
+                actor.principal
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO approval_votes (approval_id, principal, note, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(&actor.principal)
+        .bind(note)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let count = a.approvers.len() + 1;
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                "approval.vote",
+                format!("approval/{id}"),
+                Some(&a.space),
+                json!({ "approvals": count, "required": a.required, "note": note }),
+            ),
+        )
+        .await?;
+        if count >= usize::try_from(a.required).unwrap_or(usize::MAX) {
+            sqlx::query(
+                "UPDATE approvals SET state = 'approved', resolved_at = $1, resolved_by = $2 WHERE id = $3",
+            )
+            .bind(now)
+            .bind(&actor.principal)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            append(
+                &mut tx,
+                now,
+                actor,
+                AuditEvent::new(
+                    "approval.approved",
+                    format!("approval/{id}"),
+                    Some(&a.space),
+                    json!({ "change_digest": a.change_digest, "approvals": count }),
+                ),
+            )
+            .await?;
+        }
+        let out = load_approval_tx(&mut tx, id).await?;
+        tx.commit().await?;
+        out.ok_or_else(|| StoreError::NotFound {
+            kind: "approval",
+            id: id.to_string(),
+        })
+    }
+
+    async fn reject(&self, actor: &Actor, id: i64, reason: &str) -> Result<Approval> {
+        non_empty("a rejection reason", reason)?;
+        let (mut tx, a, now) = self.pending_approval(id).await?;
+        check_decider(
+            actor,
+            &a.requested_by,
+            &a.approver_roles,
+            "approval request",
+        )?;
+        sqlx::query(
+            "UPDATE approvals SET state = 'rejected', resolved_at = $1, resolved_by = $2, reason = $3 WHERE id = $4",
+        )
+        .bind(now)
+        .bind(&actor.principal)
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                "approval.rejected",
+                format!("approval/{id}"),
+                Some(&a.space),
+                json!({ "change_digest": a.change_digest, "reason": reason }),
+            ),
+        )
+        .await?;
+        let out = load_approval_tx(&mut tx, id).await?;
+        tx.commit().await?;
+        out.ok_or_else(|| StoreError::NotFound {
+            kind: "approval",
+            id: id.to_string(),
+        })
+    }
+
+    async fn approved_change(&self, space: &str, change_digest: &str) -> Result<Option<Approval>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM approvals WHERE space = $1 AND change_digest = $2 AND state = 'approved'
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(space)
+        .bind(change_digest)
+        .fetch_optional(&self.reader)
+        .await?;
+        match id {
+            Some(id) => load_approval(&self.reader, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn request_exception(&self, actor: &Actor, ex: &NewException) -> Result<ExceptionRecord> {
+        non_empty("rule", &ex.rule)?;
+        non_empty("resource glob", &ex.resource_glob)?;
+        non_empty("justification", &ex.justification)?;
+        let now = self.now_ms();
+        let expires = to_millis(ex.expires_at);
+        if expires <= now {
+            return Err(StoreError::Invalid(
+                "the expiry is not in the future".into(),
+            ));
+        }
+        let mut tx = self.begin().await?;
+        let settings = space_settings_tx(&mut tx, &ex.space).await?;
+        let max_ms = i64::from(settings.max_exception_days) * 86_400_000;
+        if expires - now > max_ms {
+            return Err(StoreError::Invalid(format!(
+                "space {} allows exceptions of at most {} days",
+                ex.space, settings.max_exception_days
+            )));
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO exceptions (space, rule, resource_glob, justification, ticket, requested_by,
+                                     requester_kind, state, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, $9) RETURNING id",
+        )
+        .bind(&ex.space)
+        .bind(&ex.rule)
+        .bind(&ex.resource_glob)
+        .bind(&ex.justification)
+        .bind(&ex.ticket)
+        .bind(&actor.principal)
+        .bind(actor.kind_str())
+        .bind(now)
+        .bind(expires)
+        .fetch_one(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                "exception.requested",
+                format!("exception/{id}"),
+                Some(&ex.space),
+                json!({
+                    "rule": ex.rule,
+                    "resource_glob": ex.resource_glob,
+                    "justification": ex.justification,
+                    "ticket": ex.ticket,
+                    "expires_at": audit_time(ex.expires_at),
+                }),
+            ),
+        )
+        .await?;
+        let out = load_exception_tx(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn grant_exception(&self, actor: &Actor, id: i64) -> Result<ExceptionRecord> {
+        self.decide_exception(
+            actor,
+            id,
+            ExceptionState::Requested,
+            ExceptionState::Granted,
+            None,
+        )
+        .await
+    }
+
+    async fn reject_exception(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<ExceptionRecord> {
+        non_empty("a rejection reason", reason)?;
+        self.decide_exception(
+            actor,
+            id,
+            ExceptionState::Requested,
+            ExceptionState::Rejected,
+            Some(reason),
+        )
+        .await
+    }
+
+    async fn revoke_exception(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<ExceptionRecord> {
+        non_empty("a revocation reason", reason)?;
+        self.decide_exception(
+            actor,
+            id,
+            ExceptionState::Granted,
+            ExceptionState::Revoked,
+            Some(reason),
+        )
+        .await
+    }
+
+    async fn exception(&self, id: i64) -> Result<Option<ExceptionRecord>> {
+        sqlx::query("SELECT * FROM exceptions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .as_ref()
+            .map(exception_from)
+            .transpose()
+    }
+
+    async fn exceptions(&self, space: &str) -> Result<Vec<ExceptionRecord>> {
+        sqlx::query("SELECT * FROM exceptions WHERE space = $1 ORDER BY id")
+            .bind(space)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(exception_from)
+            .collect()
+    }
+
+    async fn active_exceptions(&self, space: &str) -> Result<Vec<ExceptionRecord>> {
+        sqlx::query(
+            "SELECT * FROM exceptions WHERE space = $1 AND state = 'granted' AND expires_at > $2 ORDER BY id",
+        )
+        .bind(space)
+        .bind(self.now_ms())
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(exception_from)
+        .collect()
+    }
+
+    async fn exception_uses(&self, id: i64) -> Result<Vec<ExceptionUse>> {
+        let rows = sqlx::query("SELECT * FROM exception_uses WHERE exception_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ExceptionUse {
+                    id: row.try_get("id")?,
+                    exception_id: row.try_get("exception_id")?,
+                    decision_id: row.try_get("decision_id")?,
+                    rule: row.try_get("rule")?,
+                    resource: row.try_get("resource")?,
+                    created_at: from_millis(row.try_get("created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn expire_due(&self) -> Result<Expired> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let mut out = Expired::default();
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM approvals WHERE state = 'pending' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in ids {
+            if let Some(a) = load_approval_tx(&mut tx, id).await? {
+                SqliteStore::expire_approval(&mut tx, now, &a).await?;
+                out.approvals.push(id);
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT * FROM exceptions WHERE state IN ('requested', 'granted') AND expires_at <= $1 ORDER BY id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            let e = exception_from(row)?;
+            SqliteStore::expire_exception(&mut tx, now, &e).await?;
+            out.exceptions.push(e.id);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
+    async fn append_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<AuditRecord> {
+        non_empty("action", &event.action)?;
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let record = append(&mut tx, now, actor, event.clone()).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+        sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(audit_from)
+            .collect()
+    }
+
+    async fn verify_audit(&self) -> Result<Verification> {
+        // One read transaction: a consistent snapshot of the log and its head.
+        let mut tx = self.reader.begin().await?;
+        let head: (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut verifier = ChainVerifier::from_genesis();
+        let mut offset: i64 = 0;
+        'pages: loop {
+            let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq LIMIT 1000 OFFSET $1")
+                .bind(offset)
+                .fetch_all(&mut *tx)
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            offset += i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            for row in &rows {
+                match audit_from(row) {
+                    Ok(record) => verifier.push(&record),
+                    Err(e) => {
+                        let seq: i64 = row.try_get("seq").unwrap_or(-1);
+                        verifier.push_unreadable(seq, e.to_string());
+                    }
+                }
+                if verifier.is_broken() {
+                    break 'pages;
+                }
+            }
+        }
+        tx.rollback().await?;
+        Ok(verifier.finish(Some(head)))
+    }
+
+    async fn export_audit(
+        &self,
+        since: Option<OffsetDateTime>,
+        out: &mut (dyn Write + Send),
+    ) -> Result<u64> {
+        let since = since.map_or_else(String::new, audit_time);
+        let mut tx = self.reader.begin().await?;
+        let mut after: i64 = 0;
+        let mut written = 0;
+        loop {
+            let rows = sqlx::query(
+                "SELECT * FROM audit_log WHERE seq > $1 AND at >= $2 ORDER BY seq LIMIT 1000",
+            )
+            .bind(after)
+            .bind(&since)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("seq")?;
+            let records = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
+            written += audit::write_jsonl(&records, out)?;
+        }
+        tx.rollback().await?;
+        out.flush()?;
+        Ok(written)
+    }
+}

@@ -1,0 +1,144 @@
+//! The `Store` trait: everything the control plane keeps.
+
+use std::io::Write;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::audit::{AuditEvent, AuditRecord, Verification};
+use crate::error::Result;
+use crate::model::{
+    Actor, Approval, ApprovalFilter, DecisionRecord, ExceptionRecord, ExceptionUse, Expired,
+    NewApproval, NewDecision, NewException, NewSpace, NewToken, Space, StoredInput, Token,
+};
+
+/// The control plane's storage. Every method that changes state appends its audit record(s)
+/// in the same transaction, so either both are stored or neither is; an error means nothing
+/// was written.
+///
+/// The store enforces the invariants that belong to the data: approval and exception state
+/// machines, "never the requester", "agents never approve or grant", approver roles from the
+/// space's settings, exception length limits. Endpoint authorisation (which role may call
+/// what, space scoping of tokens) is the server's.
+///
+/// Object-safe: the server holds an `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync {
+    // --- spaces -------------------------------------------------------------------------
+
+    /// Creates a space, or replaces the description and settings of an existing one.
+    async fn put_space(&self, actor: &Actor, space: &NewSpace) -> Result<Space>;
+    /// A space by name.
+    async fn space(&self, name: &str) -> Result<Option<Space>>;
+    /// Every space, by name.
+    async fn spaces(&self) -> Result<Vec<Space>>;
+
+    // --- tokens -------------------------------------------------------------------------
+
+    /// Stores a token under the hash of `secret` (the caller generates the secret and shows
+    /// it once).
+    async fn create_token(&self, actor: &Actor, token: &NewToken, secret: &str) -> Result<Token>;
+    /// The unrevoked token whose secret this is.
+    async fn authenticate(&self, secret: &str) -> Result<Option<Token>>;
+    /// Revokes a token.
+    async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<Token>;
+    /// Every token, revoked ones included, by id.
+    async fn tokens(&self) -> Result<Vec<Token>>;
+
+    // --- decisions and inputs -----------------------------------------------------------
+
+    /// Records a decision with its inputs (masked, stored once per digest) and the exception
+    /// uses it made. Fails with a conflict if a used exception is no longer active.
+    async fn record_decision(
+        &self,
+        actor: &Actor,
+        decision: &NewDecision<'_>,
+    ) -> Result<DecisionRecord>;
+    /// A decision by id.
+    async fn decision(&self, id: i64) -> Result<Option<DecisionRecord>>;
+    /// The latest decision on these inputs under this policy revision in this space.
+    async fn latest_decision(
+        &self,
+        space: Option<&str>,
+        input_digest: &str,
+        policy_revision: &str,
+    ) -> Result<Option<DecisionRecord>>;
+    /// An input document by digest.
+    async fn input(&self, digest: &str) -> Result<Option<StoredInput>>;
+
+    // --- approvals ----------------------------------------------------------------------
+
+    /// Opens an approval request bound to a change digest under the space's rules. A
+    /// pending request for the same space and digest is returned as it is; pending requests
+    /// for the same subject with another digest are superseded.
+    async fn open_approval(&self, actor: &Actor, request: &NewApproval) -> Result<Approval>;
+    /// An approval request by id.
+    async fn approval(&self, id: i64) -> Result<Option<Approval>>;
+    /// Approval requests, newest first.
+    async fn approvals(&self, filter: &ApprovalFilter) -> Result<Vec<Approval>>;
+    /// Adds the actor's approval; the request becomes `approved` once enough approvers agree.
+    async fn approve(&self, actor: &Actor, id: i64, note: Option<&str>) -> Result<Approval>;
+    /// Rejects a pending request.
+    async fn reject(&self, actor: &Actor, id: i64, reason: &str) -> Result<Approval>;
+    /// The approved request for exactly this change in this space, if any.
+    async fn approved_change(&self, space: &str, change_digest: &str) -> Result<Option<Approval>>;
+
+    // --- exceptions ---------------------------------------------------------------------
+
+    /// Requests an exception (state `requested`).
+    async fn request_exception(
+        &self,
+        actor: &Actor,
+        exception: &NewException,
+    ) -> Result<ExceptionRecord>;
+    /// Grants a requested exception.
+    async fn grant_exception(&self, actor: &Actor, id: i64) -> Result<ExceptionRecord>;
+    /// Rejects a requested exception.
+    async fn reject_exception(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<ExceptionRecord>;
+    /// Revokes a granted exception.
+    async fn revoke_exception(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<ExceptionRecord>;
+    /// An exception by id.
+    async fn exception(&self, id: i64) -> Result<Option<ExceptionRecord>>;
+    /// Exceptions of a space (every state), by id.
+    async fn exceptions(&self, space: &str) -> Result<Vec<ExceptionRecord>>;
+    /// Exceptions that apply in the space now: granted and unexpired (whether or not a sweep
+    /// has run).
+    async fn active_exceptions(&self, space: &str) -> Result<Vec<ExceptionRecord>>;
+    /// Recorded uses of an exception.
+    async fn exception_uses(&self, id: i64) -> Result<Vec<ExceptionUse>>;
+
+    // --- time ---------------------------------------------------------------------------
+
+    /// Moves pending approvals and requested or granted exceptions past their expiry to
+    /// `expired`, one audit record each.
+    async fn expire_due(&self) -> Result<Expired>;
+    /// The store's clock (fixed in tests).
+    fn now(&self) -> OffsetDateTime;
+
+    // --- audit --------------------------------------------------------------------------
+
+    /// Appends an event that has no other state in the store (a policy reload, a failed
+    /// login).
+    async fn append_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<AuditRecord>;
+    /// Audit records with `seq > after`, at most `limit`, in order.
+    async fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Walks the whole chain against the stored head and names the first broken link.
+    async fn verify_audit(&self) -> Result<Verification>;
+    /// Writes the records at or after `since` as JSONL (see [`crate::audit`]). Returns the
+    /// number written.
+    async fn export_audit(
+        &self,
+        since: Option<OffsetDateTime>,
+        out: &mut (dyn Write + Send),
+    ) -> Result<u64>;
+}

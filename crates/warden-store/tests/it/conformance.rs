@@ -1,0 +1,753 @@
+//! The store conformance suite: written once against `&dyn Store`, run by every
+//! implementation (SQLite here; PostgreSQL when it lands).
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+use warden_core::{ActorKind, Decision, Outcome};
+use warden_store::audit::verify_jsonl;
+use warden_store::{
+    Actor, ApprovalFilter, ApprovalState, AuditEvent, ExceptionState, NewApproval, NewDecision,
+    NewException, NewExceptionUse, NewInput, NewSpace, NewToken, Role, SpaceSettings, Store,
+    StoreError,
+};
+
+/// A clock the tests move by hand; stores under test read it.
+#[derive(Clone)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    /// Starts at 2026-03-01T12:00:00Z.
+    pub fn new() -> ManualClock {
+        ManualClock(Arc::new(AtomicI64::new(1_772_366_400_000)))
+    }
+
+    /// The clock function to give a store.
+    pub fn clock(&self) -> warden_store::Clock {
+        let ms = self.0.clone();
+        Arc::new(move || {
+            OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(ms.load(Ordering::SeqCst)) * 1_000_000,
+            )
+            .unwrap()
+        })
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(
+            i64::try_from(by.whole_milliseconds()).unwrap(),
+            Ordering::SeqCst,
+        );
+    }
+
+    /// Now.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock())()
+    }
+}
+
+pub fn actor(name: &str, kind: ActorKind, roles: &[Role]) -> Actor {
+    Actor {
+        principal: name.into(),
+        kind: Some(kind),
+        roles: roles.to_vec(),
+    }
+}
+
+pub fn alice() -> Actor {
+    actor(
+        "alice",
+        ActorKind::Human,
+        &[Role::Requester, Role::Approver],
+    )
+}
+pub fn bob() -> Actor {
+    actor("bob", ActorKind::Human, &[Role::Approver])
+}
+pub fn carol() -> Actor {
+    actor("carol", ActorKind::Human, &[Role::Approver])
+}
+pub fn agent() -> Actor {
+    // An agent token that was (wrongly) given the approver role still cannot approve.
+    actor(
+        "claude-infra",
+        ActorKind::Agent,
+        &[Role::Requester, Role::Approver],
+    )
+}
+pub fn viewer() -> Actor {
+    actor("vic", ActorKind::Human, &[Role::Viewer])
+}
+
+pub fn space(name: &str, required: u32) -> NewSpace {
+    NewSpace {
+        name: name.into(),
+        description: format!("{name} space"),
+        settings: SpaceSettings {
+            approvals_required: required,
+            approver_roles: vec![Role::Approver],
+            approval_ttl_secs: Some(3600),
+            max_exception_days: 30,
+        },
+    }
+}
+
+pub fn decision(input_digest: &str, outcome: Outcome, note: &str) -> Decision {
+    Decision {
+        schema_version: 1,
+        outcome,
+        summary: warden_core::Summary::default(),
+        findings: Vec::new(),
+        waived: Vec::new(),
+        errors: Vec::new(),
+        inputs: Vec::new(),
+        input_digest: input_digest.into(),
+        policy_revision: "sha256:policy-1".into(),
+        bundles: Vec::new(),
+        evaluated_at: "2026-03-01T12:00:00Z".into(),
+        duration_ms: 1.0,
+        tool: warden_core::decision::Tool {
+            name: "warden".into(),
+            version: note.into(),
+        },
+    }
+}
+
+fn conflict<T: std::fmt::Debug>(r: Result<T, StoreError>) {
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+}
+fn forbidden<T: std::fmt::Debug>(r: Result<T, StoreError>) {
+    assert!(matches!(r, Err(StoreError::Forbidden(_))), "{r:?}");
+}
+fn invalid<T: std::fmt::Debug>(r: Result<T, StoreError>) {
+    assert!(matches!(r, Err(StoreError::Invalid(_))), "{r:?}");
+}
+
+async fn actions(store: &dyn Store) -> Vec<String> {
+    store
+        .audit_records(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{} {}", r.action, r.subject))
+        .collect()
+}
+
+/// Runs every conformance check on a fresh, empty store whose clock is `clock`.
+pub async fn run(store: &dyn Store, clock: &ManualClock) {
+    spaces(store).await;
+    tokens(store).await;
+    decisions_and_inputs(store).await;
+    approvals(store, clock).await;
+    exceptions(store, clock).await;
+    audit_chain(store).await;
+}
+
+async fn spaces(store: &dyn Store) {
+    let before = actions(store).await.len();
+    let dev = store
+        .put_space(&Actor::system(), &space("dev", 1))
+        .await
+        .unwrap();
+    assert_eq!(dev.settings.approvals_required, 1);
+    let mut prod = space("prod", 2);
+    store.put_space(&Actor::system(), &prod).await.unwrap();
+    prod.description = "production".into();
+    let updated = store.put_space(&alice(), &prod).await.unwrap();
+    assert_eq!(updated.description, "production");
+    assert_eq!(store.space("prod").await.unwrap().unwrap(), updated);
+    assert!(store.space("nope").await.unwrap().is_none());
+    let names: Vec<String> = store
+        .spaces()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["dev", "prod"]);
+    invalid(store.put_space(&alice(), &space("bad name!", 1)).await);
+    invalid(store.put_space(&alice(), &space("zero", 0)).await);
+    let log = actions(store).await;
+    assert_eq!(
+        log[before..],
+        [
+            "space.created space/dev",
+            "space.created space/prod",
+            "space.updated space/prod"
+        ]
+    );
+}
+
+async fn tokens(store: &dyn Store) {
+    let secret = "wdn_0123456789abcdef0123456789abcdef";
+    let new = NewToken {
+        name: "claude-infra".into(),
+        principal: "claude-infra".into(),
+        kind: ActorKind::Agent,
+        roles: vec![Role::Requester],
+        spaces: vec!["dev".into()],
+    };
+    let t = store
+        .create_token(&Actor::system(), &new, secret)
+        .await
+        .unwrap();
+    assert_eq!(
+        (t.kind, t.roles.as_slice()),
+        (ActorKind::Agent, &[Role::Requester][..])
+    );
+    assert!(t.allows_space("dev") && !t.allows_space("prod"));
+    let found = store.authenticate(secret).await.unwrap().unwrap();
+    assert_eq!(found, t);
+    assert!(store
+        .authenticate("wdn_wrong-secret-0000000000")
+        .await
+        .unwrap()
+        .is_none());
+    // The stored hash is not a secret that authenticates.
+    assert!(store
+        .authenticate(&warden_store::token_hash(secret))
+        .await
+        .unwrap()
+        .is_none());
+    conflict(
+        store
+            .create_token(&Actor::system(), &new, "wdn_another-secret-000000")
+            .await,
+    );
+    invalid(
+        store
+            .create_token(
+                &Actor::system(),
+                &NewToken {
+                    name: "short".into(),
+                    ..new.clone()
+                },
+                "short",
+            )
+            .await,
+    );
+    let revoked = store.revoke_token(&Actor::system(), t.id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(store.authenticate(secret).await.unwrap().is_none());
+    conflict(store.revoke_token(&Actor::system(), t.id).await);
+    assert!(matches!(
+        store.revoke_token(&Actor::system(), 9999).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(store.tokens().await.unwrap().len(), 1);
+    let log = actions(store).await;
+    assert!(log.ends_with(&[
+        format!("token.created token/{}", t.id),
+        format!("token.revoked token/{}", t.id)
+    ]));
+    // No audit record carries the secret or its hash.
+    for r in store.audit_records(0, 10_000).await.unwrap() {
+        let text = r.detail.to_string();
+        assert!(!text.contains(secret) && !text.contains(&warden_store::token_hash(secret)));
+    }
+}
+
+async fn decisions_and_inputs(store: &dyn Store) {
+    let secret = "Hunter2-prod-password".to_string();
+    let content = format!(r#"{{"resource":{{"password":"{secret}"}}}}"#);
+    let d = decision("sha256:input-a", Outcome::Warn, &secret);
+    let rec = store
+        .record_decision(
+            &agent(),
+            &NewDecision {
+                decision: &d,
+                space: Some("dev".into()),
+                inputs: vec![NewInput {
+                    digest: "sha256:input-a".into(),
+                    kind: "terraform-plan".into(),
+                    content: content.clone(),
+                }],
+                secrets: vec![secret.clone()],
+                exception_uses: vec![],
+                approval_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rec.outcome, Outcome::Warn);
+    assert_eq!(rec.actor_kind, "agent");
+    assert!(
+        !rec.document.to_string().contains(&secret),
+        "decision document masked"
+    );
+    let input = store.input("sha256:input-a").await.unwrap().unwrap();
+    assert!(!input.content.contains(&secret));
+    assert!(input.content.contains(warden_store::mask::MASK));
+    assert_eq!(input.masked_secrets, 1);
+
+    // The same input again is stored once; the latest decision is found by digest + revision.
+    let d2 = decision("sha256:input-a", Outcome::Warn, "second");
+    let rec2 = store
+        .record_decision(
+            &agent(),
+            &NewDecision {
+                decision: &d2,
+                space: Some("dev".into()),
+                inputs: vec![NewInput {
+                    digest: "sha256:input-a".into(),
+                    kind: "terraform-plan".into(),
+                    content: "other text, ignored: first write wins".into(),
+                }],
+                secrets: vec![],
+                exception_uses: vec![],
+                approval_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(rec2.id > rec.id);
+    assert_eq!(store.input("sha256:input-a").await.unwrap().unwrap(), input);
+    let latest = store
+        .latest_decision(Some("dev"), "sha256:input-a", "sha256:policy-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.id, rec2.id);
+    assert!(store
+        .latest_decision(Some("prod"), "sha256:input-a", "sha256:policy-1")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .latest_decision(Some("dev"), "sha256:input-a", "sha256:policy-2")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(store.decision(rec.id).await.unwrap().unwrap(), rec);
+    assert!(store.decision(9999).await.unwrap().is_none());
+
+    let records = store.audit_records(0, 10_000).await.unwrap();
+    let last = records.last().unwrap();
+    assert_eq!(last.action, "decision.recorded");
+    assert_eq!(last.actor, "claude-infra");
+    assert_eq!(last.actor_kind, "agent");
+    assert_eq!(last.detail["input_digest"], "sha256:input-a");
+    assert_eq!(last.detail["policy_revision"], "sha256:policy-1");
+    assert!(records
+        .iter()
+        .all(|r| !r.detail.to_string().contains(&secret)));
+}
+
+async fn approvals(store: &dyn Store, clock: &ManualClock) {
+    let open = |digest: &str| NewApproval {
+        space: "dev".into(),
+        subject: "workspace/network".into(),
+        change_digest: digest.into(),
+        decision_id: None,
+    };
+    // An agent asks; the request is bound to the change digest.
+    let a = store
+        .open_approval(&agent(), &open("sha256:change-1"))
+        .await
+        .unwrap();
+    assert_eq!(a.state, ApprovalState::Pending);
+    assert_eq!((a.required, a.requested_by.as_str()), (1, "claude-infra"));
+    assert!(a.expires_at.is_some());
+    // Asking again for the same change gives the same request.
+    let again = store
+        .open_approval(&agent(), &open("sha256:change-1"))
+        .await
+        .unwrap();
+    assert_eq!(again.id, a.id);
+
+    forbidden(store.approve(&agent(), a.id, None).await);
+    forbidden(store.approve(&viewer(), a.id, None).await);
+    let self_approve = actor("claude-infra", ActorKind::Human, &[Role::Approver]);
+    forbidden(store.approve(&self_approve, a.id, None).await);
+    assert!(store
+        .approved_change("dev", "sha256:change-1")
+        .await
+        .unwrap()
+        .is_none());
+
+    let approved = store
+        .approve(&bob(), a.id, Some("looks fine"))
+        .await
+        .unwrap();
+    assert_eq!(approved.state, ApprovalState::Approved);
+    assert_eq!(approved.approvers, ["bob"]);
+    assert_eq!(approved.resolved_by.as_deref(), Some("bob"));
+    assert_eq!(
+        store
+            .approved_change("dev", "sha256:change-1")
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(a.id)
+    );
+    // Bound to the exact change: another digest, or another space, is not approved.
+    assert!(store
+        .approved_change("dev", "sha256:change-2")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .approved_change("prod", "sha256:change-1")
+        .await
+        .unwrap()
+        .is_none());
+    conflict(store.approve(&carol(), a.id, None).await);
+    conflict(store.reject(&carol(), a.id, "too late").await);
+
+    // Two approvers in prod; the same approver twice does not count twice.
+    let p = store
+        .open_approval(
+            &alice(),
+            &NewApproval {
+                space: "prod".into(),
+                ..open("sha256:change-9")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.required, 2);
+    forbidden(store.approve(&alice(), p.id, None).await);
+    let one = store.approve(&bob(), p.id, None).await.unwrap();
+    assert_eq!(one.state, ApprovalState::Pending);
+    conflict(store.approve(&bob(), p.id, None).await);
+    let two = store.approve(&carol(), p.id, None).await.unwrap();
+    assert_eq!(two.state, ApprovalState::Approved);
+    assert_eq!(two.approvers, ["bob", "carol"]);
+
+    // A re-planned change supersedes the pending request for the same subject.
+    let r1 = store
+        .open_approval(&alice(), &open("sha256:change-3"))
+        .await
+        .unwrap();
+    let r2 = store
+        .open_approval(&alice(), &open("sha256:change-4"))
+        .await
+        .unwrap();
+    assert_ne!(r1.id, r2.id);
+    let r1 = store.approval(r1.id).await.unwrap().unwrap();
+    assert_eq!(r1.state, ApprovalState::Superseded);
+    conflict(store.approve(&bob(), r1.id, None).await);
+
+    // Rejection needs a reason and is final.
+    invalid(store.reject(&bob(), r2.id, "  ").await);
+    forbidden(store.reject(&agent(), r2.id, "no").await);
+    let rej = store
+        .reject(&bob(), r2.id, "opens port 22 to the world")
+        .await
+        .unwrap();
+    assert_eq!(rej.state, ApprovalState::Rejected);
+    assert_eq!(rej.reason.as_deref(), Some("opens port 22 to the world"));
+    conflict(store.approve(&carol(), r2.id, None).await);
+
+    // Expiry: a pending request past its time cannot be approved and reads expired.
+    let e = store
+        .open_approval(&alice(), &open("sha256:change-5"))
+        .await
+        .unwrap();
+    let s = store
+        .open_approval(
+            &alice(),
+            &NewApproval {
+                subject: "other".into(),
+                ..open("sha256:change-6")
+            },
+        )
+        .await
+        .unwrap();
+    clock.advance(Duration::hours(2));
+    conflict(store.approve(&bob(), e.id, None).await);
+    assert_eq!(
+        store.approval(e.id).await.unwrap().unwrap().state,
+        ApprovalState::Expired
+    );
+    let swept = store.expire_due().await.unwrap();
+    assert_eq!(swept.approvals, [s.id]);
+    assert_eq!(
+        store.approval(s.id).await.unwrap().unwrap().state,
+        ApprovalState::Expired
+    );
+    assert!(store.expire_due().await.unwrap().approvals.is_empty());
+
+    let pending = store
+        .approvals(&ApprovalFilter {
+            space: Some("dev".into()),
+            state: Some(ApprovalState::Pending),
+        })
+        .await
+        .unwrap();
+    assert!(pending.is_empty());
+    let all_dev = store
+        .approvals(&ApprovalFilter {
+            space: Some("dev".into()),
+            state: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(all_dev.len(), 5);
+    assert!(
+        all_dev.windows(2).all(|w| w[0].id > w[1].id),
+        "newest first"
+    );
+    assert!(matches!(
+        store.approve(&bob(), 9999, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    let log = actions(store).await;
+    for expected in [
+        format!("approval.opened approval/{}", a.id),
+        format!("approval.vote approval/{}", a.id),
+        format!("approval.approved approval/{}", a.id),
+        format!("approval.superseded approval/{}", r1.id),
+        format!("approval.rejected approval/{}", r2.id),
+        format!("approval.expired approval/{}", e.id),
+        format!("approval.expired approval/{}", s.id),
+    ] {
+        assert_eq!(
+            log.iter().filter(|l| **l == expected).count(),
+            1,
+            "{expected} once in {log:#?}"
+        );
+    }
+    // Refused attempts wrote nothing: exactly one opened record for the repeated request.
+    let records = store.audit_records(0, 10_000).await.unwrap();
+    let vote = records
+        .iter()
+        .find(|r| r.action == "approval.vote" && r.subject == format!("approval/{}", a.id))
+        .unwrap();
+    assert_eq!(
+        (vote.actor.as_str(), vote.actor_kind.as_str()),
+        ("bob", "human")
+    );
+}
+
+async fn exceptions(store: &dyn Store, clock: &ManualClock) {
+    let now = clock.now();
+    let new = NewException {
+        space: "dev".into(),
+        rule: "WD-AWS-001".into(),
+        resource_glob: "aws_security_group.bastion*".into(),
+        justification: "bastion needs ssh until the VPN lands".into(),
+        ticket: Some("SEC-42".into()),
+        expires_at: now + Duration::days(7),
+    };
+    invalid(
+        store
+            .request_exception(
+                &agent(),
+                &NewException {
+                    justification: " ".into(),
+                    ..new.clone()
+                },
+            )
+            .await,
+    );
+    invalid(
+        store
+            .request_exception(
+                &agent(),
+                &NewException {
+                    expires_at: now - Duration::days(1),
+                    ..new.clone()
+                },
+            )
+            .await,
+    );
+    invalid(
+        store
+            .request_exception(
+                &agent(),
+                &NewException {
+                    expires_at: now + Duration::days(31),
+                    ..new.clone()
+                },
+            )
+            .await,
+    );
+    assert!(matches!(
+        store
+            .request_exception(
+                &agent(),
+                &NewException {
+                    space: "nope".into(),
+                    ..new.clone()
+                }
+            )
+            .await,
+        Err(StoreError::NotFound { kind: "space", .. })
+    ));
+
+    // Agents may request; nobody may grant their own; agents never grant.
+    let x = store.request_exception(&agent(), &new).await.unwrap();
+    assert_eq!(x.state, ExceptionState::Requested);
+    assert!(store.active_exceptions("dev").await.unwrap().is_empty());
+    forbidden(store.grant_exception(&agent(), x.id).await);
+    forbidden(store.grant_exception(&viewer(), x.id).await);
+    let mine = store.request_exception(&bob(), &new).await.unwrap();
+    forbidden(store.grant_exception(&bob(), mine.id).await);
+    let refused = store
+        .reject_exception(&carol(), mine.id, "use the VPN")
+        .await
+        .unwrap();
+    assert_eq!(refused.state, ExceptionState::Rejected);
+    conflict(store.grant_exception(&carol(), mine.id).await);
+
+    let granted = store.grant_exception(&bob(), x.id).await.unwrap();
+    assert_eq!(granted.state, ExceptionState::Granted);
+    assert_eq!(granted.decided_by.as_deref(), Some("bob"));
+    assert!(granted.is_active(clock.now()));
+    assert_eq!(
+        store.active_exceptions("dev").await.unwrap(),
+        std::slice::from_ref(&granted)
+    );
+    assert!(store.active_exceptions("prod").await.unwrap().is_empty());
+    conflict(store.grant_exception(&carol(), x.id).await);
+
+    // Every use is recorded with the decision, in the same transaction.
+    let d = decision("sha256:input-x", Outcome::Allow, "x");
+    let use_it = |space: &str| NewDecision {
+        decision: &d,
+        space: Some(space.into()),
+        inputs: vec![],
+        secrets: vec![],
+        exception_uses: vec![NewExceptionUse {
+            exception_id: x.id,
+            rule: "WD-AWS-001".into(),
+            resource: "aws_security_group.bastion".into(),
+        }],
+        approval_id: None,
+    };
+    let rec = store
+        .record_decision(&agent(), &use_it("dev"))
+        .await
+        .unwrap();
+    let uses = store.exception_uses(x.id).await.unwrap();
+    assert_eq!(uses.len(), 1);
+    assert_eq!(
+        (uses[0].decision_id, uses[0].resource.as_str()),
+        (rec.id, "aws_security_group.bastion")
+    );
+    // An exception of another space cannot be used, and the failed decision writes nothing.
+    let before = store.audit_records(0, 10_000).await.unwrap().len();
+    conflict(store.record_decision(&agent(), &use_it("prod")).await);
+
+    // Expiry applies at once, before any sweep: not active, and a use is refused.
+    clock.advance(Duration::days(8));
+    assert!(store.active_exceptions("dev").await.unwrap().is_empty());
+    assert!(!store
+        .exception(x.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .is_active(clock.now()));
+    conflict(store.record_decision(&agent(), &use_it("dev")).await);
+    assert_eq!(store.audit_records(0, 10_000).await.unwrap().len(), before);
+    assert_eq!(store.exception_uses(x.id).await.unwrap().len(), 1);
+    let swept = store.expire_due().await.unwrap();
+    assert!(swept.exceptions.contains(&x.id));
+    assert_eq!(
+        store.exception(x.id).await.unwrap().unwrap().state,
+        ExceptionState::Expired
+    );
+
+    // Revocation.
+    let y = store
+        .request_exception(
+            &alice(),
+            &NewException {
+                expires_at: clock.now() + Duration::days(1),
+                ..new.clone()
+            },
+        )
+        .await
+        .unwrap();
+    store.grant_exception(&bob(), y.id).await.unwrap();
+    forbidden(store.revoke_exception(&agent(), y.id, "no").await);
+    let revoked = store
+        .revoke_exception(&alice(), y.id, "VPN is live")
+        .await
+        .unwrap();
+    assert_eq!(revoked.state, ExceptionState::Revoked);
+    assert!(store.active_exceptions("dev").await.unwrap().is_empty());
+    assert_eq!(store.exceptions("dev").await.unwrap().len(), 3);
+
+    let log = actions(store).await;
+    for expected in [
+        format!("exception.requested exception/{}", x.id),
+        format!("exception.granted exception/{}", x.id),
+        format!("exception.used exception/{}", x.id),
+        format!("exception.expired exception/{}", x.id),
+        format!("exception.rejected exception/{}", mine.id),
+        format!("exception.revoked exception/{}", y.id),
+    ] {
+        assert_eq!(
+            log.iter().filter(|l| **l == expected).count(),
+            1,
+            "{expected} once"
+        );
+    }
+}
+
+async fn audit_chain(store: &dyn Store) {
+    let rec = store
+        .append_audit(
+            &alice(),
+            &AuditEvent::new(
+                "policy.reloaded",
+                "policy/dev",
+                Some("dev"),
+                json!({"revision": "sha256:policy-2"}),
+            ),
+        )
+        .await
+        .unwrap();
+    invalid(
+        store
+            .append_audit(
+                &alice(),
+                &AuditEvent::new("x", "y", None, json!({"f": 0.5})),
+            )
+            .await,
+    );
+    invalid(
+        store
+            .append_audit(&alice(), &AuditEvent::new("x", "y", None, json!([1])))
+            .await,
+    );
+
+    let records = store.audit_records(0, 10_000).await.unwrap();
+    assert_eq!(records.last().unwrap(), &rec);
+    assert!(records
+        .windows(2)
+        .all(|w| w[1].seq == w[0].seq + 1 && w[1].prev_hash == w[0].hash));
+    assert_eq!(records[0].seq, 1);
+    assert_eq!(records[0].prev_hash, warden_store::audit::GENESIS_HASH);
+    let page = store.audit_records(3, 2).await.unwrap();
+    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), [4, 5]);
+
+    let v = store.verify_audit().await.unwrap();
+    assert!(v.is_intact(), "{v:?}");
+    assert_eq!(v.records, records.len() as u64);
+    assert_eq!(v.last, Some((rec.seq, rec.hash.clone())));
+
+    let mut out = Vec::new();
+    let n = store.export_audit(None, &mut out).await.unwrap();
+    assert_eq!(n, records.len() as u64);
+    let checked = verify_jsonl(&mut out.as_slice()).unwrap();
+    assert!(checked.is_intact() && checked.records == n);
+    // A partial export (since a time after everything) is empty; since the start is whole.
+    let mut none = Vec::new();
+    let since = time::OffsetDateTime::now_utc() + Duration::days(3650);
+    assert_eq!(store.export_audit(Some(since), &mut none).await.unwrap(), 0);
+    let text = String::from_utf8(out).unwrap();
+    let tampered = text.replacen("\"actor\":\"bob\"", "\"actor\":\"eve\"", 1);
+    let broken = verify_jsonl(&mut tampered.as_bytes())
+        .unwrap()
+        .broken
+        .unwrap();
+    let first_bob = records.iter().find(|r| r.actor == "bob").unwrap();
+    assert_eq!(broken.seq, first_bob.seq);
+}
