@@ -1,6 +1,8 @@
 //! Divan benchmarks of the Rego engine: one conftest-style policy set compiled once, then
-//! evaluated on a synthetic plan (raw document, as `warden check` passes it) of 100 and 1,000
-//! resources, and on one Kubernetes Pod (the admission-sized case).
+//! evaluated on a synthetic plan of 100 and 1,000 resources (as raw text converted at each
+//! evaluation, and as `warden check` passes it: prepared once, ahead of evaluation), the
+//! preparation itself, one Kubernetes Pod (the admission-sized case) and 200 Pods (one file,
+//! evaluated on every core).
 //!
 //! `cargo bench -p warden-rego --bench rego`
 #![allow(
@@ -55,7 +57,7 @@ fn engine() -> RegoEngine {
     RegoEngine::new(compiled, &Namespaces::default())
 }
 
-fn plan(n: usize) -> warden_core::ChangeSet {
+fn plan_text(n: usize) -> String {
     let mut changes = Vec::with_capacity(n);
     for i in 0..n {
         let (ty, after) = match i % 3 {
@@ -78,15 +80,22 @@ fn plan(n: usize) -> warden_core::ChangeSet {
             "change": {"actions": ["create"], "before": null, "after": after, "after_unknown": {}}
         }));
     }
-    let text =
-        serde_json::json!({"format_version": "1.2", "resource_changes": changes}).to_string();
+    // planned_values repeats the changes, as in a real plan; the policies never read it.
+    serde_json::json!({"format_version": "1.2", "resource_changes": changes, "planned_values": {"root_module": {"resources": changes}}}).to_string()
+}
+
+fn plan(n: usize, engine: Option<&RegoEngine>) -> warden_core::ChangeSet {
+    let text = plan_text(n);
     let input = warden_core::inputs::InputBytes {
         name: "plan.json".into(),
         bytes: text.clone().into_bytes(),
     };
     let mut cs = warden_core::inputs::parse(&input).unwrap();
     if let Some(t) = cs.terraform.as_mut() {
-        t.document = Some(warden_core::RawDocument::new(text));
+        t.document = Some(match engine {
+            Some(e) => e.prepare_document(&text),
+            None => warden_core::RawDocument::new(text),
+        });
     }
     cs
 }
@@ -103,7 +112,44 @@ fn compile_policy_set() -> RegoEngine {
 #[divan::bench(args = [100, 1000])]
 fn plan_document(bencher: divan::Bencher, n: usize) {
     let engine = engine();
-    let changes = plan(n);
+    let changes = plan(n, None);
+    bencher.bench(|| {
+        let mut out = Vec::new();
+        engine.evaluate(&changes, &mut out).unwrap();
+        out
+    });
+}
+
+#[divan::bench(args = [100, 1000])]
+fn prepare_plan(bencher: divan::Bencher, n: usize) {
+    let engine = engine();
+    let text = plan_text(n);
+    bencher.bench(|| engine.prepare_document(&text));
+}
+
+#[divan::bench(args = [100, 1000])]
+fn prepared_plan_document(bencher: divan::Bencher, n: usize) {
+    let engine = engine();
+    let changes = plan(n, Some(&engine));
+    bencher.bench(|| {
+        let mut out = Vec::new();
+        engine.evaluate(&changes, &mut out).unwrap();
+        out
+    });
+}
+
+#[divan::bench]
+fn pods_200(bencher: divan::Bencher) {
+    let engine = engine();
+    let mut yaml = String::new();
+    for i in 0..200 {
+        yaml.push_str(&format!("---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n    securityContext:\n      privileged: {}\n", i % 2 == 0));
+    }
+    let input = warden_core::inputs::InputBytes {
+        name: "pods.yaml".into(),
+        bytes: yaml.into_bytes(),
+    };
+    let changes = warden_core::inputs::parse(&input).unwrap();
     bencher.bench(|| {
         let mut out = Vec::new();
         engine.evaluate(&changes, &mut out).unwrap();
