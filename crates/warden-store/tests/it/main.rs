@@ -8,4 +8,5 @@
 )]
 
 mod conformance;
+mod model;
 mod sqlite;
