@@ -31,6 +31,25 @@
 //! language: for each line, drop `hash`, canonicalise, hash, compare; and check that each
 //! `prev_hash` equals the previous line's `hash`.
 //!
+//! Checking an export without Warden (Python 3, standard library only):
+//!
+//! ```text
+//! import hashlib, json, sys
+//! prev = None
+//! for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
+//!     r = json.loads(line)
+//!     stored = r.pop("hash")
+//!     text = json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+//!     if "sha256:" + hashlib.sha256(text.encode()).hexdigest() != stored:
+//!         sys.exit(f"line {n} (record {r['seq']}): contents changed")
+//!     if prev is not None and (r["prev_hash"] != prev[1] or r["seq"] != prev[0] + 1):
+//!         sys.exit(f"line {n} (record {r['seq']}): does not follow line {n - 1}")
+//!     prev = (r["seq"], stored)
+//! print("intact")
+//! ```
+//!
+//! (`tests/it/sqlite.rs` runs this script against an export when `python3` is installed.)
+//!
 //! # Export
 //!
 //! [`write_jsonl`] writes one canonical record per line, `hash` included, in `seq` order.

@@ -291,7 +291,8 @@ pub struct NewDecision<'a> {
     pub secrets: Vec<String>,
     /// Governed exceptions that waived findings.
     pub exception_uses: Vec<NewExceptionUse>,
-    /// An approval the decision cites (its change was approved).
+    /// An approval the decision cites: must be `approved`, in the same space, for a change
+    /// digest equal to the decision's input digest.
     pub approval_id: Option<i64>,
 }
 

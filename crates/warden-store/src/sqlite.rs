@@ -898,6 +898,25 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
+        if let Some(approval_id) = new.approval_id {
+            let a = load_approval_tx(&mut tx, approval_id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    kind: "approval",
+                    id: approval_id.to_string(),
+                })?;
+            if a.state != ApprovalState::Approved
+                || a.change_digest != d.input_digest
+                || new.space.as_deref() != Some(a.space.as_str())
+            {
+                return Err(StoreError::Conflict(format!(
+                    "approval {approval_id} ({}, {} in space {}) does not approve this change",
+                    a.state.as_str(),
+                    a.change_digest,
+                    a.space
+                )));
+            }
+        }
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO decisions (space, actor, actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -1498,16 +1517,15 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         let mut verifier = ChainVerifier::from_genesis();
-        let mut offset: i64 = 0;
+        let mut after = i64::MIN;
         'pages: loop {
-            let rows = sqlx::query("SELECT * FROM audit_log ORDER BY seq LIMIT 1000 OFFSET $1")
-                .bind(offset)
-                .fetch_all(&mut *tx)
-                .await?;
-            if rows.is_empty() {
-                break;
-            }
-            offset += i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            let rows =
+                sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000")
+                    .bind(after)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("seq")?;
             for row in &rows {
                 match audit_from(row) {
                     Ok(record) => verifier.push(&record),

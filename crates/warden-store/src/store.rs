@@ -48,7 +48,8 @@ pub trait Store: Send + Sync {
     // --- decisions and inputs -----------------------------------------------------------
 
     /// Records a decision with its inputs (masked, stored once per digest) and the exception
-    /// uses it made. Fails with a conflict if a used exception is no longer active.
+    /// uses it made. Fails with a conflict if a used exception is no longer active, or if a
+    /// cited approval is not an approved request for this input digest in this space.
     async fn record_decision(
         &self,
         actor: &Actor,

@@ -397,6 +397,33 @@ async fn approvals(store: &dyn Store, clock: &ManualClock) {
     conflict(store.approve(&carol(), a.id, None).await);
     conflict(store.reject(&carol(), a.id, "too late").await);
 
+    // A decision may cite the approval only for the same change in the same space.
+    for (digest, sp, ok) in [
+        ("sha256:change-1", "dev", true),
+        ("sha256:change-2", "dev", false),
+        ("sha256:change-1", "prod", false),
+    ] {
+        let d = decision(digest, Outcome::Allow, "approved");
+        let r = store
+            .record_decision(
+                &agent(),
+                &NewDecision {
+                    decision: &d,
+                    space: Some(sp.into()),
+                    inputs: vec![],
+                    secrets: vec![],
+                    exception_uses: vec![],
+                    approval_id: Some(a.id),
+                },
+            )
+            .await;
+        if ok {
+            assert_eq!(r.unwrap().approval_id, Some(a.id));
+        } else {
+            conflict(r);
+        }
+    }
+
     // Two approvers in prod; the same approver twice does not count twice.
     let p = store
         .open_approval(
