@@ -359,10 +359,19 @@ impl PolicySet {
 
     /// The raw document of a plan, as the loaded engines that read it want it: converted
     /// once, ahead of evaluation, into the Rego engine's input (only the parts its policies
-    /// read), so the text need not be kept. `None` when no engine reads raw documents.
+    /// read), so the text need not be kept, and its Rego rules already evaluated at the
+    /// decision time `now` when they do not need the parsed plan (so a caller can do it
+    /// while the plan is parsed; [`PolicySet::evaluate`] at the same `now` then only builds
+    /// the findings). `None` when no engine reads raw documents.
     #[must_use]
-    pub fn prepare_document(&self, text: &str) -> Option<warden_core::RawDocument> {
-        self.rego.as_ref().map(|rego| rego.prepare_document(text))
+    pub fn prepare_document(
+        &self,
+        text: &str,
+        now: OffsetDateTime,
+    ) -> Option<warden_core::RawDocument> {
+        self.rego
+            .as_ref()
+            .map(|rego| rego.prepare_document_at(text, now_ns(now)))
     }
 
     /// The configuration this set was built from.
@@ -410,8 +419,7 @@ impl PolicySet {
                 }
             }
             if let Some(rego) = &self.rego {
-                let now_ns = i64::try_from(now.unix_timestamp_nanos()).unwrap_or(i64::MAX);
-                if let Err(e) = rego.evaluate_at(c, now_ns, &mut findings) {
+                if let Err(e) = rego.evaluate_at(c, now_ns(now), &mut findings) {
                     errors.push(e);
                 }
             }
@@ -492,6 +500,11 @@ fn revision(rules: &[ResolvedRule], config: &Config) -> String {
     }
     parts.push(format!("tag-waivers={}", config.tag_waivers));
     warden_core::digest::sha256_parts(parts.iter().map(String::as_bytes))
+}
+
+/// A decision time as `time.now_ns()` gives it.
+fn now_ns(now: OffsetDateTime) -> i64 {
+    i64::try_from(now.unix_timestamp_nanos()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

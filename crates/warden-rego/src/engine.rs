@@ -104,6 +104,9 @@ struct PreparedInput {
     /// The top-level keys kept (`None`: all).
     keys: InputKeys,
     value: regorus::Value,
+    /// The rules already evaluated on it at a decision time (`now_ns`, then what
+    /// [`RegoEngine::evaluate_rules`] gives), when no policy reads the change set.
+    results: Option<(i64, Vec<Result<regorus::Value, String>>)>,
 }
 
 impl std::fmt::Debug for RegoEngine {
@@ -248,16 +251,59 @@ impl RegoEngine {
     }
 
     /// Converts a plan's text once into the input its Rego policies read (only the
-    /// top-level keys they name; large arrays on every core). Evaluation reports a document
-    /// that does not convert.
+    /// top-level keys they name). Evaluation reports a document that does not convert.
     #[must_use]
     pub fn prepare_document(&self, text: &str) -> warden_core::RawDocument {
-        match crate::input::document(text, self.input_keys.as_ref()) {
-            Ok(value) => warden_core::RawDocument::prepared(PreparedInput {
-                keys: self.input_keys.clone(),
-                value,
-            }),
-            Err(_) => warden_core::RawDocument::new(text),
+        self.prepare(text, None)
+    }
+
+    /// [`RegoEngine::prepare_document`], then the rules evaluated on it at the decision time
+    /// `now_ns` (unless a policy reads `data.warden.changeset`, which needs the parsed
+    /// plan): the caller can do this while the plan is parsed; evaluation at the same time
+    /// then only builds the findings.
+    #[must_use]
+    pub fn prepare_document_at(&self, text: &str, now_ns: i64) -> warden_core::RawDocument {
+        self.prepare(text, Some(now_ns))
+    }
+
+    fn prepare(&self, text: &str, now_ns: Option<i64>) -> warden_core::RawDocument {
+        let value = match crate::input::document(text, self.input_keys.as_ref()) {
+            Ok(value) => value,
+            Err(_) => return warden_core::RawDocument::new(text),
+        };
+        let results = match now_ns {
+            Some(now) if !self.wants_changeset && !self.entrypoints.is_empty() => {
+                crate::extensions::set_now_ns(now);
+                let mut engine = self.compiled.engine.clone();
+                engine.set_input(value.clone());
+                Some((now, self.evaluate_rules(&mut engine)))
+            }
+            _ => None,
+        };
+        warden_core::RawDocument::prepared(PreparedInput {
+            keys: self.input_keys.clone(),
+            value,
+            results,
+        })
+    }
+
+    /// The rule values evaluated when the plan was prepared, at this decision time.
+    fn prepared_results<'c>(
+        &self,
+        changes: &'c ChangeSet,
+        now_ns: i64,
+    ) -> Option<&'c [Result<regorus::Value, String>]> {
+        let prepared = changes
+            .terraform
+            .as_ref()?
+            .document
+            .as_ref()?
+            .prepared_as::<PreparedInput>()?;
+        match &prepared.results {
+            Some((at, values)) if *at == now_ns && prepared.keys == self.input_keys => {
+                Some(values.as_slice())
+            }
+            _ => None,
         }
     }
 
@@ -328,9 +374,13 @@ impl RegoEngine {
         }
         match changes.input.kind {
             InputKind::TerraformPlan => {
-                let document = self.plan_input(changes)?;
                 let index = AddressIndex::new(changes);
-                self.evaluate_document(&mut engine, document, changes, None, &index, out);
+                if let Some(values) = self.prepared_results(changes, now_ns) {
+                    self.findings_of(values, changes, None, &index, out);
+                } else {
+                    let document = self.plan_input(changes)?;
+                    self.evaluate_document(&mut engine, document, changes, None, &index, out);
+                }
             }
             InputKind::KubernetesManifests => {
                 let index = AddressIndex::new(changes);
@@ -455,7 +505,21 @@ impl RegoEngine {
     ) {
         engine.set_input(document);
         let values = self.evaluate_rules(engine);
-        let (exception_values, entry_values) = values.split_at(self.exceptions.len());
+        self.findings_of(&values, changes, resource, index, out);
+    }
+
+    /// The findings of one document from the values of its rules
+    /// ([`RegoEngine::evaluate_rules`]).
+    fn findings_of(
+        &self,
+        values: &[Result<regorus::Value, String>],
+        changes: &ChangeSet,
+        resource: Option<&Resource>,
+        index: &AddressIndex<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let (exception_values, entry_values) =
+            values.split_at(self.exceptions.len().min(values.len()));
         // The rule names each package exempts for this document.
         let mut exempt: HashMap<&str, BTreeSet<String>> = HashMap::new();
         for (package, value) in self.exceptions.iter().zip(exception_values) {
@@ -1271,6 +1335,58 @@ exception contains ["warn_tags"] if input.format_version == "1.2"
         let mut keys: Vec<_> = out.iter().map(|f| f.message.as_str()).collect();
         keys.sort_unstable();
         assert_eq!(keys, ["format_version", "resource_changes"]);
+    }
+
+    #[test]
+    fn rules_evaluated_while_preparing() {
+        let policy = "package main\ndeny[msg] { rc := input.resource_changes[_]; msg := sprintf(\"%s at %d\", [rc.address, time.now_ns()]) }\n";
+        let e = engine(&[("t.rego", policy)], &Namespaces::default());
+        let mut changes = parse("plan.json", PLAN);
+        let document = e.prepare_document_at(PLAN, 42);
+        let prepared = document.prepared_as::<PreparedInput>().unwrap();
+        assert_eq!(
+            prepared.results.as_ref().map(|(at, v)| (*at, v.len())),
+            Some((42, 1))
+        );
+        if let Some(t) = changes.terraform.as_mut() {
+            t.document = Some(document);
+        }
+        let messages = |now: i64| {
+            let mut out = Vec::new();
+            e.evaluate_at(&changes, now, &mut out).unwrap();
+            let mut m: Vec<_> = out.into_iter().map(|f| (f.resource, f.message)).collect();
+            m.sort();
+            m
+        };
+        assert_eq!(
+            messages(42),
+            [
+                (
+                    "aws_s3_bucket.logs".to_owned(),
+                    "aws_s3_bucket.logs at 42".to_owned()
+                ),
+                (
+                    "aws_s3_bucket.ok".to_owned(),
+                    "aws_s3_bucket.ok at 42".to_owned()
+                )
+            ]
+        );
+        // Another decision time: evaluated again.
+        assert_eq!(messages(7)[0].1, "aws_s3_bucket.logs at 7");
+        // A policy reading the change set is evaluated with it, not while preparing.
+        let reads = engine(
+            &[(
+                "c.rego",
+                "package main\ndeny[a] { a := data.warden.changeset.resources[_].address }\n",
+            )],
+            &Namespaces::default(),
+        );
+        let document = reads.prepare_document_at(PLAN, 42);
+        assert!(document
+            .prepared_as::<PreparedInput>()
+            .unwrap()
+            .results
+            .is_none());
     }
 
     #[test]

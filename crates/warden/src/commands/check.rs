@@ -35,6 +35,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     }
     let raw_documents = policy.wants_raw_documents();
 
+    // The decision time, fixed first: Rego rules may be evaluated while a plan is parsed.
+    let now = now()?;
     let timings = Timings::from_env();
     let mut sources = Vec::with_capacity(paths.len());
     let mut changes = Vec::with_capacity(paths.len());
@@ -42,11 +44,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
         let input = warden_core::inputs::read(path, args.max_input_size)?;
         timings.mark("read");
         // Rego policies read a plan as conftest passes it: the raw document, converted for
-        // them while the plan is parsed (on the other core; a JSON manifest's conversion is
-        // dropped).
+        // them, and their rules evaluated, while the plan is parsed (on the other core; a
+        // JSON manifest's conversion is dropped).
         let prepare = || -> anyhow::Result<Option<warden_core::RawDocument>> {
             let text = warden_core::inputs::decode_text(&input.name, &input.bytes)?;
-            Ok(policy.prepare_document(&String::from_utf8_lossy(&text)))
+            Ok(policy.prepare_document(&String::from_utf8_lossy(&text), now))
         };
         let (parsed, document) = if raw_documents && looks_like_json(&input.bytes) {
             std::thread::scope(|scope| {
@@ -74,7 +76,6 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
         sources.push(Source::keep(path, input, plan));
     }
 
-    let now = now()?;
     let refs: Vec<&warden_core::ChangeSet> = changes.iter().collect();
     let mut decision = policy.evaluate(&refs, now);
     timings.mark("evaluate");
