@@ -1,0 +1,260 @@
+//! Warden's control plane over HTTP.
+//!
+//! [`router`] builds the whole API from an [`AppState`] (the policy and the store), so tests
+//! drive it with `oneshot` and no socket; [`serve`] runs it on a listener until a shutdown
+//! signal, finishing in-flight requests. Handlers are protocol adapters: authorisation and
+//! the work live in [`ops`], which the `warden` commands call too.
+//!
+//! Endpoints: `POST /v1/evaluate?space=S[&subject=X]`, `GET /v1/approvals[?space=&state=]`,
+//! `GET /v1/approvals/{id}`, `POST /v1/approvals/{id}/approve` (body optional:
+//! `{"note": "..."}`), `POST /v1/approvals/{id}/reject` (`{"reason": "..."}`), `GET /healthz`,
+//! `GET /readyz`. Every `/v1` endpoint needs a bearer token; errors are `{"error": "..."}`.
+
+pub mod error;
+pub mod ops;
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use warden_store::{ApprovalState, Token};
+
+pub use error::ApiError;
+pub use ops::AppState;
+
+/// Largest request body accepted (a 50 MiB plan is already a very large one).
+pub const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
+
+/// How long a request may take before it is answered 408 and dropped.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    router_with_limit(state, MAX_BODY_BYTES)
+}
+
+/// The whole API with another body size limit (tests use a small one).
+pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/v1/evaluate", post(evaluate))
+        .route("/v1/approvals", get(list_approvals))
+        .route("/v1/approvals/{id}", get(get_approval))
+        .route("/v1/approvals/{id}/approve", post(approve))
+        .route("/v1/approvals/{id}/reject", post(reject))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+/// Serves the API on the listener until `shutdown` completes, then stops accepting and
+/// finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn token(state: &AppState, headers: &HeaderMap) -> Result<Token, ApiError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::Unauthorized("the Authorization header is not text".into()))
+        })
+        .transpose()?;
+    ops::authenticate(state.store.as_ref(), header).await
+}
+
+fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|r| ApiError::BadRequest {
+        status: r.status(),
+        message: if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is larger than the server accepts".into()
+        } else {
+            r.body_text()
+        },
+    })
+}
+
+/// The JSON body of a request, or `T::default()` when it is empty.
+fn json_body<T: for<'de> Deserialize<'de> + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON here: {e}")))
+}
+
+fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
+}
+
+#[derive(Debug, Deserialize)]
+struct EvaluateQuery {
+    space: Option<String>,
+    subject: Option<String>,
+}
+
+async fn evaluate(
+    State(state): State<AppState>,
+    q: Result<Query<EvaluateQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let q = query(q)?;
+    let bytes = body(bytes)?;
+    let space = q
+        .space
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_request("`space` query parameter is required"))?;
+    ops::evaluate(
+        &state,
+        &token,
+        ops::EvaluateRequest {
+            space,
+            subject: q.subject.as_deref(),
+            body: &bytes,
+        },
+    )
+    .await
+    .map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    space: Option<String>,
+    state: Option<String>,
+}
+
+async fn list_approvals(
+    State(state): State<AppState>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let q = query(q)?;
+    let filter_state = q
+        .state
+        .as_deref()
+        .map(|s| {
+            ApprovalState::parse(s).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown state `{s}` (pending, approved, rejected, expired, superseded)"
+                ))
+            })
+        })
+        .transpose()?;
+    let list = ops::approvals(
+        state.store.as_ref(),
+        &token,
+        q.space.as_deref(),
+        filter_state,
+    )
+    .await?;
+    Ok(Json(json!({
+        "approvals": list.iter().map(ops::approval_json).collect::<Vec<_>>()
+    })))
+}
+
+fn approval_id(
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<i64, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    id.parse::<i64>()
+        .map_err(|_| ApiError::bad_request(format!("approval id `{id}` is not a number")))
+}
+
+async fn get_approval(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    let a = ops::approval(state.store.as_ref(), &token, id).await?;
+    Ok(Json(ops::approval_json(&a)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApproveBody {
+    note: Option<String>,
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    let b: ApproveBody = json_body(&body(bytes)?)?;
+    let a = ops::approve(state.store.as_ref(), &token, id, b.note.as_deref()).await?;
+    Ok(Json(ops::approval_json(&a)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectBody {
+    reason: Option<String>,
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    let b: RejectBody = json_body(&body(bytes)?)?;
+    let reason = b
+        .reason
+        .ok_or_else(|| ApiError::bad_request("a rejection needs `{\"reason\": \"...\"}`"))?;
+    let a = ops::reject(state.store.as_ref(), &token, id, &reason).await?;
+    Ok(Json(ops::approval_json(&a)))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.audit_records(i64::MAX, 1).await {
+        Ok(_) => Json(json!({
+            "status": "ready",
+            "policy_revision": state.policy.revision(),
+        }))
+        .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": "the store is not reachable" })),
+        )
+            .into_response(),
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}

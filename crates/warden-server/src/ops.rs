@@ -1,0 +1,424 @@
+//! The control plane's operations, with their authorisation: the HTTP handlers and the
+//! `warden` commands call these, so every door checks the same rules.
+//!
+//! Role rules: evaluating needs `requester`; reading an approval needs any role in its
+//! space; approving and rejecting need `approver` and a human or pipeline token (agents never
+//! approve); creating tokens needs `admin`. A token acts only in its spaces. The store adds
+//! the rules that belong to the data (never the requester, the space's approver roles).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+use warden_core::{Decision, Outcome};
+use warden_policy::PolicySet;
+use warden_store::{
+    Actor, Approval, ApprovalFilter, ApprovalState, NewApproval, NewDecision, NewInput, NewSpace,
+    NewToken, Role, SpaceSettings, Store, Token,
+};
+
+use crate::error::ApiError;
+
+/// What evaluation needs: the loaded policy and the store.
+#[derive(Clone)]
+pub struct AppState {
+    /// The policy every decision is made under.
+    pub policy: Arc<PolicySet>,
+    /// Where decisions, approvals and the audit log are kept.
+    pub store: Arc<dyn Store>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("policy_revision", &self.policy.revision())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token behind an `Authorization: Bearer <secret>` header value.
+pub async fn authenticate(store: &dyn Store, header: Option<&str>) -> Result<Token, ApiError> {
+    let header = header.ok_or_else(|| {
+        ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())
+    })?;
+    let secret = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header is not `Bearer <token>`".into())
+        })?;
+    authenticate_secret(store, secret).await
+}
+
+/// The unrevoked token whose secret this is.
+pub async fn authenticate_secret(store: &dyn Store, secret: &str) -> Result<Token, ApiError> {
+    store
+        .authenticate(secret)
+        .await
+        .map_err(|e| ApiError::store("authentication", e))?
+        .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))
+}
+
+/// Fails unless the token holds the role (admins hold every role).
+pub fn require_role(token: &Token, role: Role, doing: &str) -> Result<(), ApiError> {
+    if Actor::from_token(token).has_role(role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "{doing} needs the {} role; token `{}` has {}",
+            role.as_str(),
+            token.name,
+            roles_text(&token.roles)
+        )))
+    }
+}
+
+/// Fails unless the token may act in the space.
+pub fn require_space(token: &Token, space: &str) -> Result<(), ApiError> {
+    if token.allows_space(space) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "token `{}` may not act in space `{space}`",
+            token.name
+        )))
+    }
+}
+
+fn roles_text(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return "no role".into();
+    }
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A change to evaluate: the request body and where it goes.
+#[derive(Debug, Clone)]
+pub struct EvaluateRequest<'a> {
+    /// The space it is evaluated in.
+    pub space: &'a str,
+    /// What the change is about, stable across re-plans (a newer digest for the same subject
+    /// supersedes a pending approval request); the change digest when not given.
+    pub subject: Option<&'a str>,
+    /// The document: a Terraform plan (JSON) or Kubernetes manifests (YAML or JSON).
+    pub body: &'a [u8],
+}
+
+/// Evaluates a change and records the decision (with its audit record) before returning
+/// it. The response is the decision document plus `decision_id`; a `require_approval`
+/// outcome opens an approval request bound to the change digest (`approval`), and an
+/// approved request for the same digest turns it into `allow` citing the request
+/// (`approved_by`). If the decision cannot be recorded the answer is an error, never a
+/// decision.
+pub async fn evaluate(
+    state: &AppState,
+    token: &Token,
+    request: EvaluateRequest<'_>,
+) -> Result<Value, ApiError> {
+    require_role(token, Role::Requester, "evaluating a change")?;
+    require_space(token, request.space)?;
+    let store = state.store.as_ref();
+    if store
+        .space(request.space)
+        .await
+        .map_err(|e| ApiError::store("looking up the space", e))?
+        .is_none()
+    {
+        return Err(ApiError::NotFound(format!(
+            "space `{}` does not exist",
+            request.space
+        )));
+    }
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "the request body is empty: send a Terraform plan (JSON) or Kubernetes manifests",
+        ));
+    }
+    let now = store.now();
+    let policy = Arc::clone(&state.policy);
+    let body = request.body.to_vec();
+    // Parsing and evaluation are CPU work: off the async workers.
+    let (mut decision, input) =
+        tokio::task::spawn_blocking(move || evaluate_blocking(&policy, body, now))
+            .await
+            .map_err(|e| ApiError::Internal {
+                public: "evaluation failed".into(),
+                detail: e.to_string(),
+            })??;
+
+    let actor = Actor::from_token(token);
+    let mut cited = None;
+    if decision.outcome == Outcome::RequireApproval {
+        cited = store
+            .approved_change(request.space, &decision.input_digest)
+            .await
+            .map_err(|e| ApiError::store("looking up approvals", e))?;
+        if cited.is_some() {
+            decision.outcome = Outcome::Allow;
+        }
+    }
+    let record = store
+        .record_decision(
+            &actor,
+            &NewDecision {
+                decision: &decision,
+                space: Some(request.space.to_owned()),
+                inputs: vec![input],
+                secrets: Vec::new(),
+                exception_uses: Vec::new(),
+                approval_id: cited.as_ref().map(|a| a.id),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            warden_store::StoreError::Conflict(m) => ApiError::Conflict(m),
+            other => ApiError::Internal {
+                public: "the decision could not be recorded, so it is not given (fail closed)"
+                    .into(),
+                detail: other.to_string(),
+            },
+        })?;
+
+    let mut opened = None;
+    if decision.outcome == Outcome::RequireApproval {
+        opened = Some(
+            store
+                .open_approval(
+                    &actor,
+                    &NewApproval {
+                        space: request.space.to_owned(),
+                        subject: request
+                            .subject
+                            .map_or_else(|| decision.input_digest.clone(), str::to_owned),
+                        change_digest: decision.input_digest.clone(),
+                        decision_id: Some(record.id),
+                    },
+                )
+                .await
+                .map_err(|e| ApiError::store("opening the approval request", e))?,
+        );
+    }
+
+    let mut body = serde_json::to_value(&decision).map_err(|e| ApiError::Internal {
+        public: "the decision could not be serialized".into(),
+        detail: e.to_string(),
+    })?;
+    if let Value::Object(map) = &mut body {
+        map.insert("decision_id".into(), json!(record.id));
+        map.insert("space".into(), json!(request.space));
+        if let Some(a) = &opened {
+            map.insert("approval".into(), approval_json(a));
+        }
+        if let Some(a) = &cited {
+            map.insert("approved_by".into(), approval_json(a));
+        }
+    }
+    Ok(body)
+}
+
+fn evaluate_blocking(
+    policy: &PolicySet,
+    body: Vec<u8>,
+    now: OffsetDateTime,
+) -> Result<(Decision, NewInput), ApiError> {
+    let input = warden_core::inputs::InputBytes {
+        name: "request".into(),
+        bytes: body,
+    };
+    let mut change =
+        warden_core::inputs::parse(&input).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let text = warden_core::inputs::decode_text(&input.name, &input.bytes)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let text = String::from_utf8_lossy(&text).into_owned();
+    if let Some(t) = change.terraform.as_mut() {
+        if policy.wants_raw_documents() {
+            t.document = policy.prepare_document(&text, now);
+        }
+    }
+    let decision = policy.evaluate(&[&change], now);
+    let kind = serde_json::to_value(change.input.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into());
+    let stored = NewInput {
+        digest: change.input.digest.clone(),
+        kind,
+        content: text,
+    };
+    Ok((decision, stored))
+}
+
+/// An approval request as the API shows it.
+#[must_use]
+pub fn approval_json(a: &Approval) -> Value {
+    let time = |t: Option<OffsetDateTime>| {
+        t.and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+    };
+    json!({
+        "id": a.id,
+        "space": a.space,
+        "subject": a.subject,
+        "change_digest": a.change_digest,
+        "decision_id": a.decision_id,
+        "state": a.state.as_str(),
+        "requested_by": a.requested_by,
+        "requester_kind": a.requester_kind,
+        "required": a.required,
+        "approver_roles": a.approver_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "approvers": a.approvers,
+        "created_at": time(Some(a.created_at)),
+        "expires_at": time(a.expires_at),
+        "resolved_at": time(a.resolved_at),
+        "resolved_by": a.resolved_by,
+        "reason": a.reason,
+    })
+}
+
+/// An approval request the token may see.
+pub async fn approval(store: &dyn Store, token: &Token, id: i64) -> Result<Approval, ApiError> {
+    let a = store
+        .approval(id)
+        .await
+        .map_err(|e| ApiError::store("reading the approval request", e))?
+        .ok_or_else(|| ApiError::NotFound(format!("approval request {id} not found")))?;
+    if !token.allows_space(&a.space) {
+        // Do not reveal requests in other spaces.
+        return Err(ApiError::NotFound(format!(
+            "approval request {id} not found"
+        )));
+    }
+    Ok(a)
+}
+
+/// Approval requests in the token's spaces, newest first.
+pub async fn approvals(
+    store: &dyn Store,
+    token: &Token,
+    space: Option<&str>,
+    state: Option<ApprovalState>,
+) -> Result<Vec<Approval>, ApiError> {
+    if let Some(space) = space {
+        require_space(token, space)?;
+    }
+    let all = store
+        .approvals(&ApprovalFilter {
+            space: space.map(str::to_owned),
+            state,
+        })
+        .await
+        .map_err(|e| ApiError::store("listing approval requests", e))?;
+    Ok(all
+        .into_iter()
+        .filter(|a| token.allows_space(&a.space))
+        .collect())
+}
+
+fn may_decide(token: &Token, id: i64, doing: &str) -> Result<(), ApiError> {
+    if token.kind == warden_core::ActorKind::Agent {
+        return Err(ApiError::Forbidden(format!(
+            "agents never {doing} approval requests (token `{}` is an agent's)",
+            token.name
+        )));
+    }
+    require_role(token, Role::Approver, &format!("{doing} request {id}"))
+}
+
+/// Adds the token's approval to a pending request.
+pub async fn approve(
+    store: &dyn Store,
+    token: &Token,
+    id: i64,
+    note: Option<&str>,
+) -> Result<Approval, ApiError> {
+    may_decide(token, id, "approve")?;
+    approval(store, token, id).await?;
+    store
+        .approve(&Actor::from_token(token), id, note)
+        .await
+        .map_err(|e| ApiError::store("approving", e))
+}
+
+/// Rejects a pending request, with a reason.
+pub async fn reject(
+    store: &dyn Store,
+    token: &Token,
+    id: i64,
+    reason: &str,
+) -> Result<Approval, ApiError> {
+    may_decide(token, id, "reject")?;
+    if reason.trim().is_empty() {
+        return Err(ApiError::bad_request("a rejection needs a reason"));
+    }
+    approval(store, token, id).await?;
+    store
+        .reject(&Actor::from_token(token), id, reason)
+        .await
+        .map_err(|e| ApiError::store("rejecting", e))
+}
+
+/// A new token secret: 32 random bytes, hex, prefixed `wdn_` so scanners can spot it.
+pub fn generate_secret() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal {
+        public: "no randomness for a token".into(),
+        detail: e.to_string(),
+    })?;
+    let mut out = String::with_capacity(4 + 64);
+    out.push_str("wdn_");
+    for b in bytes {
+        out.push_str(&format!("{b:02x}"));
+    }
+    Ok(out)
+}
+
+/// Creates a token as `actor` (an admin token's actor, or the system at bootstrap), creating
+/// its named spaces with default settings when they do not exist. Returns the token and its
+/// secret (shown once; only its hash is stored).
+pub async fn create_token(
+    store: &dyn Store,
+    actor: &Actor,
+    token: &NewToken,
+) -> Result<(Token, String), ApiError> {
+    if !actor.has_role(Role::Admin) {
+        return Err(ApiError::Forbidden(format!(
+            "creating tokens needs the admin role; {} has {}",
+            actor.principal,
+            roles_text(&actor.roles)
+        )));
+    }
+    for space in token.spaces.iter().filter(|s| s.as_str() != "*") {
+        let exists = store
+            .space(space)
+            .await
+            .map_err(|e| ApiError::store("looking up the space", e))?
+            .is_some();
+        if !exists {
+            store
+                .put_space(
+                    actor,
+                    &NewSpace {
+                        name: space.clone(),
+                        description: String::new(),
+                        settings: SpaceSettings::default(),
+                    },
+                )
+                .await
+                .map_err(|e| ApiError::store("creating the space", e))?;
+        }
+    }
+    let secret = generate_secret()?;
+    let created = store
+        .create_token(actor, token, &secret)
+        .await
+        .map_err(|e| ApiError::store("creating the token", e))?;
+    Ok((created, secret))
+}

@@ -1,0 +1,572 @@
+//! The API through `router(state).oneshot(...)`: no socket, a real SQLite store.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt as _;
+use serde_json::{json, Value};
+use tower::ServiceExt as _;
+use warden_core::ActorKind;
+use warden_policy::PolicySet;
+use warden_server::{ops, router, router_with_limit, AppState};
+use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
+
+const COMPLIANT: &str = include_str!("../../../examples/terraform/compliant/plan.json");
+const INSECURE: &str = include_str!("../../../examples/terraform/insecure-web-app/plan.json");
+/// The compliant plan lacks a `Team` tag: with this policy it needs approval.
+const NEEDS_TEAM: &str =
+    "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    state: AppState,
+    alice: String,
+    bob: String,
+    agent: String,
+    viewer: String,
+    other_space: String,
+}
+
+async fn token(
+    store: &dyn Store,
+    name: &str,
+    kind: ActorKind,
+    roles: &[Role],
+    space: &str,
+) -> String {
+    let (_, secret) = ops::create_token(
+        store,
+        &Actor::system(),
+        &NewToken {
+            name: name.into(),
+            principal: name.into(),
+            kind,
+            roles: roles.to_vec(),
+            spaces: vec![space.into()],
+        },
+    )
+    .await
+    .unwrap_or_else(|e| unreachable!("token {name}: {e}"));
+    secret
+}
+
+async fn fixture(policy_toml: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let store = Arc::new(
+        SqliteStore::open_dir(dir.path(), OpenOptions::default())
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}")),
+    );
+    let config = warden_policy::config::parse("warden.toml", policy_toml)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let policy = PolicySet::load(config).unwrap_or_else(|e| unreachable!("{e}"));
+    let s: &dyn Store = store.as_ref();
+    let alice = token(s, "alice", ActorKind::Human, &[Role::Requester], "dev").await;
+    let bob = token(
+        s,
+        "bob",
+        ActorKind::Human,
+        &[Role::Approver, Role::Requester],
+        "dev",
+    )
+    .await;
+    // An agent holding the approver role still may not approve.
+    let agent = token(
+        s,
+        "claude-infra",
+        ActorKind::Agent,
+        &[Role::Requester, Role::Approver],
+        "dev",
+    )
+    .await;
+    let viewer = token(s, "val", ActorKind::Human, &[Role::Viewer], "dev").await;
+    let other_space = token(
+        s,
+        "olga",
+        ActorKind::Human,
+        &[Role::Approver, Role::Requester],
+        "prod",
+    )
+    .await;
+    let state = AppState {
+        policy: Arc::new(policy),
+        store: store.clone(),
+    };
+    Fixture {
+        _dir: dir,
+        store,
+        state,
+        alice,
+        bob,
+        agent,
+        viewer,
+        other_space,
+    }
+}
+
+async fn call(
+    app: Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = req
+        .body(Body::from(body.to_owned()))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let res = app
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let status = res.status();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        unreachable!(
+            "{status}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, value)
+}
+
+fn error_of(v: &Value) -> &str {
+    v["error"]
+        .as_str()
+        .unwrap_or_else(|| unreachable!("no error field: {v}"))
+}
+
+#[tokio::test]
+async fn health_and_readiness_need_no_token() {
+    let f = fixture("").await;
+    let (s, v) = call(router(f.state.clone()), "GET", "/healthz", None, "").await;
+    assert_eq!((s, v), (StatusCode::OK, json!({"status": "ok"})));
+    let (s, v) = call(router(f.state.clone()), "GET", "/readyz", None, "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["policy_revision"], json!(f.state.policy.revision()));
+}
+
+#[tokio::test]
+async fn missing_or_invalid_tokens_are_401_and_nothing_is_recorded() {
+    let f = fixture("").await;
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        None,
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(error_of(&v).contains("Authorization"), "{v}");
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some("wdn_nope"),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(error_of(&v).contains("unknown or revoked"), "{v}");
+    let (s, _) = call(router(f.state.clone()), "GET", "/v1/approvals/1", None, "").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/approvals/1/approve",
+        Some("Basic x"),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(f
+        .store
+        .latest_decision(Some("dev"), "x", "y")
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .is_none());
+    let events: Vec<String> = f
+        .store
+        .audit_records(0, 1000)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert!(
+        !events.iter().any(|e| e.starts_with("decision")),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn evaluate_allow_and_deny_are_recorded_with_their_id() {
+    let f = fixture("").await;
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "allow");
+    let id = v["decision_id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{v}"));
+    let stored = f
+        .store
+        .decision(id)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .unwrap_or_else(|| unreachable!("decision {id} not stored"));
+    assert_eq!(stored.actor, "alice");
+    assert_eq!(stored.outcome.as_str(), "allow");
+    assert_eq!(stored.space.as_deref(), Some("dev"));
+    assert_eq!(json!(stored.input_digest), v["input_digest"]);
+    assert!(f
+        .store
+        .input(v["inputs"][0]["digest"].as_str().unwrap_or_default())
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .is_some());
+
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        INSECURE,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "deny");
+    assert!(v["findings"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(v["decision_id"].as_i64() > Some(id));
+    assert!(
+        v.get("approval").is_none(),
+        "a deny opens no approval request: {v}"
+    );
+    assert!(f
+        .store
+        .verify_audit()
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .is_intact());
+}
+
+#[tokio::test]
+async fn evaluate_checks_role_space_and_body() {
+    let f = fixture("").await;
+    let app = || router(f.state.clone());
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.viewer),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(error_of(&v).contains("requester"), "{v}");
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=prod",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = call(app(), "POST", "/v1/evaluate", Some(&f.alice), COMPLIANT).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(error_of(&v).contains("space"), "{v}");
+    let (s, v) = call(app(), "POST", "/v1/evaluate?space=dev", Some(&f.alice), "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(error_of(&v).contains("empty"), "{v}");
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        "{\"format_version\": ",
+    )
+    .await;
+    assert!(s.is_client_error(), "{s} {v}");
+    assert!(!error_of(&v).is_empty());
+    let (s, v) = call(
+        router_with_limit(f.state.clone(), 1024),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert!(error_of(&v).contains("larger"), "{v}");
+    let (s, v) = call(app(), "GET", "/v1/nothing", Some(&f.alice), "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(error_of(&v).contains("endpoint"));
+}
+
+#[tokio::test]
+async fn require_approval_then_another_principal_approves_then_allow() {
+    let f = fixture(NEEDS_TEAM).await;
+    let app = || router(f.state.clone());
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "require_approval");
+    let approval = &v["approval"];
+    assert_eq!(approval["state"], "pending");
+    assert_eq!(approval["change_digest"], v["input_digest"]);
+    assert_eq!(approval["decision_id"], v["decision_id"]);
+    assert_eq!(approval["requested_by"], "alice");
+    let id = approval["id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{v}"));
+
+    // Before approval, the same change still needs approval (the same request).
+    let (_, again) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(again["outcome"], "require_approval");
+    assert_eq!(again["approval"]["id"], json!(id));
+
+    // The agent polls.
+    let (s, polled) = call(
+        app(),
+        "GET",
+        &format!("/v1/approvals/{id}"),
+        Some(&f.agent),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(polled["state"], "pending");
+
+    let (s, approved) = call(
+        app(),
+        "POST",
+        &format!("/v1/approvals/{id}/approve"),
+        Some(&f.bob),
+        "{\"note\": \"ok\"}",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{approved}");
+    assert_eq!(approved["state"], "approved");
+    assert_eq!(approved["approvers"], json!(["bob"]));
+
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "allow");
+    assert_eq!(v["approved_by"]["id"], json!(id));
+    let stored = f
+        .store
+        .decision(v["decision_id"].as_i64().unwrap_or_default())
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .unwrap_or_else(|| unreachable!("not stored"));
+    assert_eq!(stored.approval_id, Some(id));
+    assert_eq!(stored.outcome.as_str(), "allow");
+
+    // An edited change does not inherit the approval.
+    let edited = COMPLIANT.replacen('{', "{\"warden_test_edit\": 1, ", 1);
+    let (_, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        &edited,
+    )
+    .await;
+    assert_eq!(v["outcome"], "require_approval", "{v}");
+    assert_ne!(v["approval"]["id"], json!(id));
+    assert!(f
+        .store
+        .verify_audit()
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .is_intact());
+}
+
+#[tokio::test]
+async fn agents_requesters_and_strangers_cannot_approve() {
+    let f = fixture(NEEDS_TEAM).await;
+    let app = || router(f.state.clone());
+    // Bob (an approver) asks, so he may not approve his own request.
+    let (_, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.bob),
+        COMPLIANT,
+    )
+    .await;
+    let id = v["approval"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{v}"));
+    let approve = format!("/v1/approvals/{id}/approve");
+
+    let (s, v) = call(app(), "POST", &approve, Some(&f.bob), "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(error_of(&v).contains("requested this"), "{v}");
+
+    let (s, v) = call(app(), "POST", &approve, Some(&f.agent), "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(error_of(&v).contains("agent"), "{v}");
+
+    let (s, v) = call(app(), "POST", &approve, Some(&f.alice), "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(error_of(&v).contains("approver"), "{v}");
+
+    // A token of another space does not even see the request.
+    let (s, _) = call(app(), "POST", &approve, Some(&f.other_space), "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        app(),
+        "GET",
+        &format!("/v1/approvals/{id}"),
+        Some(&f.other_space),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (_, v) = call(
+        app(),
+        "GET",
+        &format!("/v1/approvals/{id}"),
+        Some(&f.viewer),
+        "",
+    )
+    .await;
+    assert_eq!(v["state"], "pending");
+    assert_eq!(v["approvers"], json!([]));
+    let (_, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.bob),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(v["outcome"], "require_approval");
+}
+
+#[tokio::test]
+async fn reject_needs_a_reason_and_ends_the_request() {
+    let f = fixture(NEEDS_TEAM).await;
+    let app = || router(f.state.clone());
+    let (_, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    let id = v["approval"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{v}"));
+    let reject = format!("/v1/approvals/{id}/reject");
+    let (s, v) = call(app(), "POST", &reject, Some(&f.bob), "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = call(app(), "POST", &reject, Some(&f.bob), "{\"reason\": ").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(error_of(&v).contains("JSON"), "{v}");
+    let (s, v) = call(
+        app(),
+        "POST",
+        &reject,
+        Some(&f.bob),
+        "{\"reason\": \"no Team tag\"}",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "rejected");
+    assert_eq!(v["reason"], "no Team tag");
+    let (s, v) = call(
+        app(),
+        "POST",
+        &format!("/v1/approvals/{id}/approve"),
+        Some(&f.bob),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, _) = call(app(), "GET", "/v1/approvals/abc", Some(&f.bob), "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = call(app(), "GET", "/v1/approvals/999", Some(&f.bob), "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = call(
+        app(),
+        "GET",
+        "/v1/approvals?state=rejected",
+        Some(&f.viewer),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["approvals"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_decision_that_cannot_be_recorded_is_a_5xx_never_an_allow() {
+    let f = fixture("").await;
+    sqlx_fail_decisions(&f.store).await;
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert!(s.is_server_error(), "{s} {v}");
+    assert!(v.get("outcome").is_none(), "{v}");
+    assert!(error_of(&v).contains("not given"), "{v}");
+    // The store's detail stays out of the response.
+    assert!(!error_of(&v).contains("disk full"), "{v}");
+}
+
+/// Makes every decision insert fail, as a full disk would.
+async fn sqlx_fail_decisions(store: &SqliteStore) {
+    use sqlx::Executor as _;
+    store
+        .raw_pool()
+        .execute("CREATE TRIGGER fail_decisions BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+}
