@@ -30,6 +30,17 @@ pub enum Command {
     ///
     /// Prints each failure and closes with `N passed, N failed`; exit 1 on any failure.
     Test(TestArgs),
+    /// Run the control plane: the decision API and approvals over HTTP, every decision
+    /// recorded in the hash-chained audit log of the data folder.
+    Serve(crate::commands::serve::ServeArgs),
+    /// Manage API tokens (stored hashed).
+    Token(crate::commands::token::TokenArgs),
+    /// List, approve or reject approval requests, as the principal of `WARDEN_TOKEN`.
+    Approvals(crate::commands::approvals::ApprovalsArgs),
+    /// Verify or export the audit log.
+    ///
+    /// `verify` exits 0 when the chain is intact and 1 naming the first broken record.
+    Audit(crate::commands::audit::AuditArgs),
 }
 
 /// `warden test`.

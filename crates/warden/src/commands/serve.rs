@@ -1,0 +1,160 @@
+//! `warden serve`: the control plane on HTTP, over the store in the data folder.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use warden_core::ActorKind;
+use warden_policy::{config, Config, PolicySet};
+use warden_server::AppState;
+use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
+
+use crate::{output, Status};
+
+/// Environment variable with the bootstrap admin token's secret.
+pub const ADMIN_TOKEN_ENV: &str = "WARDEN_ADMIN_TOKEN";
+
+/// Name of the bootstrap admin token.
+const BOOTSTRAP_NAME: &str = "bootstrap-admin";
+
+/// `warden serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Data folder: the SQLite database (created with its migrations on first start).
+    #[arg(long, value_name = "DIR", default_value = super::control::DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Configuration file (default: `warden.toml` found from the current folder up).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Kyverno or Rego policy files or folders; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+}
+
+/// Runs `warden serve` until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub fn run(args: &ServeArgs) -> anyhow::Result<Status> {
+    let config = match &args.config {
+        Some(path) => config::load(path)?,
+        None => match config::discover(&PathBuf::from(".")) {
+            Some(path) => config::load(&path)?,
+            None => Config::default(),
+        },
+    };
+    let user_policies =
+        !args.policy.is_empty() || !config.rego.policies.is_empty() || !config.rego.data.is_empty();
+    let mut policy = PolicySet::load(config)?;
+    if user_policies {
+        policy.add_policies(&args.policy, &warden_policy::RegoOptions::default());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(args, policy))
+}
+
+async fn serve(args: &ServeArgs, policy: PolicySet) -> anyhow::Result<Status> {
+    let store = SqliteStore::open_dir(&args.data, OpenOptions::default())
+        .await
+        .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
+    bootstrap(&store).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    output::note(&format!(
+        "listening on http://{local} (data {}, policy revision {})",
+        args.data.display(),
+        policy.revision()
+    ));
+    let state = AppState {
+        policy: Arc::new(policy),
+        store: Arc::new(store.clone()),
+    };
+    warden_server::serve(listener, state, shutdown_signal())
+        .await
+        .context("the server failed")?;
+    store.close().await;
+    output::note("stopped; every acknowledged decision is stored");
+    Ok(Status::Success)
+}
+
+/// Ensures an admin token exists: the one in `WARDEN_ADMIN_TOKEN`, or, on a store without
+/// tokens, a new one printed once on stdout.
+async fn bootstrap(store: &SqliteStore) -> anyhow::Result<()> {
+    let admin = NewToken {
+        name: BOOTSTRAP_NAME.into(),
+        principal: "admin".into(),
+        kind: ActorKind::Human,
+        roles: vec![Role::Admin],
+        spaces: vec!["*".into()],
+    };
+    if let Ok(secret) = std::env::var(ADMIN_TOKEN_ENV) {
+        let secret = secret.trim();
+        if secret.len() < 16 {
+            anyhow::bail!("{ADMIN_TOKEN_ENV} must be at least 16 characters");
+        }
+        if let Some(token) = store.authenticate(secret).await? {
+            if !token.roles.contains(&Role::Admin) {
+                anyhow::bail!(
+                    "{ADMIN_TOKEN_ENV} is token `{}`, which is not an admin's",
+                    token.name
+                );
+            }
+            return Ok(());
+        }
+        if store
+            .tokens()
+            .await?
+            .iter()
+            .any(|t| t.name == BOOTSTRAP_NAME)
+        {
+            anyhow::bail!(
+                "{ADMIN_TOKEN_ENV} does not match the stored `{BOOTSTRAP_NAME}` token; unset it or use the one set at first start"
+            );
+        }
+        store.create_token(&Actor::system(), &admin, secret).await?;
+        output::note(&format!(
+            "created the admin token `{BOOTSTRAP_NAME}` from {ADMIN_TOKEN_ENV}"
+        ));
+        return Ok(());
+    }
+    if !store.tokens().await?.is_empty() {
+        return Ok(());
+    }
+    let secret = warden_server::ops::generate_secret().map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .create_token(&Actor::system(), &admin, &secret)
+        .await?;
+    output::stdout(&format!("{secret}\n"))?;
+    output::note(&format!(
+        "above: the admin token `{BOOTSTRAP_NAME}`, shown once (only its hash is stored); export WARDEN_TOKEN=<it> to use `warden token create`, or set {ADMIN_TOKEN_ENV} next time"
+    ));
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    output::note("shutting down: finishing requests in flight");
+}
