@@ -103,7 +103,8 @@ const PARALLEL_DOCUMENTS: usize = 64;
 struct PreparedInput {
     /// The top-level keys kept (`None`: all).
     keys: InputKeys,
-    value: regorus::Value,
+    /// The input value; dropped (to free its memory) once the rules were evaluated.
+    value: Option<regorus::Value>,
     /// The rules already evaluated on it at a decision time (`now_ns`, then what
     /// [`RegoEngine::evaluate_rules`] gives), when no policy reads the change set.
     results: Option<(i64, Vec<Result<regorus::Value, String>>)>,
@@ -259,8 +260,9 @@ impl RegoEngine {
 
     /// [`RegoEngine::prepare_document`], then the rules evaluated on it at the decision time
     /// `now_ns` (unless a policy reads `data.warden.changeset`, which needs the parsed
-    /// plan): the caller can do this while the plan is parsed; evaluation at the same time
-    /// then only builds the findings.
+    /// plan), and the converted input dropped: the caller can do this while (or before) the
+    /// plan is parsed; evaluation at the same time then only builds the findings, and at
+    /// another time is an error.
     #[must_use]
     pub fn prepare_document_at(&self, text: &str, now_ns: i64) -> warden_core::RawDocument {
         self.prepare(text, Some(now_ns))
@@ -271,14 +273,14 @@ impl RegoEngine {
             Ok(value) => value,
             Err(_) => return warden_core::RawDocument::new(text),
         };
-        let results = match now_ns {
+        let (value, results) = match now_ns {
             Some(now) if !self.wants_changeset && !self.entrypoints.is_empty() => {
                 crate::extensions::set_now_ns(now);
                 let mut engine = self.compiled.engine.clone();
-                engine.set_input(value.clone());
-                Some((now, self.evaluate_rules(&mut engine)))
+                engine.set_input(value);
+                (None, Some((now, self.evaluate_rules(&mut engine))))
             }
-            _ => None,
+            _ => (Some(value), None),
         };
         warden_core::RawDocument::prepared(PreparedInput {
             keys: self.input_keys.clone(),
@@ -322,13 +324,16 @@ impl RegoEngine {
                 (Some(kept), Some(read)) => read.is_subset(kept),
                 (Some(_), None) => false,
             };
-            return if covers {
-                Ok(prepared.value.clone())
-            } else {
-                Err(error(
+            return match (&prepared.value, covers) {
+                (Some(value), true) => Ok(value.clone()),
+                (None, true) => Err(error(
+                    "the plan's Rego rules were evaluated when it was prepared, at another decision time; prepare it again to evaluate it at this one"
+                        .to_owned(),
+                )),
+                (_, false) => Err(error(
                     "the plan was prepared for other Rego policies (it lacks parts these read)"
                         .to_owned(),
-                ))
+                )),
             };
         }
         let text = raw
@@ -1371,8 +1376,14 @@ exception contains ["warn_tags"] if input.format_version == "1.2"
                 )
             ]
         );
-        // Another decision time: evaluated again.
-        assert_eq!(messages(7)[0].1, "aws_s3_bucket.logs at 7");
+        // Another decision time: the input was dropped once evaluated; an error, not an allow.
+        let mut out = Vec::new();
+        let err = e.evaluate_at(&changes, 7, &mut out).unwrap_err();
+        assert!(
+            err.message.contains("another decision time"),
+            "{}",
+            err.message
+        );
         // A policy reading the change set is evaluated with it, not while preparing.
         let reads = engine(
             &[(
