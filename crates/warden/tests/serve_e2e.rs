@@ -1,0 +1,286 @@
+//! The walk-through against the real binary: `warden serve`, tokens, evaluate →
+//! require_approval, an agent and the requester refused, another principal approves, the
+//! same change → allow; graceful stop; the audit chain verifies and tampered copies do not.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const ADMIN: &str = "wdn_e2e_admin_secret_0123456789";
+const PLAN: &str = include_str!("../../../examples/terraform/compliant/plan.json");
+
+fn warden(dir: &Path, token: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+    cmd.current_dir(dir).args(args).env_remove("WARDEN_TOKEN");
+    if let Some(t) = token {
+        cmd.env("WARDEN_TOKEN", t);
+    }
+    cmd.output().unwrap_or_else(|e| unreachable!("warden: {e}"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn token(dir: &Path, role: &str, name: &str) -> String {
+    let o = warden(
+        dir,
+        Some(ADMIN),
+        &[
+            "token", "create", "--role", role, "--space", "dev", "--name", name,
+        ],
+    );
+    assert!(o.status.success(), "token create {name}: {}", stderr(&o));
+    stdout(&o).trim().to_owned()
+}
+
+/// Starts `warden serve` on a free port; returns the child and the address.
+fn serve(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .current_dir(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WARDEN_ADMIN_TOKEN", ADMIN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| unreachable!("serve: {e}"));
+    let stderr = child
+        .stderr
+        .take()
+        .unwrap_or_else(|| unreachable!("no stderr"));
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = match lines.next() {
+            Some(Ok(line)) => line,
+            other => {
+                let _ = child.kill();
+                unreachable!("serve ended before listening: {other:?}")
+            }
+        };
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// A minimal HTTP/1.1 request; returns the status and the JSON body.
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("connect {addr}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes())
+        .unwrap_or_else(|e| unreachable!("write: {e}"));
+    let mut response = String::new();
+    s.read_to_string(&mut response)
+        .unwrap_or_else(|e| unreachable!("read: {e}"));
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| unreachable!("bad response: {response}"));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| unreachable!("bad status line: {head}"));
+    let value =
+        serde_json::from_str(body).unwrap_or_else(|e| unreachable!("not JSON ({e}): {body}"));
+    (status, value)
+}
+
+fn stop(mut child: Child) {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            assert!(status.success(), "serve exited with {status}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    unreachable!("serve did not stop on SIGTERM");
+}
+
+#[test]
+fn walk_through_serve_approve_allow_and_audit() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("warden.toml"),
+        "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let (child, addr) = serve(dir);
+
+    let (s, v) = http(&addr, "GET", "/healthz", None, "");
+    assert_eq!((s, v["status"].as_str()), (200, Some("ok")));
+    let alice = token(dir, "requester", "alice");
+    let bob = token(dir, "approver", "bob");
+    let agent = token(dir, "agent,approver", "claude-infra");
+
+    let (s, v) = http(&addr, "POST", "/v1/evaluate?space=dev", None, PLAN);
+    assert_eq!(s, 401, "{v}");
+    let (s, v) = http(&addr, "POST", "/v1/evaluate?space=dev", Some(&agent), PLAN);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["outcome"], "require_approval");
+    let id = v["approval"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{v}"))
+        .to_string();
+
+    let o = warden(dir, Some(&agent), &["approvals", "approve", &id]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("agents never approve"),
+        "{}",
+        stderr(&o)
+    );
+    let (s, _) = http(
+        &addr,
+        "POST",
+        &format!("/v1/approvals/{id}/approve"),
+        Some(&agent),
+        "",
+    );
+    assert_eq!(s, 403);
+    let o = warden(dir, Some(&alice), &["approvals", "approve", &id]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("approver role"), "{}", stderr(&o));
+
+    let o = warden(
+        dir,
+        Some(&bob),
+        &["approvals", "list", "--state", "pending"],
+    );
+    assert!(stdout(&o).contains("claude-infra"), "{}", stdout(&o));
+    let o = warden(
+        dir,
+        Some(&bob),
+        &["approvals", "approve", &id, "--note", "Team tag follows"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("approved"), "{}", stdout(&o));
+
+    let (s, polled) = http(
+        &addr,
+        "GET",
+        &format!("/v1/approvals/{id}"),
+        Some(&agent),
+        "",
+    );
+    assert_eq!((s, polled["state"].as_str()), (200, Some("approved")));
+    let (s, v) = http(&addr, "POST", "/v1/evaluate?space=dev", Some(&agent), PLAN);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["outcome"], "allow");
+    assert_eq!(v["approved_by"]["id"].to_string(), id);
+    let last_decision = v["decision_id"].as_i64();
+    stop(child);
+
+    // Every acknowledged decision is stored and the chain verifies.
+    let o = warden(dir, None, &["audit", "verify", "--data", "warden-data"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("intact"), "{}", stdout(&o));
+    let o = warden(
+        dir,
+        None,
+        &[
+            "audit",
+            "export",
+            "--since",
+            "2026-01-01",
+            "--format",
+            "jsonl",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let export = stdout(&o);
+    let records: Vec<Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| unreachable!("{e}: {l}")))
+        .collect();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["action"] == "approval.vote" && r["actor"] == "bob"),
+        "{export}"
+    );
+    let decisions = records
+        .iter()
+        .filter(|r| {
+            r["action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("decision"))
+        })
+        .count();
+    assert_eq!(Some(decisions as i64), last_decision, "{export}");
+
+    // A tampered export does not verify, and names the record.
+    let tampered = export.replacen("\"bob\"", "\"mallory\"", 1);
+    assert_ne!(tampered, export);
+    std::fs::write(dir.join("tampered.jsonl"), tampered).unwrap_or_else(|e| unreachable!("{e}"));
+    let o = warden(dir, None, &["audit", "verify", "--jsonl", "tampered.jsonl"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("BROKEN at audit record"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A tampered copy of the database does not verify either.
+    copy_dir(&dir.join("warden-data"), &dir.join("copy"));
+    tamper(&dir.join("copy"));
+    let o = warden(dir, None, &["audit", "verify", "--data", "copy"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("audit record 2 "), "{}", stdout(&o));
+    let o = warden(dir, None, &["audit", "verify", "--data", "nowhere"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| unreachable!("{e}"));
+    for entry in std::fs::read_dir(from)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .flatten()
+    {
+        std::fs::copy(entry.path(), to.join(entry.file_name()))
+            .unwrap_or_else(|e| unreachable!("{e}"));
+    }
+}
+
+fn tamper(data: &Path) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    rt.block_on(async {
+        let store = warden_store::SqliteStore::open_dir(data, warden_store::OpenOptions::default())
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+            .execute(store.raw_pool())
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        store.close().await;
+    });
+}
