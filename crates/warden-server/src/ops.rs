@@ -144,7 +144,7 @@ pub async fn evaluate(
     let policy = Arc::clone(&state.policy);
     let body = request.body.to_vec();
     // Parsing and evaluation are CPU work: off the async workers.
-    let (mut decision, input) =
+    let (mut decision, input, secrets) =
         tokio::task::spawn_blocking(move || evaluate_blocking(&policy, body, now))
             .await
             .map_err(|e| ApiError::Internal {
@@ -170,7 +170,7 @@ pub async fn evaluate(
                 decision: &decision,
                 space: Some(request.space.to_owned()),
                 inputs: vec![input],
-                secrets: Vec::new(),
+                secrets,
                 exception_uses: Vec::new(),
                 approval_id: cited.as_ref().map(|a| a.id),
             },
@@ -226,7 +226,7 @@ fn evaluate_blocking(
     policy: &PolicySet,
     body: Vec<u8>,
     now: OffsetDateTime,
-) -> Result<(Decision, NewInput), ApiError> {
+) -> Result<(Decision, NewInput, Vec<String>), ApiError> {
     let input = warden_core::inputs::InputBytes {
         name: "request".into(),
         bytes: body,
@@ -242,6 +242,7 @@ fn evaluate_blocking(
         }
     }
     let decision = policy.evaluate(&[&change], now);
+    let secrets = secrets_found(&decision, &change);
     let kind = serde_json::to_value(change.input.kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -251,7 +252,60 @@ fn evaluate_blocking(
         kind,
         content: text,
     };
-    Ok((decision, stored))
+    Ok((decision, stored, secrets))
+}
+
+/// Id of the built-in rule that finds secrets written into the configuration.
+pub const SECRET_RULE: &str = "WD-GOV-008";
+
+/// The secret values the secret rule found, read from the resources at the findings'
+/// attributes (the findings carry only where, never the value), so the store masks them in
+/// everything it keeps.
+#[must_use]
+pub fn secrets_found(decision: &Decision, change: &warden_core::ChangeSet) -> Vec<String> {
+    let mut out = Vec::new();
+    let findings = decision
+        .findings
+        .iter()
+        .chain(decision.waived.iter().map(|w| &w.finding))
+        .filter(|f| f.rule_id == SECRET_RULE);
+    for f in findings {
+        let Some(attribute) = f.attribute.as_deref() else {
+            continue;
+        };
+        let segments: Vec<&str> = attribute.split('.').collect();
+        for r in change.resources.iter().filter(|r| r.address == f.resource) {
+            collect_strings(&r.after, &segments, &mut out);
+            collect_strings(&r.before, &segments, &mut out);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The strings at a dotted path; list indexes may be given or left out (then every item).
+fn collect_strings(value: &warden_core::Value, path: &[&str], out: &mut Vec<String>) {
+    use warden_core::Value;
+    match (value, path.split_first()) {
+        (Value::String(s), None) => out.push(s.to_string()),
+        (Value::Array(items), Some((first, rest))) if first.parse::<usize>().is_ok() => {
+            if let Some(item) = first.parse::<usize>().ok().and_then(|i| items.get(i)) {
+                collect_strings(item, rest, out);
+            }
+        }
+        (Value::Array(items), _) => {
+            for item in items {
+                collect_strings(item, path, out);
+            }
+        }
+        (Value::Object(_), Some((first, rest))) => {
+            if let Some(v) = value.get(first) {
+                collect_strings(v, rest, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// An approval request as the API shows it.

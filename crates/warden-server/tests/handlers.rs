@@ -570,3 +570,47 @@ async fn sqlx_fail_decisions(store: &SqliteStore) {
         .await
         .unwrap_or_else(|e| unreachable!("{e}"));
 }
+
+#[tokio::test]
+async fn secrets_the_secret_rule_finds_are_masked_in_what_is_stored() {
+    let f = fixture("").await;
+    let plan = include_str!("secret_plan.json");
+    assert!(plan.contains("Hunter2-prod-x9"));
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        plan,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v["findings"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["rule_id"] == ops::SECRET_RULE)),
+        "{v}"
+    );
+    let digest = v["inputs"][0]["digest"].as_str().unwrap_or_default();
+    let input = f
+        .store
+        .input(digest)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .unwrap_or_else(|| unreachable!("input not stored"));
+    assert!(
+        !input.content.contains("Hunter2-prod-x9"),
+        "{}",
+        input.content
+    );
+    assert_eq!(
+        input.masked_secrets, 2,
+        "after value and configuration constant"
+    );
+    let mut export = Vec::new();
+    f.store
+        .export_audit(None, &mut export)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(!String::from_utf8_lossy(&export).contains("Hunter2-prod-x9"));
+}
