@@ -88,6 +88,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::Internal { public, detail } = &self {
+            // The client gets `public` only; the operator needs the cause.
+            tracing::error!(error = %public, detail = %detail, "request failed");
+        }
         let mut response = (
             self.status(),
             Json(serde_json::json!({ "error": self.public_message() })),

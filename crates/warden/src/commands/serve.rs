@@ -58,6 +58,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Status> {
 }
 
 async fn serve(args: &ServeArgs, policy: PolicySet) -> anyhow::Result<Status> {
+    // Server-side errors (a store that fails) are logged on stderr; clients see only a summary.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .try_init();
     let store = SqliteStore::open_dir(&args.data, OpenOptions::default())
         .await
         .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
