@@ -7,8 +7,11 @@
 //!
 //! Endpoints: `POST /v1/evaluate?space=S[&subject=X]`, `GET /v1/approvals[?space=&state=]`,
 //! `GET /v1/approvals/{id}`, `POST /v1/approvals/{id}/approve` (body optional:
-//! `{"note": "..."}`), `POST /v1/approvals/{id}/reject` (`{"reason": "..."}`), `GET /healthz`,
-//! `GET /readyz`. Every `/v1` endpoint needs a bearer token; errors are `{"error": "..."}`.
+//! `{"note": "..."}`), `POST /v1/approvals/{id}/reject` (`{"reason": "..."}`),
+//! `POST /v1/exceptions?space=S` (`{"rule", "resource", "justification", "ticket", "days"}`),
+//! `GET /v1/exceptions/{id}`, `POST /v1/exceptions/{id}/grant`,
+//! `POST /v1/exceptions/{id}/reject` (`{"reason": "..."}`), `GET /healthz`, `GET /readyz`.
+//! Every `/v1` endpoint needs a bearer token; errors are `{"error": "..."}`.
 
 pub mod error;
 pub mod ops;
@@ -48,6 +51,10 @@ pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/approvals/{id}", get(get_approval))
         .route("/v1/approvals/{id}/approve", post(approve))
         .route("/v1/approvals/{id}/reject", post(reject))
+        .route("/v1/exceptions", post(request_exception))
+        .route("/v1/exceptions/{id}", get(get_exception))
+        .route("/v1/exceptions/{id}/grant", post(grant_exception))
+        .route("/v1/exceptions/{id}/reject", post(reject_exception))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
@@ -176,12 +183,13 @@ async fn list_approvals(
     })))
 }
 
+/// A numeric id from the path.
 fn approval_id(
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<i64, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
     id.parse::<i64>()
-        .map_err(|_| ApiError::bad_request(format!("approval id `{id}` is not a number")))
+        .map_err(|_| ApiError::bad_request(format!("id `{id}` is not a number")))
 }
 
 async fn get_approval(
@@ -234,6 +242,70 @@ async fn reject(
         .ok_or_else(|| ApiError::bad_request("a rejection needs `{\"reason\": \"...\"}`"))?;
     let a = ops::reject(state.store.as_ref(), &token, id, &reason).await?;
     Ok(Json(ops::approval_json(&a)))
+}
+
+#[derive(Debug, Deserialize)]
+struct SpaceQuery {
+    space: Option<String>,
+}
+
+async fn request_exception(
+    State(state): State<AppState>,
+    q: Result<Query<SpaceQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let token = token(&state, &headers).await?;
+    let q = query(q)?;
+    let space = q
+        .space
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_request("`space` query parameter is required"))?;
+    let bytes = body(bytes)?;
+    let request: ops::ExceptionRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(format!(
+            "an exception request is {{\"rule\", \"resource\", \"justification\", \"ticket\", \"days\"}}: {e}"
+        ))
+    })?;
+    let e = ops::request_exception(state.store.as_ref(), &token, space, &request).await?;
+    Ok((StatusCode::CREATED, Json(ops::exception_json(&e))))
+}
+
+async fn get_exception(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    let e = ops::exception(state.store.as_ref(), &token, id).await?;
+    Ok(Json(ops::exception_json(&e)))
+}
+
+async fn grant_exception(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    let e = ops::decide_exception(state.store.as_ref(), &token, id, true, None).await?;
+    Ok(Json(ops::exception_json(&e)))
+}
+
+async fn reject_exception(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    let b: RejectBody = json_body(&body(bytes)?)?;
+    let e =
+        ops::decide_exception(state.store.as_ref(), &token, id, false, b.reason.as_deref()).await?;
+    Ok(Json(ops::exception_json(&e)))
 }
 
 async fn healthz() -> Json<Value> {

@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use warden_core::{Decision, Outcome};
 use warden_policy::PolicySet;
 use warden_store::{
-    Actor, Approval, ApprovalFilter, ApprovalState, NewApproval, NewDecision, NewInput, NewSpace,
-    NewToken, Role, SpaceSettings, Store, Token,
+    Actor, Approval, ApprovalFilter, ApprovalState, ExceptionRecord, NewApproval, NewDecision,
+    NewException, NewExceptionUse, NewInput, NewSpace, NewToken, Role, SpaceSettings, Store, Token,
 };
 
 use crate::error::ApiError;
@@ -152,6 +152,7 @@ pub async fn evaluate(
                 detail: e.to_string(),
             })??;
 
+    let exception_uses = apply_exceptions(store, request.space, &mut decision).await?;
     let actor = Actor::from_token(token);
     let mut cited = None;
     if decision.outcome == Outcome::RequireApproval {
@@ -171,7 +172,7 @@ pub async fn evaluate(
                 space: Some(request.space.to_owned()),
                 inputs: vec![input],
                 secrets,
-                exception_uses: Vec::new(),
+                exception_uses,
                 approval_id: cited.as_ref().map(|a| a.id),
             },
         )
@@ -475,4 +476,192 @@ pub async fn create_token(
         .await
         .map_err(|e| ApiError::store("creating the token", e))?;
     Ok((created, secret))
+}
+
+/// Applies the space's governed exceptions to a decision: a finding an active (granted,
+/// unexpired) exception covers moves to `waived` (the waiver names the exception, its
+/// grantor and expiry) and a use is returned to record with the decision; a finding only an
+/// expired exception would cover stays active with a note saying so.
+pub async fn apply_exceptions(
+    store: &dyn Store,
+    space: &str,
+    decision: &mut Decision,
+) -> Result<Vec<NewExceptionUse>, ApiError> {
+    let all = store
+        .exceptions(space)
+        .await
+        .map_err(|e| ApiError::store("reading the space's exceptions", e))?;
+    if all.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = store.now();
+    let covers = |e: &ExceptionRecord, f: &warden_core::Finding| {
+        warden_core::exceptions::rule_selector_matches(&e.rule, &f.rule_id, &f.rule_name)
+            && warden_core::exceptions::glob_matches(&e.resource_glob, &f.resource)
+    };
+    let lapsed = |e: &ExceptionRecord| {
+        e.state == warden_store::ExceptionState::Expired
+            || (e.state == warden_store::ExceptionState::Granted && now >= e.expires_at)
+    };
+    let mut uses = Vec::new();
+    let mut kept = Vec::with_capacity(decision.findings.len());
+    for mut f in std::mem::take(&mut decision.findings) {
+        if let Some(e) = all.iter().find(|e| e.is_active(now) && covers(e, &f)) {
+            uses.push(NewExceptionUse {
+                exception_id: e.id,
+                rule: f.rule_id.clone(),
+                resource: f.resource.clone(),
+            });
+            decision.waived.push(warden_core::WaivedFinding {
+                finding: f,
+                waiver: warden_core::exceptions::Waiver::Exception {
+                    exception: warden_core::exceptions::Exception {
+                        rule: e.rule.clone(),
+                        resource: e.resource_glob.clone(),
+                        reason: format!("governed exception #{}: {}", e.id, e.justification),
+                        owner: Some(format!(
+                            "requested by {}, granted by {}{}",
+                            e.requested_by,
+                            e.decided_by.as_deref().unwrap_or("?"),
+                            e.ticket
+                                .as_deref()
+                                .map(|t| format!(", ticket {t}"))
+                                .unwrap_or_default()
+                        )),
+                        expires: e.expires_at.date(),
+                    },
+                },
+            });
+            continue;
+        }
+        if let Some(e) = all.iter().find(|e| lapsed(e) && covers(e, &f)) {
+            let note = format!(
+                "governed exception #{} for this finding expired at {}; it no longer applies",
+                e.id,
+                warden_store::model::audit_time(e.expires_at)
+            );
+            f.note = Some(match f.note.take() {
+                Some(n) => format!("{n}; {note}"),
+                None => note,
+            });
+        }
+        kept.push(f);
+    }
+    decision.findings = kept;
+    decision.refresh();
+    Ok(uses)
+}
+
+/// An exception to request over the API.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionRequest {
+    /// Rule id, name, id prefix or `*`.
+    pub rule: String,
+    /// Resource address glob.
+    pub resource: String,
+    /// Why (required).
+    pub justification: String,
+    /// Ticket reference.
+    pub ticket: Option<String>,
+    /// How many days it lasts (at most the space's maximum).
+    pub days: u32,
+}
+
+/// Requests a governed exception in a space (requester role; agents included).
+pub async fn request_exception(
+    store: &dyn Store,
+    token: &Token,
+    space: &str,
+    request: &ExceptionRequest,
+) -> Result<ExceptionRecord, ApiError> {
+    require_role(token, Role::Requester, "requesting an exception")?;
+    require_space(token, space)?;
+    if request.days == 0 {
+        return Err(ApiError::bad_request("`days` must be at least 1"));
+    }
+    store
+        .request_exception(
+            &Actor::from_token(token),
+            &NewException {
+                space: space.to_owned(),
+                rule: request.rule.clone(),
+                resource_glob: request.resource.clone(),
+                justification: request.justification.clone(),
+                ticket: request.ticket.clone(),
+                expires_at: store.now() + time::Duration::days(i64::from(request.days)),
+            },
+        )
+        .await
+        .map_err(|e| ApiError::store("requesting the exception", e))
+}
+
+/// An exception the token may see.
+pub async fn exception(
+    store: &dyn Store,
+    token: &Token,
+    id: i64,
+) -> Result<ExceptionRecord, ApiError> {
+    let e = store
+        .exception(id)
+        .await
+        .map_err(|e| ApiError::store("reading the exception", e))?
+        .filter(|e| token.allows_space(&e.space))
+        .ok_or_else(|| ApiError::NotFound(format!("exception {id} not found")))?;
+    Ok(e)
+}
+
+/// Grants (`grant = true`) or rejects a requested exception: approver role, never an
+/// agent; the store refuses the requester.
+pub async fn decide_exception(
+    store: &dyn Store,
+    token: &Token,
+    id: i64,
+    grant: bool,
+    reason: Option<&str>,
+) -> Result<ExceptionRecord, ApiError> {
+    let doing = if grant { "grant" } else { "reject" };
+    if token.kind == warden_core::ActorKind::Agent {
+        return Err(ApiError::Forbidden(format!(
+            "agents never {doing} exceptions (token `{}` is an agent's)",
+            token.name
+        )));
+    }
+    require_role(token, Role::Approver, &format!("{doing}ing exception {id}"))?;
+    exception(store, token, id).await?;
+    let actor = Actor::from_token(token);
+    if grant {
+        store.grant_exception(&actor, id).await
+    } else {
+        let reason = reason
+            .filter(|r| !r.trim().is_empty())
+            .ok_or_else(|| ApiError::bad_request("a rejection needs a reason"))?;
+        store.reject_exception(&actor, id, reason).await
+    }
+    .map_err(|e| ApiError::store(doing, e))
+}
+
+/// An exception as the API shows it.
+#[must_use]
+pub fn exception_json(e: &ExceptionRecord) -> Value {
+    let time = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    };
+    json!({
+        "id": e.id,
+        "space": e.space,
+        "rule": e.rule,
+        "resource": e.resource_glob,
+        "justification": e.justification,
+        "ticket": e.ticket,
+        "state": e.state.as_str(),
+        "requested_by": e.requested_by,
+        "requester_kind": e.requester_kind,
+        "created_at": time(e.created_at),
+        "expires_at": time(e.expires_at),
+        "decided_by": e.decided_by,
+        "decided_at": e.decided_at.and_then(time),
+        "reason": e.reason,
+    })
 }

@@ -1,5 +1,6 @@
 //! The API through `router(state).oneshot(...)`: no socket, a real SQLite store.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -54,9 +55,21 @@ async fn token(
 }
 
 async fn fixture(policy_toml: &str) -> Fixture {
+    fixture_with_clock(policy_toml, Arc::new(AtomicI64::new(0))).await
+}
+
+/// A fixture whose store clock runs `skew` seconds ahead of the real one.
+async fn fixture_with_clock(policy_toml: &str, skew: Arc<AtomicI64>) -> Fixture {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let clock: warden_store::Clock = Arc::new(move || {
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(skew.load(Ordering::SeqCst))
+    });
+    let options = OpenOptions {
+        clock,
+        ..OpenOptions::default()
+    };
     let store = Arc::new(
-        SqliteStore::open_dir(dir.path(), OpenOptions::default())
+        SqliteStore::open_dir(dir.path(), options)
             .await
             .unwrap_or_else(|e| unreachable!("{e}")),
     );
@@ -613,4 +626,146 @@ async fn secrets_the_secret_rule_finds_are_masked_in_what_is_stored() {
         .await
         .unwrap_or_else(|e| unreachable!("{e}"));
     assert!(!String::from_utf8_lossy(&export).contains("Hunter2-prod-x9"));
+}
+
+#[tokio::test]
+async fn a_granted_exception_waives_until_it_expires_and_the_decision_says_so() {
+    let skew = Arc::new(AtomicI64::new(0));
+    let f = fixture_with_clock(NEEDS_TEAM, skew.clone()).await;
+    let app = || router(f.state.clone());
+    let request = r#"{"rule": "required-tags-missing", "resource": "*", "justification": "Team tags land next sprint", "ticket": "OPS-42", "days": 7}"#;
+    let (s, v) = call(app(), "POST", "/v1/exceptions", Some(&f.agent), request).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "space is required: {v}");
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/exceptions?space=dev",
+        Some(&f.agent),
+        "{\"rule\": 1}",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/exceptions?space=dev",
+        Some(&f.viewer),
+        request,
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // Agents may request exceptions.
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/exceptions?space=dev",
+        Some(&f.agent),
+        request,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["state"], "requested");
+    let id = v["id"].as_i64().unwrap_or_else(|| unreachable!("{v}"));
+    let grant = format!("/v1/exceptions/{id}/grant");
+
+    // Requested, not granted: nothing is waived.
+    let (_, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(v["outcome"], "require_approval", "{v}");
+
+    let (s, v) = call(app(), "POST", &grant, Some(&f.agent), "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(error_of(&v).contains("agents never grant"), "{v}");
+    let (s, v) = call(app(), "POST", &grant, Some(&f.alice), "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = call(app(), "POST", &grant, Some(&f.bob), "").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "granted");
+    assert_eq!(v["decided_by"], "bob");
+
+    let (s, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "allow", "{v}");
+    assert!(v.get("approval").is_none(), "{v}");
+    let waived = v["waived"].as_array().cloned().unwrap_or_default();
+    assert!(!waived.is_empty(), "{v}");
+    assert!(
+        waived.iter().all(|w| w["waiver"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!("#{id}")))),
+        "{v}"
+    );
+    let uses = f
+        .store
+        .exception_uses(id)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(uses.len(), waived.len());
+    assert_eq!(Some(uses[0].decision_id), v["decision_id"].as_i64());
+
+    // Eight days later it no longer applies, at once (no sweep ran), and the finding says why.
+    skew.store(8 * 86_400, Ordering::SeqCst);
+    let (_, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(v["outcome"], "require_approval", "{v}");
+    assert!(
+        v["findings"].as_array().is_some_and(|a| a
+            .iter()
+            .any(|x| x["note"].as_str().is_some_and(|n| n.contains("expired")))),
+        "{v}"
+    );
+
+    // The requester of an exception cannot grant it.
+    let (_, v) = call(
+        app(),
+        "POST",
+        "/v1/exceptions?space=dev",
+        Some(&f.bob),
+        request,
+    )
+    .await;
+    let own = v["id"].as_i64().unwrap_or_else(|| unreachable!("{v}"));
+    let (s, v) = call(
+        app(),
+        "POST",
+        &format!("/v1/exceptions/{own}/grant"),
+        Some(&f.bob),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = call(
+        app(),
+        "GET",
+        &format!("/v1/exceptions/{own}"),
+        Some(&f.other_space),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    assert!(f
+        .store
+        .verify_audit()
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .is_intact());
 }
