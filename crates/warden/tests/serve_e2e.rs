@@ -284,3 +284,83 @@ fn tamper(data: &Path) {
         store.close().await;
     });
 }
+
+/// `http` that reports a failed connection or a cut response instead of panicking.
+fn try_http(addr: &str, token: &str, body: &str) -> Option<(u16, Value)> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let req = format!(
+        "POST /v1/evaluate?space=dev HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).ok()?;
+    let mut response = String::new();
+    s.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, serde_json::from_str(body).ok()?))
+}
+
+#[test]
+fn kill_9_loses_no_acknowledged_decision_and_keeps_the_chain() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = tmp.path().to_path_buf();
+    let (mut child, addr) = serve(&dir);
+    let alice = token(&dir, "requester", "alice");
+    let insecure = include_str!("../../../examples/terraform/insecure-web-app/plan.json");
+
+    // Four clients fire evaluations until the server dies; each keeps the ids it was given.
+    let workers: Vec<_> = (0..4)
+        .map(|i| {
+            let (addr, alice) = (addr.clone(), alice.clone());
+            let plan = if i % 2 == 0 { PLAN } else { insecure };
+            std::thread::spawn(move || {
+                let mut acked = Vec::new();
+                while let Some((status, v)) = try_http(&addr, &alice, plan) {
+                    assert_eq!(status, 200, "{v}");
+                    acked.push(
+                        v["decision_id"]
+                            .as_i64()
+                            .unwrap_or_else(|| unreachable!("{v}")),
+                    );
+                }
+                acked
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    child
+        .kill()
+        .unwrap_or_else(|e| unreachable!("kill -9: {e}")); // SIGKILL
+    let _ = child.wait();
+    let acked: Vec<i64> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap_or_else(|_| unreachable!("worker panicked")))
+        .collect();
+    assert!(
+        acked.len() >= 4,
+        "too few requests answered before the kill: {acked:?}"
+    );
+
+    // Restart on the same data: it opens, serves, and stops cleanly.
+    let (child, addr) = serve(&dir);
+    let (s, _) = http(&addr, "GET", "/readyz", None, "");
+    assert_eq!(s, 200);
+    stop(child);
+
+    let o = warden(&dir, None, &["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = warden(&dir, None, &["audit", "export"]);
+    let recorded: std::collections::HashSet<String> = stdout(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["action"] == "decision.recorded")
+        .filter_map(|r| r["subject"].as_str().map(str::to_owned))
+        .collect();
+    for id in &acked {
+        assert!(
+            recorded.contains(&format!("decision/{id}")),
+            "acknowledged decision {id} lost"
+        );
+    }
+}
