@@ -10,10 +10,12 @@
 //! `{"note": "..."}`), `POST /v1/approvals/{id}/reject` (`{"reason": "..."}`),
 //! `POST /v1/exceptions?space=S` (`{"rule", "resource", "justification", "ticket", "days"}`),
 //! `GET /v1/exceptions/{id}`, `POST /v1/exceptions/{id}/grant`,
-//! `POST /v1/exceptions/{id}/reject` (`{"reason": "..."}`), `GET /healthz`, `GET /readyz`.
-//! Every `/v1` endpoint needs a bearer token; errors are `{"error": "..."}`.
+//! `POST /v1/exceptions/{id}/reject` (`{"reason": "..."}`), `GET /healthz`, `GET /readyz`,
+//! `GET /metrics` (Prometheus text; like the health endpoints, no token: it holds counts, no
+//! content). Every `/v1` endpoint needs a bearer token; errors are `{"error": "..."}`.
 
 pub mod error;
+pub mod metrics;
 pub mod ops;
 
 use std::time::Duration;
@@ -57,6 +59,7 @@ pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/exceptions/{id}/reject", post(reject_exception))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -219,6 +222,11 @@ async fn approve(
     let id = approval_id(id)?;
     let b: ApproveBody = json_body(&body(bytes)?)?;
     let a = ops::approve(state.store.as_ref(), &token, id, b.note.as_deref()).await?;
+    if let (ApprovalState::Approved, Some(at)) = (a.state, a.resolved_at) {
+        state
+            .metrics
+            .approved_after((at - a.created_at).as_seconds_f64());
+    }
     Ok(Json(ops::approval_json(&a)))
 }
 
@@ -325,6 +333,49 @@ async fn readyz(State(state): State<AppState>) -> Response {
         )
             .into_response(),
     }
+}
+
+/// Prometheus text; the gauges are read from the store (503 when it cannot be read).
+async fn metrics(State(state): State<AppState>) -> Response {
+    match gauges(&state).await {
+        Ok(g) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            state.metrics.render(g),
+        )
+            .into_response(),
+        Err(e) => {
+            let mut r = e.into_response();
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            r
+        }
+    }
+}
+
+async fn gauges(state: &AppState) -> Result<metrics::Gauges, ApiError> {
+    let store = state.store.as_ref();
+    let err = |e| ApiError::store("reading metrics", e);
+    let pending = store
+        .approvals(&warden_store::ApprovalFilter {
+            space: None,
+            state: Some(ApprovalState::Pending),
+        })
+        .await
+        .map_err(err)?;
+    let mut active = 0u64;
+    for space in store.spaces().await.map_err(err)? {
+        active += store
+            .active_exceptions(&space.name)
+            .await
+            .map_err(err)?
+            .len() as u64;
+    }
+    Ok(metrics::Gauges {
+        approvals_pending: pending.len() as u64,
+        exceptions_active: active,
+    })
 }
 
 async fn not_found() -> ApiError {

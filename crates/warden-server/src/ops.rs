@@ -19,13 +19,27 @@ use warden_store::{
 
 use crate::error::ApiError;
 
-/// What evaluation needs: the loaded policy and the store.
+/// What evaluation needs: the loaded policy, the store and the metrics.
 #[derive(Clone)]
 pub struct AppState {
     /// The policy every decision is made under.
     pub policy: Arc<PolicySet>,
     /// Where decisions, approvals and the audit log are kept.
     pub store: Arc<dyn Store>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl AppState {
+    /// State with fresh metrics.
+    #[must_use]
+    pub fn new(policy: Arc<PolicySet>, store: Arc<dyn Store>) -> AppState {
+        AppState {
+            policy,
+            store,
+            metrics: Arc::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -140,6 +154,7 @@ pub async fn evaluate(
             "the request body is empty: send a Terraform plan (JSON) or Kubernetes manifests",
         ));
     }
+    let started = std::time::Instant::now();
     let now = store.now();
     let policy = Arc::clone(&state.policy);
     let body = request.body.to_vec();
@@ -185,6 +200,14 @@ pub async fn evaluate(
                 detail: other.to_string(),
             },
         })?;
+
+    state.metrics.decision(
+        decision.outcome.as_str(),
+        request.space,
+        actor.kind_str(),
+        decision.findings.iter().map(|f| f.rule_id.clone()),
+        started.elapsed().as_secs_f64(),
+    );
 
     let mut opened = None;
     if decision.outcome == Outcome::RequireApproval {

@@ -104,10 +104,7 @@ async fn fixture_with_clock(policy_toml: &str, skew: Arc<AtomicI64>) -> Fixture 
         "prod",
     )
     .await;
-    let state = AppState {
-        policy: Arc::new(policy),
-        store: store.clone(),
-    };
+    let state = AppState::new(Arc::new(policy), store.clone());
     Fixture {
         _dir: dir,
         store,
@@ -768,4 +765,76 @@ async fn a_granted_exception_waives_until_it_expires_and_the_decision_says_so() 
         .await
         .unwrap_or_else(|e| unreachable!("{e}"))
         .is_intact());
+}
+
+async fn text(app: Router, uri: &str) -> (StatusCode, String) {
+    let req = Request::builder()
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let res = app
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let status = res.status();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn metrics_count_decisions_pending_approvals_and_time_to_approval() {
+    let f = fixture(NEEDS_TEAM).await;
+    let app = || router(f.state.clone());
+    let (_, v) = call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.agent),
+        COMPLIANT,
+    )
+    .await;
+    let id = v["approval"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{v}"));
+    call(
+        app(),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        INSECURE,
+    )
+    .await;
+    let (s, m) = text(app(), "/metrics").await;
+    assert_eq!(s, StatusCode::OK);
+    for line in [
+        "warden_decisions_total{outcome=\"require_approval\",space=\"dev\",actor_kind=\"agent\"} 1",
+        "warden_decisions_total{outcome=\"deny\",space=\"dev\",actor_kind=\"human\"} 1",
+        "warden_evaluation_seconds_count 2",
+        "warden_approvals_pending 1",
+        "warden_exceptions_active 0",
+        "warden_time_to_approval_seconds_count 0",
+    ] {
+        assert!(m.lines().any(|l| l == line), "missing `{line}` in\n{m}");
+    }
+    assert!(m.contains("warden_rule_findings_total{rule=\"WD-"), "{m}");
+    call(
+        app(),
+        "POST",
+        &format!("/v1/approvals/{id}/approve"),
+        Some(&f.bob),
+        "",
+    )
+    .await;
+    let (_, m) = text(app(), "/metrics").await;
+    assert!(m.lines().any(|l| l == "warden_approvals_pending 0"), "{m}");
+    assert!(
+        m.lines()
+            .any(|l| l == "warden_time_to_approval_seconds_count 1"),
+        "{m}"
+    );
 }

@@ -76,10 +76,7 @@ async fn serve(args: &ServeArgs, policy: PolicySet) -> anyhow::Result<Status> {
         args.data.display(),
         policy.revision()
     ));
-    let state = AppState {
-        policy: Arc::new(policy),
-        store: Arc::new(store.clone()),
-    };
+    let state = AppState::new(Arc::new(policy), Arc::new(store.clone()));
     warden_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server failed")?;

@@ -1,0 +1,199 @@
+//! Prometheus metrics, kept in memory and written in the text exposition format (no
+//! dependency: the format is a few lines of text).
+//!
+//! Counters: decisions by outcome, space and actor kind; findings by rule (the policy hit
+//! rate); approvals approved. Histograms: evaluation latency, time to approval. Gauges read
+//! from the store at scrape time: approval requests pending, exceptions active.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+/// Upper bounds of the latency histogram, in seconds.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+/// Upper bounds of the time-to-approval histogram, in seconds (a minute to a week).
+const APPROVAL_BUCKETS: [f64; 8] = [
+    60.0, 300.0, 900.0, 3600.0, 14_400.0, 86_400.0, 259_200.0, 604_800.0,
+];
+
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, bounds: &[f64], value: f64) {
+        if self.counts.len() != bounds.len() {
+            self.counts = vec![0; bounds.len()];
+        }
+        for (c, b) in self.counts.iter_mut().zip(bounds) {
+            if value <= *b {
+                *c += 1;
+            }
+        }
+        self.sum += value;
+        self.count += 1;
+    }
+
+    fn write(&self, out: &mut String, name: &str, bounds: &[f64]) {
+        for (i, b) in bounds.iter().enumerate() {
+            let c = self.counts.get(i).copied().unwrap_or(0);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {c}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum {}", self.sum);
+        let _ = writeln!(out, "{name}_count {}", self.count);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    decisions: BTreeMap<(String, String, String), u64>,
+    rule_hits: BTreeMap<String, u64>,
+    latency: Histogram,
+    time_to_approval: Histogram,
+}
+
+/// The server's metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+/// Gauges read from the store when scraped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gauges {
+    /// Approval requests pending.
+    pub approvals_pending: u64,
+    /// Exceptions granted and unexpired.
+    pub exceptions_active: u64,
+}
+
+impl Metrics {
+    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        // A poisoned lock only means a panic elsewhere mid-update: counters stay usable.
+        let mut guard = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+
+    /// Counts a recorded decision, its findings by rule and its evaluation latency.
+    pub fn decision(
+        &self,
+        outcome: &str,
+        space: &str,
+        actor_kind: &str,
+        rules: impl IntoIterator<Item = String>,
+        seconds: f64,
+    ) {
+        self.with(|m| {
+            *m.decisions
+                .entry((outcome.to_owned(), space.to_owned(), actor_kind.to_owned()))
+                .or_default() += 1;
+            for r in rules {
+                *m.rule_hits.entry(r).or_default() += 1;
+            }
+            m.latency.observe(&LATENCY_BUCKETS, seconds);
+        });
+    }
+
+    /// Records how long an approval request waited before it was approved.
+    pub fn approved_after(&self, seconds: f64) {
+        self.with(|m| m.time_to_approval.observe(&APPROVAL_BUCKETS, seconds));
+    }
+
+    /// The exposition text.
+    #[must_use]
+    pub fn render(&self, gauges: Gauges) -> String {
+        let mut out = String::new();
+        self.with(|m| {
+            out.push_str("# HELP warden_decisions_total Decisions recorded.\n# TYPE warden_decisions_total counter\n");
+            for ((outcome, space, kind), n) in &m.decisions {
+                let _ = writeln!(
+                    out,
+                    "warden_decisions_total{{outcome=\"{}\",space=\"{}\",actor_kind=\"{}\"}} {n}",
+                    escape(outcome),
+                    escape(space),
+                    escape(kind)
+                );
+            }
+            out.push_str("# HELP warden_rule_findings_total Active findings by rule.\n# TYPE warden_rule_findings_total counter\n");
+            for (rule, n) in &m.rule_hits {
+                let _ = writeln!(out, "warden_rule_findings_total{{rule=\"{}\"}} {n}", escape(rule));
+            }
+            out.push_str("# HELP warden_evaluation_seconds Time to evaluate and record a decision.\n# TYPE warden_evaluation_seconds histogram\n");
+            m.latency
+                .write(&mut out, "warden_evaluation_seconds", &LATENCY_BUCKETS);
+            out.push_str("# HELP warden_time_to_approval_seconds From request to approval.\n# TYPE warden_time_to_approval_seconds histogram\n");
+            m.time_to_approval
+                .write(&mut out, "warden_time_to_approval_seconds", &APPROVAL_BUCKETS);
+        });
+        let _ = writeln!(
+            out,
+            "# HELP warden_approvals_pending Approval requests pending.\n# TYPE warden_approvals_pending gauge\nwarden_approvals_pending {}",
+            gauges.approvals_pending
+        );
+        let _ = writeln!(
+            out,
+            "# HELP warden_exceptions_active Exceptions granted and unexpired.\n# TYPE warden_exceptions_active gauge\nwarden_exceptions_active {}",
+            gauges.exceptions_active
+        );
+        out
+    }
+}
+
+/// A label value escaped for the exposition format.
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_histograms_and_gauges() {
+        let m = Metrics::default();
+        m.decision("allow", "dev", "agent", vec![], 0.002);
+        m.decision("deny", "dev", "human", vec!["WD-AWS-001".into()], 0.2);
+        m.decision("deny", "dev", "human", vec!["WD-AWS-001".into()], 7.0);
+        m.approved_after(120.0);
+        let text = m.render(Gauges {
+            approvals_pending: 2,
+            exceptions_active: 1,
+        });
+        for line in [
+            "warden_decisions_total{outcome=\"allow\",space=\"dev\",actor_kind=\"agent\"} 1",
+            "warden_decisions_total{outcome=\"deny\",space=\"dev\",actor_kind=\"human\"} 2",
+            "warden_rule_findings_total{rule=\"WD-AWS-001\"} 2",
+            "warden_evaluation_seconds_bucket{le=\"0.0025\"} 1",
+            "warden_evaluation_seconds_bucket{le=\"0.25\"} 2",
+            "warden_evaluation_seconds_bucket{le=\"5\"} 2",
+            "warden_evaluation_seconds_bucket{le=\"+Inf\"} 3",
+            "warden_evaluation_seconds_count 3",
+            "warden_time_to_approval_seconds_bucket{le=\"60\"} 0",
+            "warden_time_to_approval_seconds_bucket{le=\"300\"} 1",
+            "warden_approvals_pending 2",
+            "warden_exceptions_active 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing `{line}` in\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}
