@@ -12,10 +12,11 @@
 //! `GET /v1/exceptions/{id}`, `POST /v1/exceptions/{id}/grant`,
 //! `POST /v1/exceptions/{id}/reject` (`{"reason": "..."}`), `GET /healthz`, `GET /readyz`,
 //! `GET /metrics` (Prometheus text; like the health endpoints, no token: it holds counts, no
-//! content). Every `/v1` endpoint needs a bearer token; errors are `{"error": "..."}`.
+//! content), `GET /openapi.json` (the OpenAPI 3.1 document of all of these, [`openapi`]). Every `/v1` endpoint needs a bearer token; errors are `{"error": "..."}`.
 
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod ops;
 
 use std::time::Duration;
@@ -23,9 +24,9 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -47,19 +48,11 @@ pub fn router(state: AppState) -> Router {
 
 /// The whole API with another body size limit (tests use a small one).
 pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
-    Router::new()
-        .route("/v1/evaluate", post(evaluate))
-        .route("/v1/approvals", get(list_approvals))
-        .route("/v1/approvals/{id}", get(get_approval))
-        .route("/v1/approvals/{id}/approve", post(approve))
-        .route("/v1/approvals/{id}/reject", post(reject))
-        .route("/v1/exceptions", post(request_exception))
-        .route("/v1/exceptions/{id}", get(get_exception))
-        .route("/v1/exceptions/{id}/grant", post(grant_exception))
-        .route("/v1/exceptions/{id}/reject", post(reject_exception))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    let mut router = Router::new();
+    for (_, path, handler) in routes() {
+        router = router.route(path, handler);
+    }
+    router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -67,6 +60,40 @@ pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
             REQUEST_TIMEOUT,
         ))
         .with_state(state)
+}
+
+/// Every endpoint: method, path and handler. The router and the OpenAPI document are both
+/// built from this table, so an endpoint cannot be served without being documented.
+fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (Method::POST, "/v1/evaluate", post(evaluate)),
+        (Method::GET, "/v1/approvals", get(list_approvals)),
+        (Method::GET, "/v1/approvals/{id}", get(get_approval)),
+        (Method::POST, "/v1/approvals/{id}/approve", post(approve)),
+        (Method::POST, "/v1/approvals/{id}/reject", post(reject)),
+        (Method::POST, "/v1/exceptions", post(request_exception)),
+        (Method::GET, "/v1/exceptions/{id}", get(get_exception)),
+        (
+            Method::POST,
+            "/v1/exceptions/{id}/grant",
+            post(grant_exception),
+        ),
+        (
+            Method::POST,
+            "/v1/exceptions/{id}/reject",
+            post(reject_exception),
+        ),
+        (Method::GET, "/healthz", get(healthz)),
+        (Method::GET, "/readyz", get(readyz)),
+        (Method::GET, "/metrics", get(metrics)),
+        (Method::GET, "/openapi.json", get(openapi_json)),
+    ]
+}
+
+/// The method and path of every endpoint the router serves, in table order.
+#[must_use]
+pub fn endpoints() -> Vec<(Method, &'static str)> {
+    routes().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
 /// Serves the API on the listener until `shutdown` completes, then stops accepting and
@@ -376,6 +403,10 @@ async fn gauges(state: &AppState) -> Result<metrics::Gauges, ApiError> {
         approvals_pending: pending.len() as u64,
         exceptions_active: active,
     })
+}
+
+async fn openapi_json() -> Json<Value> {
+    Json(openapi::document())
 }
 
 async fn not_found() -> ApiError {

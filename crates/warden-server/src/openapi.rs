@@ -1,0 +1,365 @@
+//! The OpenAPI 3.1 document of the API, served at `/openapi.json` and checked in as
+//! `docs/openapi.json` (a test fails when they differ; `WARDEN_UPDATE_GENERATED=1 cargo test
+//! -p warden-server --test openapi` rewrites the file).
+//!
+//! Built by hand as a `serde_json::Value` rather than with a derive crate: the responses are
+//! themselves built as JSON values (`ops::approval_json`, the decision document of
+//! `warden-core`), so there are no response types to derive schemas from, and utoipa would
+//! add proc-macro dependencies and derives on core types for ten endpoints. What keeps the
+//! document honest is that it is generated from the router's own table ([`crate::endpoints`]):
+//! every served endpoint gets an operation, and a test fails on one described here but not
+//! known by [`operation`].
+
+use axum::http::Method;
+use serde_json::{json, Map, Value};
+
+/// The decision document's schema, which the evaluate response extends.
+const DECISION_SCHEMA: &str =
+    "https://raw.githubusercontent.com/warden-dev/warden/main/docs/schemas/decision.schema.json";
+
+/// The whole document, one operation per endpoint the router serves.
+#[must_use]
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for (method, path) in crate::endpoints() {
+        let item = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
+        if let (Value::Object(item), Some(op)) = (item, operation(&method, path)) {
+            item.insert(method.as_str().to_ascii_lowercase(), op);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Warden control plane",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Ask whether a change may be applied and get one recorded answer; approvals bound to the exact change; governed exceptions; health and metrics. Every /v1 endpoint needs `Authorization: Bearer <token>` (`warden token create`); errors are `{\"error\": \"...\"}`.",
+            "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" }
+        },
+        "servers": [{ "url": "http://127.0.0.1:8080" }],
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+        "components": components(),
+    })
+}
+
+/// The operation for a routed endpoint, `None` for one this module does not know (a test
+/// makes that a failure).
+#[must_use]
+pub fn operation(method: &Method, path: &str) -> Option<Value> {
+    let space_query = |required: bool, what: &str| {
+        json!({ "name": "space", "in": "query", "required": required,
+                "schema": { "type": "string" }, "description": what })
+    };
+    let op = match (method.as_str(), path) {
+        ("POST", "/v1/evaluate") => json!({
+            "operationId": "evaluate",
+            "tags": ["decisions"],
+            "summary": "Evaluate a change and record the decision",
+            "description": "Needs the requester role in the space. The body is a Terraform plan (JSON) or Kubernetes manifests (YAML or JSON). The decision is recorded with its audit record before it is returned; if it cannot be recorded the answer is a 500, never a decision. A `require_approval` outcome opens an approval request bound to the change digest; an approved request for the same digest turns the outcome into `allow` and is cited in `approved_by`. The same request twice gives the same decision.",
+            "parameters": [
+                space_query(true, "The space the change is evaluated in."),
+                { "name": "subject", "in": "query", "required": false, "schema": { "type": "string" },
+                  "description": "What the change is about, stable across re-plans: a newer digest for the same subject supersedes a pending approval request. Defaults to the change digest." }
+            ],
+            "requestBody": {
+                "required": true,
+                "content": {
+                    "application/json": { "schema": { "description": "A Terraform plan (`terraform show -json`) or Kubernetes manifests as JSON." } },
+                    "application/yaml": { "schema": { "type": "string", "description": "Kubernetes manifests." } }
+                }
+            },
+            "responses": responses(&[
+                ("200", "The recorded decision.", Some("EvaluateResponse")),
+                ("400", "The body is empty, not a plan or manifests, or `space` is missing.", Some("Error")),
+                ("401", "", Some("Error")), ("403", "", Some("Error")),
+                ("404", "The space does not exist.", Some("Error")),
+                ("413", "The body is larger than the server accepts.", Some("Error")),
+                ("500", "The decision could not be recorded, so it is not given (fail closed).", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/approvals") => json!({
+            "operationId": "listApprovals",
+            "tags": ["approvals"],
+            "summary": "Approval requests in the token's spaces, newest first",
+            "parameters": [
+                space_query(false, "Only this space."),
+                { "name": "state", "in": "query", "required": false,
+                  "schema": { "$ref": "#/components/schemas/ApprovalState" } }
+            ],
+            "responses": responses(&[
+                ("200", "The requests.", Some("ApprovalList")),
+                ("400", "Unknown state.", Some("Error")),
+                ("401", "", Some("Error")), ("403", "", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/approvals/{id}") => json!({
+            "operationId": "getApproval",
+            "tags": ["approvals"],
+            "summary": "One approval request (agents poll this)",
+            "parameters": [id_param("The approval request's id.")],
+            "responses": responses(&[
+                ("200", "The request.", Some("Approval")),
+                ("400", "The id is not a number.", Some("Error")),
+                ("401", "", Some("Error")),
+                ("404", "No such request in the token's spaces.", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/approvals/{id}/approve") => json!({
+            "operationId": "approve",
+            "tags": ["approvals"],
+            "summary": "Add the token's approval to a pending request",
+            "description": "Needs the approver role (and any role the space requires) and a human or pipeline token: agents never approve. Never the requester.",
+            "parameters": [id_param("The approval request's id.")],
+            "requestBody": body_ref("ApproveBody", false),
+            "responses": responses(&[
+                ("200", "The request after the approval (approved once enough approvers agreed).", Some("Approval")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")),
+                ("403", "An agent, the requester, or a token without the role.", Some("Error")),
+                ("404", "", Some("Error")),
+                ("409", "The request is no longer pending.", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/approvals/{id}/reject") => json!({
+            "operationId": "reject",
+            "tags": ["approvals"],
+            "summary": "Reject a pending request, with a reason",
+            "description": "Same rules as approving.",
+            "parameters": [id_param("The approval request's id.")],
+            "requestBody": body_ref("RejectBody", true),
+            "responses": responses(&[
+                ("200", "The rejected request.", Some("Approval")),
+                ("400", "No reason.", Some("Error")), ("401", "", Some("Error")),
+                ("403", "", Some("Error")), ("404", "", Some("Error")),
+                ("409", "The request is no longer pending.", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/exceptions") => json!({
+            "operationId": "requestException",
+            "tags": ["exceptions"],
+            "summary": "Request a governed exception",
+            "description": "Needs the requester role in the space (agents included). It applies only once an approver who is not the requester grants it, until it expires.",
+            "parameters": [space_query(true, "The space the exception applies in.")],
+            "requestBody": body_ref("ExceptionRequest", true),
+            "responses": responses(&[
+                ("201", "The requested exception.", Some("Exception")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")), ("403", "", Some("Error")),
+                ("404", "", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/exceptions/{id}") => json!({
+            "operationId": "getException",
+            "tags": ["exceptions"],
+            "summary": "One exception",
+            "parameters": [id_param("The exception's id.")],
+            "responses": responses(&[
+                ("200", "The exception.", Some("Exception")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")),
+                ("404", "No such exception in the token's spaces.", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/exceptions/{id}/grant") => json!({
+            "operationId": "grantException",
+            "tags": ["exceptions"],
+            "summary": "Grant a requested exception",
+            "description": "Needs the approver role and a human or pipeline token; never the requester.",
+            "parameters": [id_param("The exception's id.")],
+            "responses": responses(&[
+                ("200", "The granted exception.", Some("Exception")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")), ("403", "", Some("Error")),
+                ("404", "", Some("Error")), ("409", "It is not pending.", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/exceptions/{id}/reject") => json!({
+            "operationId": "rejectException",
+            "tags": ["exceptions"],
+            "summary": "Reject a requested exception, with a reason",
+            "parameters": [id_param("The exception's id.")],
+            "requestBody": body_ref("RejectBody", true),
+            "responses": responses(&[
+                ("200", "The rejected exception.", Some("Exception")),
+                ("400", "No reason.", Some("Error")), ("401", "", Some("Error")),
+                ("403", "", Some("Error")), ("404", "", Some("Error")),
+                ("409", "It is not pending.", Some("Error")),
+            ]),
+        }),
+        ("GET", "/healthz") => json!({
+            "operationId": "healthz",
+            "tags": ["operations"],
+            "summary": "The process is up",
+            "security": [],
+            "responses": { "200": { "description": "`{\"status\": \"ok\"}`",
+                "content": { "application/json": { "schema": { "type": "object",
+                    "properties": { "status": { "const": "ok" } } } } } } },
+        }),
+        ("GET", "/readyz") => json!({
+            "operationId": "readyz",
+            "tags": ["operations"],
+            "summary": "The store is reachable; names the policy revision",
+            "security": [],
+            "responses": {
+                "200": { "description": "Ready.", "content": { "application/json": { "schema": {
+                    "type": "object", "properties": {
+                        "status": { "const": "ready" },
+                        "policy_revision": { "type": "string" } } } } } },
+                "503": ref_response("The store is not reachable.", "Error"),
+            },
+        }),
+        ("GET", "/metrics") => json!({
+            "operationId": "metrics",
+            "tags": ["operations"],
+            "summary": "Prometheus metrics (counts, no content)",
+            "security": [],
+            "responses": {
+                "200": { "description": "Prometheus text format 0.0.4: decisions by outcome, space and actor kind; findings per rule; evaluation latency; approvals pending and time to approval; exceptions active.",
+                         "content": { "text/plain": { "schema": { "type": "string" } } } },
+                "503": ref_response("The store could not be read.", "Error"),
+            },
+        }),
+        ("GET", "/openapi.json") => json!({
+            "operationId": "openapi",
+            "tags": ["operations"],
+            "summary": "This document",
+            "security": [],
+            "responses": { "200": { "description": "OpenAPI 3.1.",
+                "content": { "application/json": { "schema": { "type": "object" } } } } },
+        }),
+        _ => return None,
+    };
+    Some(op)
+}
+
+fn id_param(what: &str) -> Value {
+    json!({ "name": "id", "in": "path", "required": true,
+            "schema": { "type": "integer", "format": "int64" }, "description": what })
+}
+
+fn body_ref(schema: &str, required: bool) -> Value {
+    json!({ "required": required, "content": { "application/json": {
+        "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn ref_response(description: &str, schema: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": {
+        "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+/// Responses by status; an empty description gets the status's usual meaning.
+fn responses(list: &[(&str, &str, Option<&str>)]) -> Value {
+    let mut out = Map::new();
+    for (status, description, schema) in list {
+        let description = if description.is_empty() {
+            match *status {
+                "400" => "The request is malformed.",
+                "401" => "No bearer token, or an unknown or revoked one.",
+                "403" => "The token may not do this (role, kind or space).",
+                "404" => "Not found.",
+                "409" => "The object's state does not allow this.",
+                _ => "",
+            }
+        } else {
+            description
+        };
+        let value = match schema {
+            Some(s) => ref_response(description, s),
+            None => json!({ "description": description }),
+        };
+        out.insert((*status).to_owned(), value);
+    }
+    Value::Object(out)
+}
+
+fn components() -> Value {
+    let string = json!({ "type": "string" });
+    let nullable_string = json!({ "type": ["string", "null"] });
+    let time = json!({ "type": ["string", "null"], "format": "date-time" });
+    json!({
+        "securitySchemes": {
+            "bearer": { "type": "http", "scheme": "bearer",
+                        "description": "A token from `warden token create` (only its hash is stored)." }
+        },
+        "schemas": {
+            "Error": {
+                "type": "object", "required": ["error"],
+                "properties": { "error": { "type": "string", "description": "What went wrong." } }
+            },
+            "EvaluateResponse": {
+                "type": "object",
+                "description": format!("The decision document ({DECISION_SCHEMA}: outcome, findings with why and fix, waived findings, unknowns, input digest) with the members the server adds."),
+                "externalDocs": { "url": DECISION_SCHEMA },
+                "required": ["outcome", "decision_id", "space"],
+                "properties": {
+                    "outcome": { "enum": ["allow", "warn", "require_approval", "deny"] },
+                    "decision_id": { "type": "integer", "format": "int64", "description": "The recorded decision." },
+                    "space": string,
+                    "approval": { "$ref": "#/components/schemas/Approval", "description": "The approval request a `require_approval` decision opened." },
+                    "approved_by": { "$ref": "#/components/schemas/Approval", "description": "The approved request that turned this change's `require_approval` into `allow`." }
+                },
+                "additionalProperties": true
+            },
+            "ApprovalState": { "enum": ["pending", "approved", "rejected", "expired", "superseded"] },
+            "Approval": {
+                "type": "object",
+                "properties": {
+                    "id": { "type": "integer", "format": "int64" },
+                    "space": string,
+                    "subject": string,
+                    "change_digest": { "type": "string", "description": "The digest of the exact change the request is bound to." },
+                    "decision_id": { "type": ["integer", "null"], "format": "int64" },
+                    "state": { "$ref": "#/components/schemas/ApprovalState" },
+                    "requested_by": string,
+                    "requester_kind": { "enum": ["human", "agent", "pipeline"] },
+                    "required": { "type": "integer", "description": "How many approvers it needs." },
+                    "approver_roles": { "type": "array", "items": string },
+                    "approvers": { "type": "array", "items": string },
+                    "created_at": time,
+                    "expires_at": time,
+                    "resolved_at": time,
+                    "resolved_by": nullable_string,
+                    "reason": nullable_string
+                }
+            },
+            "ApprovalList": {
+                "type": "object", "required": ["approvals"],
+                "properties": { "approvals": { "type": "array", "items": { "$ref": "#/components/schemas/Approval" } } }
+            },
+            "ApproveBody": {
+                "type": "object", "additionalProperties": false,
+                "properties": { "note": string }
+            },
+            "RejectBody": {
+                "type": "object", "additionalProperties": false, "required": ["reason"],
+                "properties": { "reason": string }
+            },
+            "ExceptionRequest": {
+                "type": "object", "additionalProperties": false,
+                "required": ["rule", "resource", "justification", "days"],
+                "properties": {
+                    "rule": { "type": "string", "description": "Rule id, name, id prefix or `*`." },
+                    "resource": { "type": "string", "description": "Resource address glob." },
+                    "justification": string,
+                    "ticket": nullable_string,
+                    "days": { "type": "integer", "minimum": 1, "description": "How long it lasts, at most the space's maximum." }
+                }
+            },
+            "Exception": {
+                "type": "object",
+                "properties": {
+                    "id": { "type": "integer", "format": "int64" },
+                    "space": string,
+                    "rule": string,
+                    "resource": string,
+                    "justification": string,
+                    "ticket": nullable_string,
+                    "state": { "enum": ["requested", "granted", "rejected", "revoked", "expired"] },
+                    "requested_by": string,
+                    "requester_kind": { "enum": ["human", "agent", "pipeline"] },
+                    "created_at": time,
+                    "expires_at": time,
+                    "decided_by": nullable_string,
+                    "decided_at": time,
+                    "reason": nullable_string
+                }
+            }
+        }
+    })
+}
