@@ -292,9 +292,32 @@ fn components() -> Value {
                     "decision_id": { "type": "integer", "format": "int64", "description": "The recorded decision." },
                     "space": string,
                     "approval": { "$ref": "#/components/schemas/Approval", "description": "The approval request a `require_approval` decision opened." },
-                    "approved_by": { "$ref": "#/components/schemas/Approval", "description": "The approved request that turned this change's `require_approval` into `allow`." }
+                    "approved_by": { "$ref": "#/components/schemas/Approval", "description": "The approved request that turned this change's `require_approval` into `allow`." },
+                    "retry": { "$ref": "#/components/schemas/RetryHint" }
                 },
                 "additionalProperties": true
+            },
+            "RetryHint": {
+                "type": "object",
+                "description": "Only for agent tokens, and only when the outcome is not `allow`: what to change before evaluating again.",
+                "required": ["change"],
+                "properties": {
+                    "change": {
+                        "type": "array",
+                        "description": "One entry per active finding that holds the outcome above `allow` (advisory and waived findings left out).",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "rule_id": string,
+                                "resource": string,
+                                "attribute": nullable_string,
+                                "enforcement": { "enum": ["warn", "require_approval", "deny"] },
+                                "fix": { "type": ["string", "null"], "description": "The rule's fix summary; null when the rule has none." }
+                            }
+                        }
+                    },
+                    "approval_id": { "type": "integer", "format": "int64", "description": "The approval request opened for this exact change; once approved, the same change is allowed unchanged." }
+                }
             },
             "ApprovalState": { "enum": ["pending", "approved", "rejected", "expired", "superseded"] },
             "Approval": {

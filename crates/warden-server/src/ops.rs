@@ -242,8 +242,46 @@ pub async fn evaluate(
         if let Some(a) = &cited {
             map.insert("approved_by".into(), approval_json(a));
         }
+        if token.kind == warden_core::ActorKind::Agent {
+            if let Some(hint) = retry_hint(&decision, opened.as_ref().map(|a| a.id)) {
+                map.insert("retry".into(), hint);
+            }
+        }
     }
     Ok(body)
+}
+
+/// What an agent should change before evaluating again, for any outcome but `allow`:
+/// `{"change": [{"rule_id", "resource", "attribute", "enforcement", "fix"}], "approval_id"}`,
+/// one entry per active finding that holds the outcome above `allow` (advisory findings and
+/// waived ones are left out), `fix` being the rule's fix summary or `null` when the rule has
+/// none; `approval_id` (when a request was opened) is the request that, once approved, lets
+/// this exact change through unchanged. There is no attempt counter, so no "remaining
+/// attempts" member.
+#[must_use]
+pub fn retry_hint(decision: &Decision, approval_id: Option<i64>) -> Option<Value> {
+    if decision.outcome == Outcome::Allow {
+        return None;
+    }
+    let change: Vec<Value> = decision
+        .findings
+        .iter()
+        .filter(|f| Outcome::from_enforcement(f.enforcement) != Outcome::Allow)
+        .map(|f| {
+            json!({
+                "rule_id": f.rule_id,
+                "resource": f.resource,
+                "attribute": f.attribute,
+                "enforcement": f.enforcement.as_str(),
+                "fix": f.fix.as_ref().map(|x| x.description.as_str()),
+            })
+        })
+        .collect();
+    let mut hint = json!({ "change": change });
+    if let (Value::Object(m), Some(id)) = (&mut hint, approval_id) {
+        m.insert("approval_id".into(), json!(id));
+    }
+    Some(hint)
 }
 
 fn evaluate_blocking(

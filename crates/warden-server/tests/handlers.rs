@@ -838,3 +838,85 @@ async fn metrics_count_decisions_pending_approvals_and_time_to_approval() {
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn agents_get_a_retry_hint_naming_what_to_change_and_others_do_not() {
+    let f = fixture("").await;
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.agent),
+        INSECURE,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "deny");
+    let change = v["retry"]["change"]
+        .as_array()
+        .unwrap_or_else(|| unreachable!("no retry.change: {v}"));
+    // One entry per blocking finding, in the findings' order, with the fix summary.
+    let blocking: Vec<&Value> = v["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|x| x["enforcement"] != "advisory")
+        .collect();
+    assert!(!blocking.is_empty());
+    assert_eq!(change.len(), blocking.len(), "{v}");
+    for (hint, finding) in change.iter().zip(&blocking) {
+        assert_eq!(hint["rule_id"], finding["rule_id"]);
+        assert_eq!(hint["resource"], finding["resource"]);
+        assert_eq!(hint["fix"], finding["fix"]["description"]);
+    }
+    assert!(change.iter().any(|h| h["fix"].is_string()), "{v}");
+    assert!(
+        v["retry"].get("remaining_attempts").is_none() && v["retry"].get("approval_id").is_none(),
+        "no attempt counter, no invented count; a deny opens no request: {v}"
+    );
+
+    // A human gets no hint; neither does an agent whose change is allowed.
+    let (_, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        INSECURE,
+    )
+    .await;
+    assert!(v.get("retry").is_none(), "{v}");
+    let (_, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.agent),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(v["outcome"], "allow");
+    assert!(v.get("retry").is_none(), "{v}");
+}
+
+#[tokio::test]
+async fn an_agents_require_approval_hint_names_the_request_to_wait_for() {
+    let f = fixture(NEEDS_TEAM).await;
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.agent),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "require_approval");
+    assert_eq!(v["retry"]["approval_id"], v["approval"]["id"], "{v}");
+    let change = v["retry"]["change"].as_array().cloned().unwrap_or_default();
+    assert!(
+        change
+            .iter()
+            .any(|h| h["rule_id"] == v["findings"][0]["rule_id"]
+                && h["enforcement"] == "require_approval"),
+        "{v}"
+    );
+}
