@@ -155,7 +155,7 @@ pub fn decode_text<'a>(
 }
 
 fn utf16(name: &str, bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Vec<u8>, InputError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(InputError::Encoding {
             path: name.to_owned(),
             message: " UTF-16 input has an odd number of bytes".into(),
