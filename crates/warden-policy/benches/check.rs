@@ -22,7 +22,7 @@ fn main() {
 const SIZES: &[usize] = &[100, 1_000, 10_000];
 
 fn resource(i: usize) -> serde_json::Value {
-    let bad = i % 10 == 0;
+    let bad = i.is_multiple_of(10);
     let tags = json!({"Owner": "team@example.com", "CostCenter": format!("cc-{}", 1000 + i % 9000), "Team": "web"});
     let (kind, after, unknown) = match i % 6 {
         0 => (

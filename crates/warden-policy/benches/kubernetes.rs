@@ -117,7 +117,7 @@ fn manifests_through_builtin_rules(bencher: divan::Bencher<'_, '_>, n: usize) {
     let doc = |i: usize| {
         format!(
             "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{i}\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n          securityContext:\n            privileged: {}\n",
-            i % 10 == 0
+            i.is_multiple_of(10)
         )
     };
     let input = InputBytes {

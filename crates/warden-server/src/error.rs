@@ -28,6 +28,14 @@ pub enum ApiError {
         /// What is wrong with the request.
         message: String,
     },
+    /// The token is over its rate limit (429, with `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        /// What the client is told.
+        message: String,
+        /// How long until the token may make a request again.
+        retry_after: std::time::Duration,
+    },
     /// The store failed; the details are not shown to the client (500).
     #[error("{public}: {detail}")]
     Internal {
@@ -72,6 +80,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::BadRequest { status, .. } => *status,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +110,14 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+            // Whole seconds, rounded up, at least 1.
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs.max(1)),
             );
         }
         response

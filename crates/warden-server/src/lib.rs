@@ -12,12 +12,15 @@
 //! `GET /v1/exceptions/{id}`, `POST /v1/exceptions/{id}/grant`,
 //! `POST /v1/exceptions/{id}/reject` (`{"reason": "..."}`), `GET /healthz`, `GET /readyz`,
 //! `GET /metrics` (Prometheus text; like the health endpoints, no token: it holds counts, no
-//! content), `GET /openapi.json` (the OpenAPI 3.1 document of all of these, [`openapi`]). Every `/v1` endpoint needs a bearer token; errors are `{"error": "..."}`.
+//! content), `GET /openapi.json` (the OpenAPI 3.1 document of all of these, [`openapi`]).
+//! Every `/v1` endpoint needs a bearer token and counts against that token's rate limit
+//! ([`ratelimit`]; 429 with `Retry-After` when over it); errors are `{"error": "..."}`.
 
 pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod ratelimit;
 
 use std::time::Duration;
 
@@ -116,7 +119,18 @@ async fn token(state: &AppState, headers: &HeaderMap) -> Result<Token, ApiError>
                 .map_err(|_| ApiError::Unauthorized("the Authorization header is not text".into()))
         })
         .transpose()?;
-    ops::authenticate(state.store.as_ref(), header).await
+    let token = ops::authenticate(state.store.as_ref(), header).await?;
+    if let Err(wait) = state.rate_limiter.check(token.id) {
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "token `{}` is over its rate limit; retry in {:.1} s",
+                token.name,
+                wait.as_secs_f64()
+            ),
+            retry_after: wait,
+        });
+    }
+    Ok(token)
 }
 
 fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {

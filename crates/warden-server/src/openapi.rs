@@ -23,7 +23,13 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for (method, path) in crate::endpoints() {
         let item = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
-        if let (Value::Object(item), Some(op)) = (item, operation(&method, path)) {
+        if let (Value::Object(item), Some(mut op)) = (item, operation(&method, path)) {
+            if path.starts_with("/v1/") {
+                // Every token-authenticated endpoint counts against the token's rate limit.
+                if let Some(Value::Object(r)) = op.get_mut("responses") {
+                    r.insert("429".into(), too_many_requests());
+                }
+            }
             item.insert(method.as_str().to_ascii_lowercase(), op);
         }
     }
@@ -226,6 +232,17 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
         _ => return None,
     };
     Some(op)
+}
+
+fn too_many_requests() -> Value {
+    json!({
+        "description": "The token is over its rate limit (`warden serve --rate-limit`); nothing was done.",
+        "headers": { "Retry-After": {
+            "description": "Whole seconds until the token may make a request again.",
+            "schema": { "type": "integer", "minimum": 1 } } },
+        "content": { "application/json": {
+            "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
 }
 
 fn id_param(what: &str) -> Value {

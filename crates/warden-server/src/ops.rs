@@ -28,6 +28,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Per-token rate limits (none unless set with [`AppState::with_rate_limit`]).
+    pub rate_limiter: Arc<crate::ratelimit::RateLimiter>,
 }
 
 impl AppState {
@@ -38,7 +40,15 @@ impl AppState {
             policy,
             store,
             metrics: Arc::default(),
+            rate_limiter: Arc::default(),
         }
+    }
+
+    /// The same state with a per-token rate limit (`None`: no limit).
+    #[must_use]
+    pub fn with_rate_limit(mut self, limit: Option<crate::ratelimit::RateLimit>) -> AppState {
+        self.rate_limiter = Arc::new(crate::ratelimit::RateLimiter::new(limit));
+        self
     }
 }
 

@@ -920,3 +920,95 @@ async fn an_agents_require_approval_hint_names_the_request_to_wait_for() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn a_token_over_its_rate_limit_gets_429_with_retry_after_and_others_do_not() {
+    let f = fixture("").await;
+    // Two at once, then one every 1000 s: the third request is over the limit.
+    let state = f
+        .state
+        .clone()
+        .with_rate_limit(warden_server::ratelimit::RateLimit::new(0.001, 2));
+    for _ in 0..2 {
+        let (s, v) = call(
+            router(state.clone()),
+            "POST",
+            "/v1/evaluate?space=dev",
+            Some(&f.alice),
+            COMPLIANT,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let decisions_before = f
+        .store
+        .audit_records(0, 10_000)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .len();
+    let req = Request::post("/v1/approvals/1/approve")
+        .header("authorization", format!("Bearer {}", f.alice))
+        .body(Body::empty())
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let res = router(state.clone())
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| unreachable!("no Retry-After: {:?}", res.headers()));
+    assert!((990..=1000).contains(&retry_after), "{retry_after}");
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(error_of(&v).contains("rate limit"), "{v}");
+    assert!(error_of(&v).contains("alice"), "{v}");
+    let (s, _) = call(
+        router(state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    // Nothing was recorded for the refused requests.
+    let decisions_after = f
+        .store
+        .audit_records(0, 10_000)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .len();
+    assert_eq!(decisions_before, decisions_after);
+
+    // Another token has its own bucket; unauthenticated and token-free endpoints are not
+    // counted against anyone.
+    let (s, v) = call(
+        router(state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.bob),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = call(router(state.clone()), "GET", "/healthz", None, "").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(
+        router(state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some("wdn_not_a_token"),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

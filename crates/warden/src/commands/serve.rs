@@ -33,6 +33,36 @@ pub struct ServeArgs {
     /// Kyverno or Rego policy files or folders; repeatable.
     #[arg(long, value_name = "PATH")]
     pub policy: Vec<PathBuf>,
+    /// Requests per second each token may make on average (`/v1` endpoints); over it the
+    /// answer is 429 with `Retry-After`. 0 (the default): no limit.
+    #[arg(long, value_name = "N", default_value_t = 0.0)]
+    pub rate_limit: f64,
+    /// Requests a token may make at once after a quiet spell (default: twice the rate, at
+    /// least 1).
+    #[arg(long, value_name = "N")]
+    pub rate_burst: Option<u32>,
+}
+
+impl ServeArgs {
+    /// The per-token rate limit the flags ask for.
+    fn rate_limit(&self) -> anyhow::Result<Option<warden_server::ratelimit::RateLimit>> {
+        if !self.rate_limit.is_finite() || self.rate_limit < 0.0 {
+            anyhow::bail!(
+                "--rate-limit must be 0 (no limit) or a positive number of requests per second"
+            );
+        }
+        // Saturating float-to-int cast: a huge rate gives the largest burst.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a saturating cast of a checked, non-negative rate"
+        )]
+        let default_burst = (self.rate_limit * 2.0).ceil() as u32;
+        Ok(warden_server::ratelimit::RateLimit::new(
+            self.rate_limit,
+            self.rate_burst.unwrap_or(default_burst),
+        ))
+    }
 }
 
 /// Runs `warden serve` until Ctrl-C or SIGTERM, then finishes the requests in flight.
@@ -58,6 +88,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Status> {
 }
 
 async fn serve(args: &ServeArgs, policy: PolicySet) -> anyhow::Result<Status> {
+    let limit = args.rate_limit()?;
     // Server-side errors (a store that fails) are logged on stderr; clients see only a summary.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -76,7 +107,13 @@ async fn serve(args: &ServeArgs, policy: PolicySet) -> anyhow::Result<Status> {
         args.data.display(),
         policy.revision()
     ));
-    let state = AppState::new(Arc::new(policy), Arc::new(store.clone()));
+    if let Some(l) = limit {
+        output::note(&format!(
+            "rate limit per token: {} requests/s, bursts of {}",
+            l.per_second, l.burst
+        ));
+    }
+    let state = AppState::new(Arc::new(policy), Arc::new(store.clone())).with_rate_limit(limit);
     warden_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server failed")?;
@@ -159,4 +196,32 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     output::note("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(rate_limit: f64, rate_burst: Option<u32>) -> ServeArgs {
+        ServeArgs {
+            data: PathBuf::from("d"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            config: None,
+            policy: Vec::new(),
+            rate_limit,
+            rate_burst,
+        }
+    }
+
+    #[test]
+    fn rate_limit_flags() {
+        let limit = |r, b| args(r, b).rate_limit().ok().flatten();
+        assert_eq!(limit(0.0, None), None);
+        assert_eq!(limit(0.0, Some(5)), None);
+        assert_eq!(limit(10.0, None).map(|l| l.burst), Some(20));
+        assert_eq!(limit(0.2, None).map(|l| l.burst), Some(1));
+        assert_eq!(limit(10.0, Some(3)).map(|l| l.burst), Some(3));
+        assert!(args(-1.0, None).rate_limit().is_err());
+        assert!(args(f64::INFINITY, None).rate_limit().is_err());
+    }
 }
