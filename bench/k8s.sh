@@ -32,7 +32,7 @@ if [[ -d $CORPUS ]]; then
 fi
 
 cargo build --release --quiet -p warden
-BIN=target/release/warden
+BIN=${CARGO_TARGET_DIR:-target}/release/warden
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh

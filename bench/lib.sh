@@ -1,4 +1,4 @@
-# Shared by bench/check.sh and bench/k8s.sh (sourced, not run).
+# Shared by bench/check.sh, bench/rego.sh and bench/k8s.sh (sourced, not run).
 
 # best_of CMD... : prints "<wall seconds> <max RSS MB>" of the fastest of RUNS runs.
 best_of() {
@@ -10,4 +10,22 @@ best_of() {
     if [[ -z $best_wall ]] || awk "BEGIN{exit !($wall < $best_wall)}"; then best_wall=$wall; best_rss=$rss; fi
   done
   echo "$best_wall $((best_rss / 1024))"
+}
+
+# use_plan_generator: sets GEN (a command) and GEN_NAME (shared | own): the generator
+# ../shared/PERF.md measured the peers with, when present, else bench/gen_plan.py
+# (GENERATOR=own forces it). Needs SHARED.
+use_plan_generator() {
+  if [[ "${GENERATOR:-auto}" != own && -f ${SHARED:?}/gen_tfplan.py ]]; then
+    GEN=(python3 "$SHARED/gen_tfplan.py"); GEN_NAME=shared
+  else
+    GEN=(python3 bench/gen_plan.py); GEN_NAME=own
+  fi
+}
+
+# plan_of N: prints the path of the N-resource plan, generating it on first use.
+plan_of() {
+  local plan="${DATA:?}/plan-$GEN_NAME-$1.json"
+  [[ -f $plan ]] || "${GEN[@]}" "$1" "$plan" >/dev/null 2>&1
+  echo "$plan"
 }

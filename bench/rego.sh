@@ -19,22 +19,17 @@ RUNS=${RUNS:-3}
 DATA=bench/data
 mkdir -p "$DATA"
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
-if [[ "${GENERATOR:-auto}" != own && -f $SHARED/gen_tfplan.py ]]; then
-  GEN=(python3 "$SHARED/gen_tfplan.py"); GEN_NAME=shared
-else
-  GEN=(python3 bench/gen_plan.py); GEN_NAME=own
-fi
 
 cargo build --release --quiet -p warden
 BIN=${CARGO_TARGET_DIR:-target}/release/warden
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+use_plan_generator
 
 printf '%-10s %-9s %8s  %-34s %8s %9s  %s\n' resources plans "MB" engine "wall s" "peak MB" result
 for n in "${SIZES[@]}"; do
-  plan="$DATA/plan-$GEN_NAME-$n.json"
-  [[ -f $plan ]] || "${GEN[@]}" "$n" "$plan" >/dev/null 2>&1
+  plan=$(plan_of "$n")
   size=$(du -m "$plan" | cut -f1)
   read -r wall rss < <(best_of "$BIN" check --no-config --ignore '*' --policy "$POLICY" \
     --namespace terraform.security --format json --output "$DATA/rego-out-$n.json" "$plan")

@@ -1146,11 +1146,15 @@ impl Engine for KyvernoEngine {
             first.iter().for_each(|r| self.evaluate_resource(r, out));
             other.join()
         });
-        match other {
-            Ok(found) => out.extend(found),
-            // A panic is a bug; the half is evaluated again here rather than lost.
-            Err(_) => second.iter().for_each(|r| self.evaluate_resource(r, out)),
-        }
+        // A panic is a bug: the half it happened in is not evaluated, so fail closed.
+        let found = other.map_err(|_| EngineError {
+            engine: "kyverno".to_owned(),
+            message: format!(
+                "{}: evaluating the manifests failed internally",
+                changes.input.path
+            ),
+        })?;
+        out.extend(found);
         Ok(())
     }
 

@@ -101,12 +101,11 @@ impl Slot {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
-    fn converted(&self) -> Result<Rcvar, jmespath::JmespathError> {
-        if let Some(v) = self.0.converted.get() {
-            return Ok(v.clone());
-        }
-        let v = Rcvar::new(from_json(&self.0.value));
-        Ok(self.0.converted.get_or_init(|| v).clone())
+    fn converted(&self) -> Rcvar {
+        self.0
+            .converted
+            .get_or_init(|| Rcvar::new(from_json(&self.0.value)))
+            .clone()
     }
 }
 
@@ -212,42 +211,37 @@ impl Context {
     }
 
     /// The whole context as the interpreter's root object (each variable converted once).
-    fn interpreter_root(&self) -> Result<Rcvar, jmespath::JmespathError> {
+    fn interpreter_root(&self) -> Rcvar {
         let mut cache = self.cache.borrow_mut();
         let mut stale = self.stale.borrow_mut();
         if let Some(root) = cache.as_mut() {
             if stale.is_empty() {
-                return Ok(root.clone());
+                return root.clone();
             }
             // Patch the changed variables in, unless a clone of this context shares the root.
             if let Some(Variable::Object(map)) = Rc::get_mut(root) {
                 for name in stale.drain(..) {
                     match self.root.get(&name) {
                         Some(slot) => {
-                            let converted = slot.converted();
-                            let Ok(converted) = converted else {
-                                *cache = None;
-                                return converted;
-                            };
-                            map.insert(name, converted);
+                            map.insert(name, slot.converted());
                         }
                         None => {
                             map.remove(&name);
                         }
                     }
                 }
-                return Ok(root.clone());
+                return root.clone();
             }
         }
         stale.clear();
         let entries = self
             .root
             .iter()
-            .map(|(k, v)| v.converted().map(|v| (k.clone(), v)))
-            .collect::<Result<_, _>>()?;
+            .map(|(k, v)| (k.clone(), v.converted()))
+            .collect();
         let root = Rcvar::new(Variable::Object(entries));
         *cache = Some(root.clone());
-        Ok(root)
+        root
     }
 }
 
@@ -258,13 +252,7 @@ impl Context {
 /// # Errors
 /// As [`query`].
 pub(crate) fn query_items(expression: &str, context: &Context) -> Result<Vec<Slot>, KyvernoError> {
-    let root = context
-        .interpreter_root()
-        .map_err(|e| KyvernoError::Variable {
-            expression: expression.to_owned(),
-            message: reason(&e),
-        })?;
-    let result = eval_root(expression, &root)?;
+    let result = eval_root(expression, &context.interpreter_root())?;
     Ok(match &*result {
         Variable::Array(items) => items
             .iter()
@@ -296,13 +284,7 @@ pub fn query(expression: &str, context: &Context) -> Result<Value, KyvernoError>
     if let Some(answer) = context.answers.borrow().get(expression) {
         return answer.clone();
     }
-    let answer = context
-        .interpreter_root()
-        .map_err(|e| KyvernoError::Variable {
-            expression: expression.to_owned(),
-            message: reason(&e),
-        })
-        .and_then(|root| query_root(expression, &root));
+    let answer = query_root(expression, &context.interpreter_root());
     let mut answers = context.answers.borrow_mut();
     if answers.len() < REMEMBERED {
         answers.insert(expression.to_owned(), answer.clone());
@@ -316,14 +298,7 @@ pub fn query(expression: &str, context: &Context) -> Result<Value, KyvernoError>
 /// # Errors
 /// As [`query`].
 pub fn query_value(expression: &str, data: &Value) -> Result<Value, KyvernoError> {
-    let fail = |message: String| KyvernoError::Variable {
-        expression: expression.to_owned(),
-        message,
-    };
-    let root = Variable::try_from(data)
-        .map(Rcvar::new)
-        .map_err(|e| fail(reason(&e)))?;
-    query_root(expression, &root)
+    query_root(expression, &Rcvar::new(from_json(data)))
 }
 
 /// Evaluates a JMESPath expression against data already converted for the interpreter.
@@ -379,7 +354,7 @@ fn reason(error: &jmespath::JmespathError) -> String {
 
 /// JSON as the interpreter's value (what `Variable::try_from` gives, without its detour
 /// through serde's serializer for every object member).
-fn from_json(value: &Value) -> Variable {
+pub(crate) fn from_json(value: &Value) -> Variable {
     match value {
         Value::Null => Variable::Null,
         Value::Bool(b) => Variable::Bool(*b),

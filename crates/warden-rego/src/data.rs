@@ -151,17 +151,7 @@ pub(crate) fn walk(
     dir: &Path,
     out: &mut Vec<(PathBuf, Vec<String>)>,
 ) -> Result<(), RegoError> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| io(dir, &e))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            !p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-        })
-        .collect();
-    entries.sort();
+    let entries = warden_core::inputs::visible_entries(dir).map_err(|e| io(dir, &e))?;
     for entry in entries {
         if entry.is_dir() {
             walk(root, &entry, out)?;

@@ -75,6 +75,36 @@ struct Entrypoint {
     line: u32,
 }
 
+/// What findings and rule listings say about an entry point, from its METADATA (`title`,
+/// `description`, `related_resources`, custom `id` and `severity`) or defaults.
+struct About {
+    id: String,
+    title: String,
+    severity: Severity,
+    why: String,
+    help_uri: Option<String>,
+}
+
+impl Entrypoint {
+    fn about(&self) -> About {
+        let meta = self.metadata.as_ref();
+        let custom = |k: &str| meta.and_then(|m| m.custom.get(k)).and_then(|v| v.as_str());
+        let qualified = || format!("{}.{}", self.package, self.rule);
+        About {
+            id: custom("id").map_or_else(qualified, str::to_owned),
+            title: meta.and_then(|m| m.title.clone()).unwrap_or_else(qualified),
+            severity: custom("severity")
+                .and_then(|s| s.to_ascii_lowercase().parse().ok())
+                .unwrap_or(match self.enforcement {
+                    Enforcement::Deny => Severity::High,
+                    _ => Severity::Medium,
+                }),
+            why: meta.and_then(|m| m.description.clone()).unwrap_or_default(),
+            help_uri: meta.and_then(|m| m.related.first().cloned()),
+        }
+    }
+}
+
 /// Rego policies, compiled once, evaluated per document.
 #[derive(Clone)]
 pub struct RegoEngine {
@@ -607,14 +637,7 @@ impl RegoEngine {
         changes: &ChangeSet,
         resource: Option<&Resource>,
     ) -> Finding {
-        let meta = entry.metadata.as_ref();
-        let custom = |k: &str| meta.and_then(|m| m.custom.get(k)).and_then(|v| v.as_str());
-        let severity = custom("severity")
-            .and_then(|s| s.to_ascii_lowercase().parse().ok())
-            .unwrap_or(match entry.enforcement {
-                Enforcement::Deny => Severity::High,
-                _ => Severity::Medium,
-            });
+        let about = entry.about();
         let (address, kind, action, location) = match resource {
             Some(r) => (
                 r.address.clone(),
@@ -625,14 +648,10 @@ impl RegoEngine {
             None => input_target(changes),
         };
         Finding {
-            rule_id: custom("id")
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("{}.{}", entry.package, entry.rule)),
+            rule_id: about.id,
             rule_name: entry.rule.clone(),
-            title: meta
-                .and_then(|m| m.title.clone())
-                .unwrap_or_else(|| format!("{}.{}", entry.package, entry.rule)),
-            severity,
+            title: about.title,
+            severity: about.severity,
             enforcement: entry.enforcement,
             resource: address,
             resource_kind: kind,
@@ -640,11 +659,11 @@ impl RegoEngine {
             attribute: None,
             location,
             message: String::new(),
-            why: meta.and_then(|m| m.description.clone()).unwrap_or_default(),
+            why: about.why,
             fix: None,
             unknown: false,
             aliases: Vec::new(),
-            help_uri: meta.and_then(|m| m.related.first().cloned()),
+            help_uri: about.help_uri,
             note: None,
         }
     }
@@ -756,35 +775,23 @@ impl warden_core::Engine for RegoEngine {
         self.entrypoints
             .iter()
             .map(|e| {
-                let meta = e.metadata.as_ref();
-                let custom = |k: &str| meta.and_then(|m| m.custom.get(k)).and_then(|v| v.as_str());
-                let severity = custom("severity")
-                    .and_then(|s| s.to_ascii_lowercase().parse().ok())
-                    .unwrap_or(match e.enforcement {
-                        Enforcement::Deny => Severity::High,
-                        _ => Severity::Medium,
-                    });
-                let description = meta.and_then(|m| m.description.clone()).unwrap_or_default();
+                let about = e.about();
                 RuleInfo {
-                    id: custom("id")
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| format!("{}.{}", e.package, e.rule)),
+                    id: about.id,
                     name: e.rule.clone(),
-                    title: meta
-                        .and_then(|m| m.title.clone())
-                        .unwrap_or_else(|| format!("Rego rule {}.{}", e.package, e.rule)),
-                    severity,
+                    title: about.title,
+                    severity: about.severity,
                     default_enforcement: e.enforcement,
                     enforcement: e.enforcement,
                     kinds: Vec::new(),
-                    why: description.clone(),
                     docs: format!(
-                        "{description}\n\nRego rule `{}` in package `{}` ({}:{}).",
-                        e.rule, e.package, e.file, e.line
+                        "{}\n\nRego rule `{}` in package `{}` ({}:{}).",
+                        about.why, e.rule, e.package, e.file, e.line
                     )
                     .trim_start()
                     .to_owned(),
-                    help_uri: meta.and_then(|m| m.related.first().cloned()),
+                    why: about.why,
+                    help_uri: about.help_uri,
                     aliases: Vec::new(),
                     fixable: false,
                 }

@@ -103,7 +103,7 @@ pub fn discover(paths: &[PathBuf], tests: bool) -> (Vec<PathBuf>, Vec<RegoError>
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<RegoError>) {
-    let entries = match std::fs::read_dir(dir) {
+    let entries = match warden_core::inputs::visible_entries(dir) {
         Ok(e) => e,
         Err(e) => {
             errors.push(RegoError::Io {
@@ -113,16 +113,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<RegoError>) {
             return;
         }
     };
-    let mut entries: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            !p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
-        })
-        .collect();
-    entries.sort();
     for entry in entries {
         if entry.is_dir() {
             walk(&entry, out, errors);

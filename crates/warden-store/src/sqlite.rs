@@ -419,6 +419,17 @@ async fn load_approval_tx(
     Ok(Some(approval_from(&row, approvers)?))
 }
 
+/// Reads approval `id` as the transaction left it, then commits: what a change to an approval
+/// returns.
+async fn commit_approval(mut tx: Transaction<'static, Sqlite>, id: i64) -> Result<Approval> {
+    let a = load_approval_tx(&mut tx, id).await?;
+    tx.commit().await?;
+    a.ok_or_else(|| StoreError::NotFound {
+        kind: "approval",
+        id: id.to_string(),
+    })
+}
+
 async fn load_exception_tx(
     tx: &mut Transaction<'static, Sqlite>,
     id: i64,
@@ -1150,12 +1161,7 @@ impl Store for SqliteStore {
             )
             .await?;
         }
-        let a = load_approval_tx(&mut tx, id).await?;
-        tx.commit().await?;
-        a.ok_or_else(|| StoreError::NotFound {
-            kind: "approval",
-            id: id.to_string(),
-        })
+        commit_approval(tx, id).await
     }
 
     async fn approval(&self, id: i64) -> Result<Option<Approval>> {
@@ -1238,12 +1244,7 @@ impl Store for SqliteStore {
             )
             .await?;
         }
-        let out = load_approval_tx(&mut tx, id).await?;
-        tx.commit().await?;
-        out.ok_or_else(|| StoreError::NotFound {
-            kind: "approval",
-            id: id.to_string(),
-        })
+        commit_approval(tx, id).await
     }
 
     async fn reject(&self, actor: &Actor, id: i64, reason: &str) -> Result<Approval> {
@@ -1276,12 +1277,7 @@ impl Store for SqliteStore {
             ),
         )
         .await?;
-        let out = load_approval_tx(&mut tx, id).await?;
-        tx.commit().await?;
-        out.ok_or_else(|| StoreError::NotFound {
-            kind: "approval",
-            id: id.to_string(),
-        })
+        commit_approval(tx, id).await
     }
 
     async fn approved_change(&self, space: &str, change_digest: &str) -> Result<Option<Approval>> {

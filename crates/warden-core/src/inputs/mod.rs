@@ -53,9 +53,13 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| InputError::io(dir, &e))?
+/// The entries of a folder, sorted, hidden ones (`.git`, `.terraform`) left out: the order and
+/// the skip every folder walk of Warden's uses.
+///
+/// # Errors
+/// The folder cannot be read.
+pub fn visible_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
@@ -65,6 +69,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
         })
         .collect();
     entries.sort();
+    Ok(entries)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let entries = visible_entries(dir).map_err(|e| InputError::io(dir, &e))?;
     for entry in entries {
         if entry.is_dir() {
             walk(&entry, out)?;

@@ -3,9 +3,7 @@
 
 use super::{quantity, timefns};
 use jmespath::functions::Function;
-use jmespath::{
-    Context as JpContext, ErrorReason, JmespathError, Rcvar, Runtime, SearchResult, Variable,
-};
+use jmespath::{Context as JpContext, ErrorReason, JmespathError, Rcvar, Runtime, SearchResult};
 use serde_json::{Map, Value};
 use std::sync::LazyLock;
 
@@ -168,7 +166,7 @@ impl Function for KyvernoFn {
             values.push(serde_json::to_value(&**arg).map_err(|e| fail(ctx, e.to_string()))?);
         }
         let result = (self.handler)(&values).map_err(|message| fail(ctx, message))?;
-        Variable::try_from(result).map(Rcvar::new)
+        Ok(Rcvar::new(super::from_json(&result)))
     }
 }
 
