@@ -31,6 +31,18 @@
 //!
 //! [rego.values.main]                      # inline data: data.main.allowed_regions
 //! allowed_regions = ["eu-west-1"]
+//!
+//! [spaces.prod]                           # a space's layer (`warden serve`): it adds, never removes
+//! description = "production accounts"
+//! select = ["WD-GOV-007"]                 # more built-in rules, run in this space only
+//! policies = ["policy/prod/"]             # more Kyverno or Rego policies (the account's [rego] settings)
+//! data = ["data/prod.yaml"]               # more Rego data for them
+//! approvals-required = 2                  # approval rules of the space
+//! approver-roles = ["approver"]
+//! approval-ttl-hours = 72
+//! max-exception-days = 30
+//! [spaces.prod.rules.WD-AWS-010]          # stricter enforcement, or other parameters (checked
+//! enforcement = "deny"                    # in addition to the account's: never instead of)
 //! ```
 
 use std::collections::BTreeMap;
@@ -144,6 +156,43 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// `[rego]`.
     pub rego: RegoSettings,
+    /// `[spaces.<name>]`: each space's layer over this (the account's) policy.
+    pub spaces: BTreeMap<String, SpaceConfig>,
+}
+
+/// `[spaces.<name>]`: what a space adds to the account's policy. A space can only tighten:
+/// the account's rules always run with the account's settings, and the space's rules run as
+/// well (so a space can raise an enforcement or check other parameters, never lower or
+/// switch off; loosening takes a governed exception).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpaceConfig {
+    /// What the space is for.
+    pub description: String,
+    /// Built-in rules to run in this space besides those of `rules` (ids, prefixes, names).
+    pub select: Vec<String>,
+    /// `[spaces.<name>.rules.<id or name>]`: enforcement and parameters in this space.
+    pub rules: BTreeMap<String, RuleSettings>,
+    /// Kyverno or Rego policy files and folders (resolved against the configuration's folder).
+    pub policies: Vec<PathBuf>,
+    /// Rego data files, folders and bundles for them (resolved likewise).
+    pub data: Vec<PathBuf>,
+    /// Approval rules of the space (unset: the store's defaults).
+    pub approvals: SpaceApprovals,
+    /// 1-based line of the `[spaces.<name>]` table, for errors.
+    pub line: usize,
+}
+
+/// A space's approval rules as `warden.toml` gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpaceApprovals {
+    /// Distinct approvals a request needs.
+    pub required: Option<u32>,
+    /// Roles that may approve (names as `warden token create --role` takes them).
+    pub approver_roles: Option<Vec<String>>,
+    /// Hours before a pending request expires.
+    pub ttl_hours: Option<u32>,
+    /// Longest exception a space grants, in days.
+    pub max_exception_days: Option<u32>,
 }
 
 /// `[rego]`: Rego policies, their data and the sandbox.
@@ -191,6 +240,7 @@ impl Default for Config {
             rules: BTreeMap::new(),
             exceptions: Vec::new(),
             rego: RegoSettings::default(),
+            spaces: BTreeMap::new(),
         }
     }
 }
@@ -209,6 +259,34 @@ struct RawConfig {
     #[serde(default)]
     exceptions: Vec<RawException>,
     rego: Option<RawRego>,
+    #[serde(default)]
+    spaces: BTreeMap<String, RawSpace>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawSpace {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    select: Vec<String>,
+    #[serde(default)]
+    rules: BTreeMap<String, toml::Table>,
+    #[serde(default)]
+    policies: Vec<PathBuf>,
+    #[serde(default)]
+    data: Vec<PathBuf>,
+    approvals_required: Option<u32>,
+    approver_roles: Option<Vec<String>>,
+    approval_ttl_hours: Option<u32>,
+    max_exception_days: Option<u32>,
+    // Keys that would loosen the account's policy: named in a clear error, not "unknown".
+    ignore: Option<toml::Value>,
+    exceptions: Option<toml::Value>,
+    fail_on: Option<toml::Value>,
+    tag_waivers: Option<toml::Value>,
+    unknown: Option<toml::Value>,
+    rego: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -275,7 +353,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parse(&path.display().to_string(), &text).map(|mut c| {
         // Rego paths are relative to the configuration file.
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in c.rego.policies.iter_mut().chain(c.rego.data.iter_mut()) {
+        let space_paths = c
+            .spaces
+            .values_mut()
+            .flat_map(|s| s.policies.iter_mut().chain(s.data.iter_mut()));
+        for p in c
+            .rego
+            .policies
+            .iter_mut()
+            .chain(c.rego.data.iter_mut())
+            .chain(space_paths)
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -355,31 +443,55 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
             allow_wall_clock: r.allow_wall_clock.unwrap_or(false),
         };
     }
-    for (key, table) in raw.rules {
-        let mut settings = RuleSettings {
-            line: line_of(text, &key),
-            ..RuleSettings::default()
-        };
-        for (param, value) in table {
-            if param == "enforcement" {
-                let s = value.as_str().ok_or_else(|| {
-                    invalid(
-                        format!("rules.{key}.enforcement"),
-                        &key,
-                        "expected a string".into(),
-                    )
-                })?;
-                settings.enforcement = Some(
-                    s.parse()
-                        .map_err(|m| invalid(format!("rules.{key}.enforcement"), &key, m))?,
-                );
-            } else {
-                let json = serde_json::to_value(&value)
-                    .map_err(|e| invalid(format!("rules.{key}.{param}"), &param, e.to_string()))?;
-                settings.params.insert(param, json);
-            }
+    config.rules = rule_tables(raw.rules, "rules", text, &invalid)?;
+    for (name, space) in raw.spaces {
+        let prefix = format!("spaces.{name}");
+        let header = format!("[spaces.{name}]");
+        let loosening = [
+            ("ignore", space.ignore.is_some()),
+            ("exceptions", space.exceptions.is_some()),
+            ("fail-on", space.fail_on.is_some()),
+            ("tag-waivers", space.tag_waivers.is_some()),
+            ("unknown", space.unknown.is_some()),
+        ];
+        if let Some((key, _)) = loosening.iter().find(|(_, set)| *set) {
+            return Err(invalid(
+                format!("{prefix}.{key}"),
+                key,
+                format!("a space cannot set `{key}`: the account's rules always apply in every space, and a space can only add to them; to let one finding through, request a governed exception (`POST /v1/exceptions`)"),
+            ));
         }
-        config.rules.insert(key, settings);
+        if space.rego.is_some() {
+            return Err(invalid(
+                format!("{prefix}.rego"),
+                &header,
+                "a space takes Rego policies in `policies` and their data in `data`; namespaces and sandbox settings are the account's `[rego]`".into(),
+            ));
+        }
+        if space.approvals_required == Some(0) {
+            return Err(invalid(
+                format!("{prefix}.approvals-required"),
+                "approvals-required",
+                "expected at least 1 approval".into(),
+            ));
+        }
+        config.spaces.insert(
+            name.clone(),
+            SpaceConfig {
+                description: space.description,
+                select: space.select,
+                rules: rule_tables(space.rules, &format!("{prefix}.rules"), text, &invalid)?,
+                policies: space.policies,
+                data: space.data,
+                approvals: SpaceApprovals {
+                    required: space.approvals_required,
+                    approver_roles: space.approver_roles,
+                    ttl_hours: space.approval_ttl_hours,
+                    max_exception_days: space.max_exception_days,
+                },
+                line: line_of(text, &header),
+            },
+        );
     }
     for (i, e) in raw.exceptions.into_iter().enumerate() {
         let key = |field: &str| format!("exceptions[{i}].{field}");
@@ -409,6 +521,49 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
         });
     }
     Ok(config)
+}
+
+/// `[<prefix>.<rule>]` tables: `enforcement` and the rule's parameters.
+fn rule_tables(
+    tables: BTreeMap<String, toml::Table>,
+    prefix: &str,
+    text: &str,
+    invalid: &dyn Fn(String, &str, String) -> ConfigError,
+) -> Result<BTreeMap<String, RuleSettings>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for (key, table) in tables {
+        let header = format!("{prefix}.{key}]");
+        let line = match line_of(text, &header) {
+            0 => line_of(text, &key),
+            n => n,
+        };
+        let mut settings = RuleSettings {
+            line,
+            ..RuleSettings::default()
+        };
+        for (param, value) in table {
+            if param == "enforcement" {
+                let s = value.as_str().ok_or_else(|| {
+                    invalid(
+                        format!("{prefix}.{key}.enforcement"),
+                        &key,
+                        "expected a string".into(),
+                    )
+                })?;
+                settings.enforcement = Some(
+                    s.parse()
+                        .map_err(|m| invalid(format!("{prefix}.{key}.enforcement"), &key, m))?,
+                );
+            } else {
+                let json = serde_json::to_value(&value).map_err(|e| {
+                    invalid(format!("{prefix}.{key}.{param}"), &param, e.to_string())
+                })?;
+                settings.params.insert(param, json);
+            }
+        }
+        out.insert(key, settings);
+    }
+    Ok(out)
 }
 
 /// Accepts a TOML date (`2026-12-31`), a date-time, or a string `"2026-12-31"`.

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod pod_security;
+pub mod spaces;
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,7 +14,8 @@ use warden_core::exceptions::rule_selector_matches;
 use warden_core::{ChangeSet, Decision, Engine, RuleInfo};
 use warden_rules::{BuiltinEngine, ResolvedRule, RuleMeta};
 
-pub use config::{Config, ConfigError, FailOn, RegoSettings};
+pub use config::{Config, ConfigError, FailOn, RegoSettings, SpaceConfig};
+pub use spaces::{Layered, Policies};
 
 /// Rego settings given on the command line (they add to, or replace, `[rego]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -398,32 +400,58 @@ impl PolicySet {
     pub fn evaluate(&self, changes: &[&ChangeSet], now: OffsetDateTime) -> Decision {
         let start = std::time::Instant::now();
         let mut findings = Vec::new();
-        let mut errors = self.load_errors.clone();
+        let mut errors = errored_plans(changes);
+        self.collect(changes, now, &mut findings, &mut errors);
+        let mut decision = self.decide(
+            changes,
+            findings,
+            errors,
+            now,
+            self.revision.clone(),
+            self.rules.len(),
+        );
+        decision.bundles.clone_from(&self.bundles);
+        decision.duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        decision
+    }
+
+    /// The findings of every engine on the change sets, with this set's load errors and the
+    /// engines' errors.
+    fn collect(
+        &self,
+        changes: &[&ChangeSet],
+        now: OffsetDateTime,
+        findings: &mut Vec<warden_core::Finding>,
+        errors: &mut Vec<warden_core::EngineError>,
+    ) {
+        errors.extend(self.load_errors.iter().cloned());
         for c in changes {
-            // A plan that says it errored is incomplete: fail closed, whoever asks.
-            if c.terraform.as_ref().is_some_and(|t| t.errored) {
-                errors.push(warden_core::EngineError {
-                    engine: "input".to_owned(),
-                    message: format!(
-                        "{}: the plan says it errored (`errored: true`); its resource changes are incomplete, so the change cannot be allowed",
-                        c.input.path
-                    ),
-                });
-            }
-            if let Err(e) = self.builtin.evaluate(c, &mut findings) {
+            if let Err(e) = self.builtin.evaluate(c, findings) {
                 errors.push(e);
             }
             if let Some(kyverno) = &self.kyverno {
-                if let Err(e) = kyverno.evaluate(c, &mut findings) {
+                if let Err(e) = kyverno.evaluate(c, findings) {
                     errors.push(e);
                 }
             }
             if let Some(rego) = &self.rego {
-                if let Err(e) = rego.evaluate_at(c, now_ns(now), &mut findings) {
+                if let Err(e) = rego.evaluate_at(c, now_ns(now), findings) {
                     errors.push(e);
                 }
             }
         }
+    }
+
+    /// The decision on collected findings under this set's exceptions and waiver settings.
+    fn decide(
+        &self,
+        changes: &[&ChangeSet],
+        findings: Vec<warden_core::Finding>,
+        errors: Vec<warden_core::EngineError>,
+        now: OffsetDateTime,
+        policy_revision: String,
+        rules: usize,
+    ) -> Decision {
         let evaluated_at = now
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_else(|_| now.unix_timestamp().to_string());
@@ -431,17 +459,29 @@ impl PolicySet {
             exceptions: &self.config.exceptions,
             today: now.date(),
             tag_waivers: self.config.tag_waivers,
-            policy_revision: self.revision.clone(),
-            rules: self.rules.len(),
+            policy_revision,
+            rules,
             evaluated_at,
             duration_ms: 0.0,
             version: env!("CARGO_PKG_VERSION").to_owned(),
         };
-        let mut decision = decide(changes, findings, errors, &options);
-        decision.bundles.clone_from(&self.bundles);
-        decision.duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-        decision
+        decide(changes, findings, errors, &options)
     }
+}
+
+/// A plan that says it errored is incomplete: fail closed, whoever asks.
+fn errored_plans(changes: &[&ChangeSet]) -> Vec<warden_core::EngineError> {
+    changes
+        .iter()
+        .filter(|c| c.terraform.as_ref().is_some_and(|t| t.errored))
+        .map(|c| warden_core::EngineError {
+            engine: "input".to_owned(),
+            message: format!(
+                "{}: the plan says it errored (`errored: true`); its resource changes are incomplete, so the change cannot be allowed",
+                c.input.path
+            ),
+        })
+        .collect()
 }
 
 /// Fills in the line of each finding's resource in pretty-printed plans (one pass per input).

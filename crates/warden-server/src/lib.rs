@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod ratelimit;
+pub mod reload;
 
 use std::time::Duration;
 
@@ -365,7 +366,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.audit_records(i64::MAX, 1).await {
         Ok(_) => Json(json!({
             "status": "ready",
-            "policy_revision": state.policy.revision(),
+            "policy_revision": state.policies.current().revision(),
         }))
         .into_response(),
         Err(_) => (
@@ -384,7 +385,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
                 axum::http::header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            state.metrics.render(g),
+            state.metrics.render(g, state.policies.current().revision()),
         )
             .into_response(),
         Err(e) => {

@@ -57,6 +57,7 @@ struct Inner {
     rule_hits: BTreeMap<String, u64>,
     latency: Histogram,
     time_to_approval: Histogram,
+    reloads: [u64; 2],
 }
 
 /// The server's metrics.
@@ -104,14 +105,19 @@ impl Metrics {
         });
     }
 
+    /// Counts a policy reload that put new policies in force (`ok`) or kept the old ones.
+    pub fn reload(&self, ok: bool) {
+        self.with(|m| m.reloads[usize::from(ok)] += 1);
+    }
+
     /// Records how long an approval request waited before it was approved.
     pub fn approved_after(&self, seconds: f64) {
         self.with(|m| m.time_to_approval.observe(&APPROVAL_BUCKETS, seconds));
     }
 
-    /// The exposition text.
+    /// The exposition text; `policy_revision` is the policy in force.
     #[must_use]
-    pub fn render(&self, gauges: Gauges) -> String {
+    pub fn render(&self, gauges: Gauges, policy_revision: &str) -> String {
         let mut out = String::new();
         self.with(|m| {
             out.push_str("# HELP warden_decisions_total Decisions recorded.\n# TYPE warden_decisions_total counter\n");
@@ -134,6 +140,11 @@ impl Metrics {
             out.push_str("# HELP warden_time_to_approval_seconds From request to approval.\n# TYPE warden_time_to_approval_seconds histogram\n");
             m.time_to_approval
                 .write(&mut out, "warden_time_to_approval_seconds", &APPROVAL_BUCKETS);
+            let _ = writeln!(
+                out,
+                "# HELP warden_policy_reloads_total Policy reloads: ok (in force) or failed (previous kept).\n# TYPE warden_policy_reloads_total counter\nwarden_policy_reloads_total{{result=\"ok\"}} {}\nwarden_policy_reloads_total{{result=\"failed\"}} {}",
+                m.reloads[1], m.reloads[0]
+            );
         });
         let _ = writeln!(
             out,
@@ -144,6 +155,11 @@ impl Metrics {
             out,
             "# HELP warden_exceptions_active Exceptions granted and unexpired.\n# TYPE warden_exceptions_active gauge\nwarden_exceptions_active {}",
             gauges.exceptions_active
+        );
+        let _ = writeln!(
+            out,
+            "# HELP warden_policy_info The policy revision in force.\n# TYPE warden_policy_info gauge\nwarden_policy_info{{revision=\"{}\"}} 1",
+            escape(policy_revision)
         );
         out
     }
@@ -167,10 +183,16 @@ mod tests {
         m.decision("deny", "dev", "human", vec!["WD-AWS-001".into()], 0.2);
         m.decision("deny", "dev", "human", vec!["WD-AWS-001".into()], 7.0);
         m.approved_after(120.0);
-        let text = m.render(Gauges {
-            approvals_pending: 2,
-            exceptions_active: 1,
-        });
+        m.reload(true);
+        m.reload(false);
+        m.reload(false);
+        let text = m.render(
+            Gauges {
+                approvals_pending: 2,
+                exceptions_active: 1,
+            },
+            "sha256:abc",
+        );
         for line in [
             "warden_decisions_total{outcome=\"allow\",space=\"dev\",actor_kind=\"agent\"} 1",
             "warden_decisions_total{outcome=\"deny\",space=\"dev\",actor_kind=\"human\"} 2",
@@ -184,6 +206,9 @@ mod tests {
             "warden_time_to_approval_seconds_bucket{le=\"300\"} 1",
             "warden_approvals_pending 2",
             "warden_exceptions_active 1",
+            "warden_policy_reloads_total{result=\"ok\"} 1",
+            "warden_policy_reloads_total{result=\"failed\"} 2",
+            "warden_policy_info{revision=\"sha256:abc\"} 1",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

@@ -11,19 +11,21 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use warden_core::{Decision, Outcome};
-use warden_policy::PolicySet;
+use warden_policy::{Policies, PolicySet};
 use warden_store::{
     Actor, Approval, ApprovalFilter, ApprovalState, ExceptionRecord, NewApproval, NewDecision,
     NewException, NewExceptionUse, NewInput, NewSpace, NewToken, Role, SpaceSettings, Store, Token,
 };
 
 use crate::error::ApiError;
+use crate::reload::PolicyHandle;
 
-/// What evaluation needs: the loaded policy, the store and the metrics.
+/// What evaluation needs: the policies in force, the store and the metrics.
 #[derive(Clone)]
 pub struct AppState {
-    /// The policy every decision is made under.
-    pub policy: Arc<PolicySet>,
+    /// The policies decisions are made under (the account's and each space's layer),
+    /// replaced whole on reload.
+    pub policies: Arc<PolicyHandle>,
     /// Where decisions, approvals and the audit log are kept.
     pub store: Arc<dyn Store>,
     /// Counters and histograms for `/metrics`.
@@ -33,11 +35,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State with fresh metrics.
+    /// State with fresh metrics and one policy set for every space.
     #[must_use]
-    pub fn new(policy: Arc<PolicySet>, store: Arc<dyn Store>) -> AppState {
+    pub fn new(policy: PolicySet, store: Arc<dyn Store>) -> AppState {
+        AppState::with_policies(Policies::single(policy), store)
+    }
+
+    /// State with fresh metrics and the account's policy layered with the spaces'.
+    #[must_use]
+    pub fn with_policies(policies: Policies, store: Arc<dyn Store>) -> AppState {
         AppState {
-            policy,
+            policies: Arc::new(PolicyHandle::new(policies)),
             store,
             metrics: Arc::default(),
             rate_limiter: Arc::default(),
@@ -55,7 +63,7 @@ impl AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("policy_revision", &self.policy.revision())
+            .field("policy_revision", &self.policies.current().revision())
             .finish_non_exhaustive()
     }
 }
@@ -166,11 +174,14 @@ pub async fn evaluate(
     }
     let started = std::time::Instant::now();
     let now = store.now();
-    let policy = Arc::clone(&state.policy);
+    // The policies in force when the request arrived decide it, even if a reload lands
+    // meanwhile.
+    let policies = state.policies.current();
+    let space = request.space.to_owned();
     let body = request.body.to_vec();
     // Parsing and evaluation are CPU work: off the async workers.
     let (mut decision, input, secrets) =
-        tokio::task::spawn_blocking(move || evaluate_blocking(&policy, body, now))
+        tokio::task::spawn_blocking(move || evaluate_blocking(policies.layered(&space), body, now))
             .await
             .map_err(|e| ApiError::Internal {
                 public: "evaluation failed".into(),
@@ -211,6 +222,18 @@ pub async fn evaluate(
             },
         })?;
 
+    tracing::info!(
+        decision_id = record.id,
+        space = request.space,
+        outcome = decision.outcome.as_str(),
+        actor = %actor.principal,
+        actor_kind = actor.kind_str(),
+        findings = decision.findings.len(),
+        input_digest = %decision.input_digest,
+        policy_revision = %decision.policy_revision,
+        ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        "decision recorded"
+    );
     state.metrics.decision(
         decision.outcome.as_str(),
         request.space,
@@ -295,7 +318,7 @@ pub fn retry_hint(decision: &Decision, approval_id: Option<i64>) -> Option<Value
 }
 
 fn evaluate_blocking(
-    policy: &PolicySet,
+    policy: warden_policy::Layered<'_>,
     body: Vec<u8>,
     now: OffsetDateTime,
 ) -> Result<(Decision, NewInput, Vec<String>), ApiError> {

@@ -10,7 +10,7 @@ use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 use warden_core::ActorKind;
-use warden_policy::PolicySet;
+use warden_policy::{Policies, RegoOptions};
 use warden_server::{ops, router, router_with_limit, AppState};
 use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
 
@@ -75,7 +75,8 @@ async fn fixture_with_clock(policy_toml: &str, skew: Arc<AtomicI64>) -> Fixture 
     );
     let config = warden_policy::config::parse("warden.toml", policy_toml)
         .unwrap_or_else(|e| unreachable!("{e}"));
-    let policy = PolicySet::load(config).unwrap_or_else(|e| unreachable!("{e}"));
+    let policies = Policies::load(config, &[], &RegoOptions::default())
+        .unwrap_or_else(|e| unreachable!("{e}"));
     let s: &dyn Store = store.as_ref();
     let alice = token(s, "alice", ActorKind::Human, &[Role::Requester], "dev").await;
     let bob = token(
@@ -104,7 +105,7 @@ async fn fixture_with_clock(policy_toml: &str, skew: Arc<AtomicI64>) -> Fixture 
         "prod",
     )
     .await;
-    let state = AppState::new(Arc::new(policy), store.clone());
+    let state = AppState::with_policies(policies, store.clone());
     Fixture {
         _dir: dir,
         store,
@@ -164,7 +165,10 @@ async fn health_and_readiness_need_no_token() {
     assert_eq!((s, v), (StatusCode::OK, json!({"status": "ok"})));
     let (s, v) = call(router(f.state.clone()), "GET", "/readyz", None, "").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["policy_revision"], json!(f.state.policy.revision()));
+    assert_eq!(
+        v["policy_revision"],
+        json!(f.state.policies.current().revision())
+    );
 }
 
 #[tokio::test]
@@ -1011,4 +1015,139 @@ async fn a_token_over_its_rate_limit_gets_429_with_retry_after_and_others_do_not
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_space_layer_tightens_the_account_policy() {
+    // The account asks approval for a missing Team tag; prod denies it, with the account's
+    // tag parameters.
+    let toml =
+        format!("{NEEDS_TEAM}[spaces.prod.rules.required-tags-missing]\nenforcement = \"deny\"\n");
+    let f = fixture(&toml).await;
+    let (s, dev) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{dev}");
+    assert_eq!(dev["outcome"], "require_approval", "{dev}");
+    let (s, prod) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=prod",
+        Some(&f.other_space),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{prod}");
+    assert_eq!(prod["outcome"], "deny", "{prod}");
+    assert_ne!(dev["policy_revision"], prod["policy_revision"]);
+    // One finding per resource, not one per layer.
+    let findings = |v: &Value| v["findings"].as_array().map_or(0, Vec::len);
+    assert_eq!(findings(&dev), findings(&prod));
+}
+
+#[tokio::test]
+async fn reload_puts_clean_policies_in_force_and_keeps_them_on_error() {
+    use warden_server::reload::{reload, Loader, Reloaded};
+    let f = fixture("").await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let path = dir.path().join("warden.toml");
+    let loader: Loader = {
+        let path = path.clone();
+        Arc::new(move || {
+            let config = warden_policy::config::load(&path).map_err(|e| e.to_string())?;
+            Policies::load(config, &[], &RegoOptions::default()).map_err(|e| e.to_string())
+        })
+    };
+    let evaluate = || async {
+        call(
+            router(f.state.clone()),
+            "POST",
+            "/v1/evaluate?space=dev",
+            Some(&f.alice),
+            COMPLIANT,
+        )
+        .await
+        .1
+    };
+    assert_eq!(evaluate().await["outcome"], "allow");
+    let first = f.state.policies.current().revision().to_owned();
+
+    std::fs::write(
+        &path,
+        format!("{NEEDS_TEAM}[spaces.dev]\napprovals-required = 2\n"),
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let done = reload(&f.state, &loader).await;
+    let Ok(Reloaded::Replaced { previous, revision }) = done else {
+        unreachable!("{done:?}")
+    };
+    assert_eq!(previous, first);
+    assert_eq!(f.state.policies.current().revision(), revision);
+    let v = evaluate().await;
+    assert_eq!(v["outcome"], "require_approval", "{v}");
+    let in_dev = f
+        .state
+        .policies
+        .current()
+        .layered("dev")
+        .revision()
+        .to_owned();
+    assert_eq!(v["policy_revision"], json!(in_dev));
+    let dev = f
+        .store
+        .space("dev")
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .unwrap_or_else(|| unreachable!("dev"));
+    assert_eq!(dev.settings.approvals_required, 2);
+    let records = f
+        .store
+        .audit_records(0, 10_000)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let loaded = records
+        .iter()
+        .find(|r| r.action == "policy.loaded")
+        .unwrap_or_else(|| unreachable!("no policy.loaded record"));
+    assert_eq!(loaded.detail["previous"], json!(first));
+    assert_eq!(loaded.detail["revision"], json!(revision));
+    assert_eq!(loaded.detail["spaces"]["dev"], json!(in_dev));
+
+    // Same files: nothing new in force.
+    assert_eq!(reload(&f.state, &loader).await, Ok(Reloaded::Unchanged));
+
+    // A broken configuration, then a policy that does not compile: both keep what is in force.
+    std::fs::write(&path, "bogus = 1\n").unwrap_or_else(|e| unreachable!("{e}"));
+    let e = reload(&f.state, &loader).await.unwrap_err();
+    assert!(e.contains("bogus"), "{e}");
+    std::fs::write(dir.path().join("p.rego"), "package main\ndeny[msg {\n")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::write(&path, "[rego]\npolicies = [\"p.rego\"]\n")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let e = reload(&f.state, &loader).await.unwrap_err();
+    assert!(e.contains("p.rego"), "{e}");
+    std::fs::write(&path, "[spaces.dev]\napprover-roles = [\"boss\"]\n")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let e = reload(&f.state, &loader).await.unwrap_err();
+    assert!(e.contains("spaces.dev.approver-roles"), "{e}");
+    assert_eq!(f.state.policies.current().revision(), revision);
+    assert_eq!(evaluate().await["outcome"], "require_approval");
+    let (_, text) = text(router(f.state.clone()), "/metrics").await;
+    assert!(
+        text.contains("warden_policy_reloads_total{result=\"failed\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warden_policy_reloads_total{result=\"ok\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("warden_policy_info{{revision=\"{revision}\"}} 1")),
+        "{text}"
+    );
 }

@@ -82,7 +82,7 @@ async fn the_server_serves_the_document_without_a_token() {
         .unwrap_or_else(|e| unreachable!("{e}"));
     let policy =
         PolicySet::load(warden_policy::Config::default()).unwrap_or_else(|e| unreachable!("{e}"));
-    let app = router(AppState::new(Arc::new(policy), Arc::new(store)));
+    let app = router(AppState::new(policy, Arc::new(store)));
     let req = Request::get("/openapi.json")
         .body(Body::empty())
         .unwrap_or_else(|e| unreachable!("{e}"));

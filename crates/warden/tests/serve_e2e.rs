@@ -44,9 +44,15 @@ fn token(dir: &Path, role: &str, name: &str) -> String {
 
 /// Starts `warden serve` on a free port; returns the child and the address.
 fn serve(dir: &Path) -> (Child, String) {
+    serve_with(dir, &[])
+}
+
+/// [`serve`] with more arguments.
+fn serve_with(dir: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
         .current_dir(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .env("WARDEN_ADMIN_TOKEN", ADMIN)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -363,4 +369,71 @@ fn kill_9_loses_no_acknowledged_decision_and_keeps_the_chain() {
             "acknowledged decision {id} lost"
         );
     }
+}
+
+/// The policy revision `/readyz` reports.
+fn revision(addr: &str) -> String {
+    let (s, v) = http(addr, "GET", "/readyz", None, "");
+    assert_eq!(s, 200, "{v}");
+    v["policy_revision"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits until `/readyz` reports a revision other than `old`.
+fn wait_for_new_revision(addr: &str, old: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let now = revision(addr);
+        if now != old {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unreachable!("the policy was not reloaded within 20 s")
+}
+
+#[test]
+fn policy_files_are_reloaded_while_serving_and_a_broken_one_is_not() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = tmp.path();
+    let config = dir.join("warden.toml");
+    std::fs::write(&config, "").unwrap_or_else(|e| unreachable!("{e}"));
+    let (child, addr) = serve_with(dir, &["--reload-interval", "0.1", "--log-format", "json"]);
+    let alice = token(dir, "requester", "alice");
+    let evaluate = || http(&addr, "POST", "/v1/evaluate?space=dev", Some(&alice), PLAN).1;
+    assert_eq!(evaluate()["outcome"], "allow");
+    let first = revision(&addr);
+
+    // Written while serving: picked up by the file watch.
+    std::fs::write(
+        &config,
+        "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let second = wait_for_new_revision(&addr, &first);
+    let v = evaluate();
+    assert_eq!(v["outcome"], "require_approval", "{v}");
+
+    // A broken file is refused (logged), and SIGHUP forces a retry: the second stays.
+    std::fs::write(&config, "bogus = 1\n").unwrap_or_else(|e| unreachable!("{e}"));
+    let _ = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(revision(&addr), second);
+    assert_eq!(evaluate()["outcome"], "require_approval");
+    stop(child);
+
+    // Each revision in force is in the audit log, and the chain verifies.
+    let o = warden(dir, None, &["audit", "export", "--format", "jsonl"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let loaded: Vec<Value> = stdout(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r["action"] == "policy.loaded")
+        .collect();
+    assert_eq!(loaded.len(), 2, "{loaded:?}");
+    assert_eq!(loaded[1]["detail"]["previous"], Value::from(first));
+    assert_eq!(loaded[1]["detail"]["revision"], Value::from(second));
+    let o = warden(dir, None, &["audit", "verify"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use warden_core::ActorKind;
-use warden_policy::{config, Config, PolicySet};
+use warden_policy::{config, Config, Policies};
+use warden_server::reload::Loader;
 use warden_server::AppState;
 use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
 
@@ -41,6 +42,15 @@ pub struct ServeArgs {
     /// least 1).
     #[arg(long, value_name = "N")]
     pub rate_burst: Option<u32>,
+    /// Seconds between checks of the configuration and policy files; a change reloads them
+    /// (so does SIGHUP). A reload that fails to load keeps the policies in force. 0: only
+    /// on SIGHUP.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub reload_interval: f64,
+    /// Log format on stderr: `text` or `json` (one object per line). The level comes from
+    /// WARDEN_LOG (error, warn, info, debug, trace; default info).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
 impl ServeArgs {
@@ -65,47 +75,89 @@ impl ServeArgs {
     }
 }
 
+/// Environment variable with the log level.
+pub const LOG_ENV: &str = "WARDEN_LOG";
+
 /// Runs `warden serve` until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub fn run(args: &ServeArgs) -> anyhow::Result<Status> {
-    let config = match &args.config {
-        Some(path) => config::load(path)?,
-        None => match config::discover(&PathBuf::from(".")) {
-            Some(path) => config::load(&path)?,
-            None => Config::default(),
-        },
-    };
-    let user_policies =
-        !args.policy.is_empty() || !config.rego.policies.is_empty() || !config.rego.data.is_empty();
-    let mut policy = PolicySet::load(config)?;
-    if user_policies {
-        policy.add_policies(&args.policy, &warden_policy::RegoOptions::default());
+    let loader = loader(args);
+    let policies = loader().map_err(|e| anyhow::anyhow!(e))?;
+    if let Err(e) = warden_server::reload::validate(&policies) {
+        anyhow::bail!("the policies do not load cleanly: {e}");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args, policy))
+    runtime.block_on(serve(args, policies, loader))
 }
 
-async fn serve(args: &ServeArgs, policy: PolicySet) -> anyhow::Result<Status> {
-    let limit = args.rate_limit()?;
-    // Server-side errors (a store that fails) are logged on stderr; clients see only a summary.
-    let _ = tracing_subscriber::fmt()
+/// Loads the account's policy and the spaces' layers from the configuration (the one given,
+/// or `warden.toml` found from the current folder up, read again at each call) and
+/// `--policy`.
+fn loader(args: &ServeArgs) -> Loader {
+    let config_path = args.config.clone();
+    let policy = args.policy.clone();
+    Arc::new(move || {
+        let config = match &config_path {
+            Some(path) => config::load(path),
+            None => match config::discover(&PathBuf::from(".")) {
+                Some(path) => config::load(&path),
+                None => Ok(Config::default()),
+            },
+        }
+        .map_err(|e| e.to_string())?;
+        Policies::load(config, &policy, &warden_policy::RegoOptions::default())
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn init_logs(format: &str) -> anyhow::Result<()> {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match std::env::var(LOG_ENV) {
+        Err(_) => LevelFilter::INFO,
+        Ok(v) => v.trim().parse::<LevelFilter>().map_err(|_| {
+            anyhow::anyhow!("{LOG_ENV}=`{v}`: expected off, error, warn, info, debug or trace")
+        })?,
+    };
+    let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-        .try_init();
+        .with_max_level(level);
+    // `try_init` fails only when a subscriber is already set (tests): keep that one.
+    let _ = if format == "json" {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+    Ok(())
+}
+
+async fn serve(args: &ServeArgs, policies: Policies, loader: Loader) -> anyhow::Result<Status> {
+    let limit = args.rate_limit()?;
+    if !args.reload_interval.is_finite() || args.reload_interval < 0.0 {
+        anyhow::bail!("--reload-interval must be 0 (only on SIGHUP) or a number of seconds");
+    }
+    init_logs(&args.log_format)?;
     let store = SqliteStore::open_dir(&args.data, OpenOptions::default())
         .await
         .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
     bootstrap(&store).await?;
+    let spaces = warden_server::reload::validate(&policies).map_err(|e| anyhow::anyhow!(e))?;
+    warden_server::reload::sync_spaces(&store, &spaces)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    warden_server::reload::record_loaded(&store, &policies, None)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
     output::note(&format!(
-        "listening on http://{local} (data {}, policy revision {})",
+        "listening on http://{local} (data {}, policy revision {}, spaces configured: {})",
         args.data.display(),
-        policy.revision()
+        policies.revision(),
+        policies.space_configs().count()
     ));
     if let Some(l) = limit {
         output::note(&format!(
@@ -113,13 +165,40 @@ async fn serve(args: &ServeArgs, policy: PolicySet) -> anyhow::Result<Status> {
             l.per_second, l.burst
         ));
     }
-    let state = AppState::new(Arc::new(policy), Arc::new(store.clone())).with_rate_limit(limit);
+    let state = AppState::with_policies(policies, Arc::new(store.clone())).with_rate_limit(limit);
+    let trigger = Arc::new(tokio::sync::Notify::new());
+    let every = if args.reload_interval > 0.0 {
+        std::time::Duration::from_secs_f64(args.reload_interval)
+    } else {
+        std::time::Duration::from_secs(365 * 24 * 3600) // only on SIGHUP
+    };
+    let watcher = tokio::spawn(warden_server::reload::watch(
+        state.clone(),
+        loader,
+        every,
+        Arc::clone(&trigger),
+    ));
+    let hangup = tokio::spawn(reload_on_sighup(trigger));
     warden_server::serve(listener, state, shutdown_signal())
         .await
         .context("the server failed")?;
+    watcher.abort();
+    hangup.abort();
     store.close().await;
     output::note("stopped; every acknowledged decision is stored");
     Ok(Status::Success)
+}
+
+/// Notifies `trigger` on every SIGHUP (Unix), the usual "reload your configuration".
+async fn reload_on_sighup(trigger: Arc<tokio::sync::Notify>) {
+    #[cfg(unix)]
+    if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        while s.recv().await.is_some() {
+            trigger.notify_one();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = trigger;
 }
 
 /// Ensures an admin token exists: the one in `WARDEN_ADMIN_TOKEN`, or, on a store without
@@ -210,6 +289,8 @@ mod tests {
             policy: Vec::new(),
             rate_limit,
             rate_burst,
+            reload_interval: 2.0,
+            log_format: "text".into(),
         }
     }
 
