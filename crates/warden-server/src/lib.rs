@@ -16,6 +16,7 @@
 //! Every `/v1` endpoint needs a bearer token and counts against that token's rate limit
 //! ([`ratelimit`]; 429 with `Retry-After` when over it); errors are `{"error": "..."}`.
 
+pub mod change_request;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
@@ -174,18 +175,35 @@ async fn evaluate(
     let token = token(&state, &headers).await?;
     let q = query(q)?;
     let bytes = body(bytes)?;
-    let space = q
-        .space
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad_request("`space` query parameter is required"))?;
+    let request = change_request::parse(&bytes)?;
+    let context = request.as_ref().map(|r| &r.context);
+    let space = match (
+        q.space.as_deref().filter(|s| !s.is_empty()),
+        context.and_then(|c| c.space.as_deref()),
+    ) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::bad_request(format!(
+                "the query names space `{a}` and the change request's context `{b}`"
+            )))
+        }
+        (Some(s), _) | (None, Some(s)) => s,
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "`space` query parameter is required (or `context.space` in a change request)",
+            ))
+        }
+    };
     ops::evaluate(
         &state,
         &token,
         ops::EvaluateRequest {
             space,
-            subject: q.subject.as_deref(),
-            body: &bytes,
+            subject: q
+                .subject
+                .as_deref()
+                .or_else(|| context.and_then(|c| c.subject.as_deref())),
+            body: request.as_ref().map_or(&bytes[..], |r| &r.document[..]),
+            request: request.as_ref(),
         },
     )
     .await

@@ -61,22 +61,25 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
             "operationId": "evaluate",
             "tags": ["decisions"],
             "summary": "Evaluate a change and record the decision",
-            "description": "Needs the requester role in the space. The body is a Terraform plan (JSON) or Kubernetes manifests (YAML or JSON). The decision is recorded with its audit record before it is returned; if it cannot be recorded the answer is a 500, never a decision. A `require_approval` outcome opens an approval request bound to the change digest; an approved request for the same digest turns the outcome into `allow` and is cited in `approved_by`. The same request twice gives the same decision.",
+            "description": "Needs the requester role in the space. The body is a Terraform plan (JSON), Kubernetes manifests (YAML or JSON), or a structured change request (`ChangeRequest`: operation, change, context). The decision is recorded with its audit record before it is returned; if it cannot be recorded the answer is a 500, never a decision. A `require_approval` outcome opens an approval request bound to the change digest; an approved request for the same digest turns the outcome into `allow` and is cited in `approved_by`. The same request twice gives the same decision.",
             "parameters": [
-                space_query(true, "The space the change is evaluated in."),
+                space_query(false, "The space the change is evaluated in (required unless a change request's `context.space` names it; both must agree)."),
                 { "name": "subject", "in": "query", "required": false, "schema": { "type": "string" },
                   "description": "What the change is about, stable across re-plans: a newer digest for the same subject supersedes a pending approval request. Defaults to the change digest." }
             ],
             "requestBody": {
                 "required": true,
                 "content": {
-                    "application/json": { "schema": { "description": "A Terraform plan (`terraform show -json`) or Kubernetes manifests as JSON." } },
+                    "application/json": { "schema": { "oneOf": [
+                        { "description": "A Terraform plan (`terraform show -json`) or Kubernetes manifests as JSON." },
+                        { "$ref": "#/components/schemas/ChangeRequest" }
+                    ] } },
                     "application/yaml": { "schema": { "type": "string", "description": "Kubernetes manifests." } }
                 }
             },
             "responses": responses(&[
                 ("200", "The recorded decision.", Some("EvaluateResponse")),
-                ("400", "The body is empty, not a plan or manifests, or `space` is missing.", Some("Error")),
+                ("400", "The body is empty, not a plan, manifests or a valid change request (unknown member, unknown operation, an operation the change does not fit), or `space` is missing.", Some("Error")),
                 ("401", "", Some("Error")), ("403", "", Some("Error")),
                 ("404", "The space does not exist.", Some("Error")),
                 ("413", "The body is larger than the server accepts.", Some("Error")),
@@ -299,6 +302,28 @@ fn components() -> Value {
                 "type": "object", "required": ["error"],
                 "properties": { "error": { "type": "string", "description": "What went wrong." } }
             },
+            "Operation": { "enum": ["apply", "launch", "extend", "terminate", "scale"] },
+            "ChangeRequest": {
+                "type": "object",
+                "description": "A change with what it does. A `launch` must not delete or replace; a `terminate` carries a Terraform destroy plan and only deletes. Approvals bind to the digest of `change` as text (a string as given; an object or array as compact JSON).",
+                "required": ["operation", "change"],
+                "additionalProperties": false,
+                "properties": {
+                    "operation": { "$ref": "#/components/schemas/Operation" },
+                    "change": { "description": "A Terraform plan object, a Kubernetes object, an array of Kubernetes objects, or the document as text (YAML or JSON)." },
+                    "context": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": {
+                            "space": { "type": "string" },
+                            "environment": { "type": "string" },
+                            "actor": { "type": "string", "description": "On whose behalf the token's principal asks (recorded as given)." },
+                            "labels": { "type": "object", "additionalProperties": { "type": "string" } },
+                            "subject": { "type": "string", "description": "As the `subject` query parameter." }
+                        }
+                    }
+                }
+            },
             "EvaluateResponse": {
                 "type": "object",
                 "description": format!("The decision document ({DECISION_SCHEMA}: outcome, findings with why and fix, waived findings, unknowns, input digest) with the members the server adds."),
@@ -310,7 +335,17 @@ fn components() -> Value {
                     "space": string,
                     "approval": { "$ref": "#/components/schemas/Approval", "description": "The approval request a `require_approval` decision opened." },
                     "approved_by": { "$ref": "#/components/schemas/Approval", "description": "The approved request that turned this change's `require_approval` into `allow`." },
-                    "retry": { "$ref": "#/components/schemas/RetryHint" }
+                    "retry": { "$ref": "#/components/schemas/RetryHint" },
+                    "request": {
+                        "type": "object",
+                        "description": "For a change request: what it said it does.",
+                        "properties": {
+                            "operation": { "$ref": "#/components/schemas/Operation" },
+                            "environment": { "type": ["string", "null"] },
+                            "on_behalf_of": { "type": ["string", "null"], "description": "`context.actor`, as the requester gave it." },
+                            "labels": { "type": "object", "additionalProperties": { "type": "string" } }
+                        }
+                    }
                 },
                 "additionalProperties": true
             },

@@ -140,6 +140,8 @@ pub struct EvaluateRequest<'a> {
     pub subject: Option<&'a str>,
     /// The document: a Terraform plan (JSON) or Kubernetes manifests (YAML or JSON).
     pub body: &'a [u8],
+    /// The structured change request the document came in, if it did.
+    pub request: Option<&'a crate::change_request::ChangeRequest>,
 }
 
 /// Evaluates a change and records the decision (with its audit record) before returning
@@ -180,13 +182,15 @@ pub async fn evaluate(
     let space = request.space.to_owned();
     let body = request.body.to_vec();
     // Parsing and evaluation are CPU work: off the async workers.
-    let (mut decision, input, secrets) =
-        tokio::task::spawn_blocking(move || evaluate_blocking(policies.layered(&space), body, now))
-            .await
-            .map_err(|e| ApiError::Internal {
-                public: "evaluation failed".into(),
-                detail: e.to_string(),
-            })??;
+    let fits = request.request.cloned();
+    let (mut decision, input, secrets) = tokio::task::spawn_blocking(move || {
+        evaluate_blocking(policies.layered(&space), body, now, fits.as_ref())
+    })
+    .await
+    .map_err(|e| ApiError::Internal {
+        public: "evaluation failed".into(),
+        detail: e.to_string(),
+    })??;
 
     let exception_uses = apply_exceptions(store, request.space, &mut decision).await?;
     let actor = Actor::from_token(token);
@@ -231,6 +235,11 @@ pub async fn evaluate(
         findings = decision.findings.len(),
         input_digest = %decision.input_digest,
         policy_revision = %decision.policy_revision,
+        operation = request.request.map_or("", |r| r.operation.as_str()),
+        environment = request
+            .request
+            .and_then(|r| r.context.environment.as_deref())
+            .unwrap_or(""),
         ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
         "decision recorded"
     );
@@ -269,6 +278,9 @@ pub async fn evaluate(
     if let Value::Object(map) = &mut body {
         map.insert("decision_id".into(), json!(record.id));
         map.insert("space".into(), json!(request.space));
+        if let Some(r) = request.request {
+            map.insert("request".into(), r.to_json());
+        }
         if let Some(a) = &opened {
             map.insert("approval".into(), approval_json(a));
         }
@@ -321,6 +333,7 @@ fn evaluate_blocking(
     policy: warden_policy::Layered<'_>,
     body: Vec<u8>,
     now: OffsetDateTime,
+    request: Option<&crate::change_request::ChangeRequest>,
 ) -> Result<(Decision, NewInput, Vec<String>), ApiError> {
     let input = warden_core::inputs::InputBytes {
         name: "request".into(),
@@ -328,6 +341,9 @@ fn evaluate_blocking(
     };
     let mut change =
         warden_core::inputs::parse(&input).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(r) = request {
+        r.check_fits(&change)?;
+    }
     let text = warden_core::inputs::decode_text(&input.name, &input.bytes)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let text = String::from_utf8_lossy(&text).into_owned();

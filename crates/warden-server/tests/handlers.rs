@@ -1151,3 +1151,52 @@ async fn reload_puts_clean_policies_in_force_and_keeps_them_on_error() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_structured_change_request_is_evaluated_and_checked_against_its_operation() {
+    let f = fixture(NEEDS_TEAM).await;
+    let plan: Value = serde_json::from_str(COMPLIANT).unwrap_or_else(|e| unreachable!("{e}"));
+    let request = |operation: &str, context: Value| {
+        json!({ "operation": operation, "change": plan, "context": context }).to_string()
+    };
+    let launch = request(
+        "launch",
+        json!({"space": "dev", "environment": "pr-7", "actor": "dana", "labels": {"ticket": "OPS-7"}}),
+    );
+    let post = |uri: &'static str, body: String| {
+        let app = router(f.state.clone());
+        let alice = f.alice.clone();
+        async move { call(app, "POST", uri, Some(&alice), &body).await }
+    };
+    let (s, v) = post("/v1/evaluate", launch.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["outcome"], "require_approval", "{v}");
+    assert_eq!(v["space"], "dev");
+    assert_eq!(
+        v["request"],
+        json!({"operation": "launch", "environment": "pr-7", "on_behalf_of": "dana", "labels": {"ticket": "OPS-7"}})
+    );
+    // The same request twice: the same decision, the same change digest.
+    let (_, again) = post("/v1/evaluate?space=dev", launch).await;
+    assert_eq!(again["outcome"], v["outcome"]);
+    assert_eq!(again["input_digest"], v["input_digest"]);
+    assert_eq!(again["findings"], v["findings"]);
+
+    // The plan creates resources: not a terminate.
+    let (s, v) = post("/v1/evaluate?space=dev", request("terminate", json!({}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(error_of(&v).contains("only deletes"), "{v}");
+    let (s, v) = post(
+        "/v1/evaluate?space=dev",
+        request("apply", json!({"space": "prod"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(error_of(&v).contains("`prod`"), "{v}");
+    let (s, v) = post("/v1/evaluate?space=dev", request("deploy", json!({}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(error_of(&v).contains("expected apply"), "{v}");
+    let (s, v) = post("/v1/evaluate", request("apply", json!({}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(error_of(&v).contains("context.space"), "{v}");
+}
