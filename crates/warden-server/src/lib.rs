@@ -10,7 +10,8 @@
 //! `{"note": "..."}`), `POST /v1/approvals/{id}/reject` (`{"reason": "..."}`),
 //! `POST /v1/exceptions?space=S` (`{"rule", "resource", "justification", "ticket", "days"}`),
 //! `GET /v1/exceptions/{id}`, `POST /v1/exceptions/{id}/grant`,
-//! `POST /v1/exceptions/{id}/reject` (`{"reason": "..."}`), `GET /healthz`, `GET /readyz`,
+//! `POST /v1/exceptions/{id}/reject` (`{"reason": "..."}`), `GET /v1/audit/verify` (viewer
+//! over every space), `GET /healthz`, `GET /readyz`,
 //! `GET /metrics` (Prometheus text; like the health endpoints, no token: it holds counts, no
 //! content), `GET /openapi.json` (the OpenAPI 3.1 document of all of these, [`openapi`]).
 //! Every `/v1` endpoint needs a bearer token and counts against that token's rate limit
@@ -88,6 +89,7 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/v1/exceptions/{id}/reject",
             post(reject_exception),
         ),
+        (Method::GET, "/v1/audit/verify", get(verify_audit)),
         (Method::GET, "/healthz", get(healthz)),
         (Method::GET, "/readyz", get(readyz)),
         (Method::GET, "/metrics", get(metrics)),
@@ -374,6 +376,16 @@ async fn reject_exception(
     let e =
         ops::decide_exception(state.store.as_ref(), &token, id, false, b.reason.as_deref()).await?;
     Ok(Json(ops::exception_json(&e)))
+}
+
+async fn verify_audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    ops::verify_audit(state.store.as_ref(), &token)
+        .await
+        .map(Json)
 }
 
 async fn healthz() -> Json<Value> {

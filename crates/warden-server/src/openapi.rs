@@ -191,6 +191,17 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
                 ("409", "It is not pending.", Some("Error")),
             ]),
         }),
+        ("GET", "/v1/audit/verify") => json!({
+            "operationId": "verifyAudit",
+            "tags": ["audit"],
+            "summary": "Walk the audit log's hash chain and name the first broken link",
+            "description": "Needs the viewer role over every space (`*`): the log covers them all. The same walk as `warden audit verify --data DIR`, on the server's live database (one read snapshot).",
+            "responses": responses(&[
+                ("200", "The walk's result (a broken chain is still a 200: `intact` is false).", Some("AuditVerification")),
+                ("401", "", Some("Error")), ("403", "", Some("Error")),
+                ("500", "The store could not be read.", Some("Error")),
+            ]),
+        }),
         ("GET", "/healthz") => json!({
             "operationId": "healthz",
             "tags": ["operations"],
@@ -303,6 +314,18 @@ fn components() -> Value {
                 "properties": { "error": { "type": "string", "description": "What went wrong." } }
             },
             "Operation": { "enum": ["apply", "launch", "extend", "terminate", "scale"] },
+            "AuditVerification": {
+                "type": "object",
+                "required": ["intact", "records", "head", "broken"],
+                "properties": {
+                    "intact": { "type": "boolean" },
+                    "records": { "type": "integer", "description": "Records checked up to the first break (all when intact)." },
+                    "head": { "type": ["object", "null"], "description": "`seq` and `hash` of the last intact record.",
+                              "properties": { "seq": { "type": "integer" }, "hash": { "type": "string" } } },
+                    "broken": { "type": ["object", "null"], "description": "The first broken link.",
+                                "properties": { "seq": { "type": "integer" }, "position": { "type": "integer" }, "reason": { "type": "string" } } }
+                }
+            },
             "ChangeRequest": {
                 "type": "object",
                 "description": "A change with what it does. A `launch` must not delete or replace; a `terminate` carries a Terraform destroy plan and only deletes. Approvals bind to the digest of `change` as text (a string as given; an object or array as compact JSON).",

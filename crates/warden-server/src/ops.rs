@@ -775,3 +775,63 @@ pub fn exception_json(e: &ExceptionRecord) -> Value {
         "reason": e.reason,
     })
 }
+
+/// Walks the audit chain (viewer role over every space: the log covers them all):
+/// `{"intact", "records", "head": {"seq", "hash"}, "broken": {"seq", "position", "reason"}}`.
+pub async fn verify_audit(store: &dyn Store, token: &Token) -> Result<Value, ApiError> {
+    require_role(token, Role::Viewer, "verifying the audit log")?;
+    if !token.spaces.iter().any(|s| s == "*") {
+        return Err(ApiError::Forbidden(format!(
+            "verifying the audit log needs a token for every space (`*`): the log covers them all; token `{}` has {}",
+            token.name,
+            token.spaces.join(", ")
+        )));
+    }
+    let v = store
+        .verify_audit()
+        .await
+        .map_err(|e| ApiError::store("verifying the audit log", e))?;
+    Ok(json!({
+        "intact": v.is_intact(),
+        "records": v.records,
+        "head": v.last.as_ref().map(|(seq, hash)| json!({ "seq": seq, "hash": hash })),
+        "broken": v.broken.as_ref().map(|b| json!({
+            "seq": b.seq,
+            "position": b.position,
+            "reason": b.reason.to_string(),
+        })),
+    }))
+}
+
+/// Revokes a token by name or id (admin role); its secret stops working at once.
+pub async fn revoke_token(
+    store: &dyn Store,
+    actor: &Actor,
+    which: &str,
+) -> Result<Token, ApiError> {
+    if !actor.has_role(Role::Admin) {
+        return Err(ApiError::Forbidden(format!(
+            "revoking tokens needs the admin role; {} has {}",
+            actor.principal,
+            roles_text(&actor.roles)
+        )));
+    }
+    let tokens = store
+        .tokens()
+        .await
+        .map_err(|e| ApiError::store("listing tokens", e))?;
+    let token = tokens
+        .iter()
+        .find(|t| t.name == which || t.id.to_string() == which)
+        .ok_or_else(|| ApiError::NotFound(format!("no token named `{which}`")))?;
+    if token.revoked_at.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "token `{}` is already revoked",
+            token.name
+        )));
+    }
+    store
+        .revoke_token(actor, token.id)
+        .await
+        .map_err(|e| ApiError::store("revoking the token", e))
+}

@@ -1200,3 +1200,54 @@ async fn a_structured_change_request_is_evaluated_and_checked_against_its_operat
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert!(error_of(&v).contains("context.space"), "{v}");
 }
+
+#[tokio::test]
+async fn the_audit_chain_verifies_over_the_api_and_a_tampered_one_is_named() {
+    use sqlx::Executor as _;
+    let f = fixture("").await;
+    let auditor = token(
+        f.store.as_ref(),
+        "audrey",
+        ActorKind::Human,
+        &[Role::Viewer],
+        "*",
+    )
+    .await;
+    let (s, _) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(&f.alice),
+        COMPLIANT,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let verify = |t: String| {
+        let app = router(f.state.clone());
+        async move { call(app, "GET", "/v1/audit/verify", Some(&t), "").await }
+    };
+    let (s, v) = verify(auditor.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["intact"], true, "{v}");
+    assert!(v["records"].as_u64().unwrap_or(0) >= 7, "{v}");
+    assert_eq!(v["broken"], Value::Null);
+    assert_eq!(v["head"]["seq"], v["records"]);
+
+    // A viewer of one space, and a requester, may not.
+    let (s, v) = verify(f.viewer.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(error_of(&v).contains("every space"), "{v}");
+    let (s, _) = verify(f.alice.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    f.store
+        .raw_pool()
+        .execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3")
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let (s, v) = verify(auditor).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["intact"], false, "{v}");
+    assert_eq!(v["broken"]["seq"], 3, "{v}");
+    assert_eq!(v["records"], 2, "{v}");
+}

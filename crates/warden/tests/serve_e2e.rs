@@ -437,3 +437,42 @@ fn policy_files_are_reloaded_while_serving_and_a_broken_one_is_not() {
     let o = warden(dir, None, &["audit", "verify"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }
+
+#[test]
+fn tokens_are_listed_without_secrets_and_a_revoked_one_stops_working() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = tmp.path();
+    let (child, addr) = serve(dir);
+    let alice = token(dir, "requester", "alice");
+    let (s, _) = http(&addr, "POST", "/v1/evaluate?space=dev", Some(&alice), PLAN);
+    assert_eq!(s, 200);
+
+    let o = warden(dir, Some(ADMIN), &["token", "list", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list: Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| unreachable!("{e}"));
+    let names: Vec<&str> = list
+        .as_array()
+        .map(|a| a.iter().filter_map(|t| t["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["bootstrap-admin", "alice"], "{list}");
+    assert!(!stdout(&o).contains(&alice), "a secret was listed");
+
+    let o = warden(dir, Some(&alice), &["token", "revoke", "alice"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("admin role"), "{}", stderr(&o));
+    let o = warden(dir, Some(ADMIN), &["token", "revoke", "alice"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (s, v) = http(&addr, "POST", "/v1/evaluate?space=dev", Some(&alice), PLAN);
+    assert_eq!(s, 401, "{v}");
+    let o = warden(dir, Some(ADMIN), &["token", "list"]);
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.contains("alice") && l.contains("revoked")),
+        "{}",
+        stdout(&o)
+    );
+    let (s, v) = http(&addr, "GET", "/v1/audit/verify", Some(ADMIN), "");
+    assert_eq!((s, &v["intact"]), (200, &Value::Bool(true)), "{v}");
+    stop(child);
+}

@@ -1,7 +1,8 @@
-//! `warden token create`: a new API token, its secret shown once.
+//! `warden token create | list | revoke`: API tokens (a new one's secret shown once; only
+//! hashes are stored).
 
 use warden_core::ActorKind;
-use warden_store::{Actor, NewToken, Role};
+use warden_store::{Actor, NewToken, Role, Store as _};
 
 use super::control::{self, DataArg};
 use crate::{output, Status};
@@ -19,6 +20,31 @@ pub struct TokenArgs {
 pub enum TokenCommand {
     /// Create a token (needs an admin's token in WARDEN_TOKEN); prints its secret once.
     Create(CreateArgs),
+    /// List tokens: name, principal, kind, roles, spaces, state (admin's token; no secrets).
+    List(ListArgs),
+    /// Revoke a token by name or id (admin's token); its secret stops working at once.
+    Revoke(RevokeArgs),
+}
+
+/// `warden token list`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// The data folder.
+    #[command(flatten)]
+    pub data: DataArg,
+}
+
+/// `warden token revoke`.
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// The token's name or id.
+    pub token: String,
+    /// The data folder.
+    #[command(flatten)]
+    pub data: DataArg,
 }
 
 /// `warden token create`.
@@ -50,6 +76,8 @@ pub struct CreateArgs {
 pub fn run(args: &TokenArgs) -> anyhow::Result<Status> {
     match &args.command {
         TokenCommand::Create(args) => create(args),
+        TokenCommand::List(args) => list(args),
+        TokenCommand::Revoke(args) => revoke(args),
     }
 }
 
@@ -119,6 +147,79 @@ fn create(args: &CreateArgs) -> anyhow::Result<Status> {
                 .collect::<Vec<_>>()
                 .join(", "),
             token.spaces.join(", ")
+        ));
+        Ok(Status::Success)
+    })
+}
+
+fn list(args: &ListArgs) -> anyhow::Result<Status> {
+    control::runtime()?.block_on(async {
+        let store = control::open_existing(&args.data.data).await?;
+        let caller = control::caller(&store).await?;
+        if !Actor::from_token(&caller).has_role(Role::Admin) {
+            anyhow::bail!(
+                "listing tokens needs the admin role; token `{}` has none",
+                caller.name
+            );
+        }
+        let tokens = store.tokens().await?;
+        store.close().await;
+        let time = |t: time::OffsetDateTime| warden_store::model::audit_time(t);
+        if args.format == "json" {
+            let rows: Vec<serde_json::Value> = tokens
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "id": t.id,
+                        "name": t.name,
+                        "principal": t.principal,
+                        "kind": warden_store::model::actor_kind_str(t.kind),
+                        "roles": t.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                        "spaces": t.spaces,
+                        "created_by": t.created_by,
+                        "created_at": time(t.created_at),
+                        "revoked_at": t.revoked_at.map(time),
+                    })
+                })
+                .collect();
+            output::stdout(&format!("{}\n", serde_json::Value::Array(rows)))?;
+            return Ok(Status::Success);
+        }
+        let mut text = String::new();
+        for t in &tokens {
+            text.push_str(&format!(
+                "{:>4}  {:<20} {:<16} {:<8} {:<28} {:<16} {}\n",
+                t.id,
+                t.name,
+                t.principal,
+                warden_store::model::actor_kind_str(t.kind),
+                t.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                t.spaces.join(","),
+                t.revoked_at
+                    .map_or_else(|| "active".to_owned(), |r| format!("revoked {}", time(r)))
+            ));
+        }
+        output::stdout(&text)?;
+        Ok(Status::Success)
+    })
+}
+
+fn revoke(args: &RevokeArgs) -> anyhow::Result<Status> {
+    control::runtime()?.block_on(async {
+        let store = control::open_existing(&args.data.data).await?;
+        let caller = control::caller(&store).await?;
+        let revoked =
+            warden_server::ops::revoke_token(&store, &Actor::from_token(&caller), &args.token)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        store.close().await;
+        output::note(&format!(
+            "token `{}` (id {}) revoked; its secret no longer authenticates",
+            revoked.name, revoked.id
         ));
         Ok(Status::Success)
     })
