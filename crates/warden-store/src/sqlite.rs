@@ -3,8 +3,15 @@
 //! Writes go through a pool of one connection and open with `BEGIN IMMEDIATE`, so writers
 //! queue instead of failing on a lock upgrade, and the audit chain has one order; reads use a
 //! separate pool. `synchronous = NORMAL` in WAL mode keeps every committed transaction across
-//! a process crash (`kill -9`); [`OpenOptions::durable`] switches to `FULL` to keep them across
+//! a process crash (`kill -9`): a commit is in the WAL file (the operating system's page
+//! cache) before it returns; [`OpenOptions::durable`] switches to `FULL` to keep them across
 //! power loss as well, at the cost of an fsync per commit.
+//!
+//! A write whose future is dropped after `BEGIN IMMEDIATE` ran but before its `Transaction`
+//! existed (a client that hangs up at the wrong moment: sqlx's `begin_with` awaits twice)
+//! would leave the single writer connection inside that transaction, and every later write
+//! would fail; a pooled connection found inside a transaction when acquired is closed
+//! instead (closing rolls it back) and a fresh one opened.
 //!
 //! The SQL is written to run unchanged on PostgreSQL (`$n` parameters, `RETURNING`,
 //! `ON CONFLICT DO NOTHING`, integer times); only the migrations differ.
@@ -21,7 +28,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection as _, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 
 use crate::audit::{self, AuditEvent, AuditRecord, ChainVerifier, Verification};
@@ -83,6 +90,15 @@ pub struct SqliteStore {
     clock: Clock,
 }
 
+/// Options shared by the pools: SQLite connections are in-process, so there is nothing to
+/// ping before lending one, but one left inside a transaction is closed, not lent.
+fn pool_options(max: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(max)
+        .test_before_acquire(false)
+        .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+}
+
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
@@ -109,13 +125,9 @@ impl SqliteStore {
             })
             .busy_timeout(options.busy_timeout)
             .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(connect.clone())
-            .await?;
+        let writer = pool_options(1).connect_with(connect.clone()).await?;
         migrate(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
+        let reader = pool_options(4)
             .connect_with(connect.read_only(true))
             .await?;
         Ok(SqliteStore {
@@ -888,14 +900,25 @@ impl Store for SqliteStore {
     ) -> Result<DecisionRecord> {
         let d = new.decision;
         let (document, doc_masked) = mask_text(&serde_json::to_string(d)?, &new.secrets);
-        let parsed: Value = serde_json::from_str(&document).map_err(|e| {
-            StoreError::Invalid(format!("the decision is not valid JSON once masked: {e}"))
-        })?;
+        // Unmasked, the text is the decision's own serialization: its value needs no re-parse.
+        let parsed: Value = if doc_masked == 0 {
+            serde_json::to_value(d)?
+        } else {
+            serde_json::from_str(&document).map_err(|e| {
+                StoreError::Invalid(format!("the decision is not valid JSON once masked: {e}"))
+            })?
+        };
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         let mut masked_total = doc_masked;
         for input in &new.inputs {
-            let (content, n) = mask_text(&input.content, &new.secrets);
+            // No secrets, nothing to mask: bind the input as it is instead of a copy.
+            let (content, n) = if new.secrets.is_empty() {
+                (std::borrow::Cow::Borrowed(input.content.as_str()), 0)
+            } else {
+                let (masked, n) = mask_text(&input.content, &new.secrets);
+                (std::borrow::Cow::Owned(masked), n)
+            };
             masked_total += n;
             sqlx::query(
                 "INSERT INTO inputs (digest, kind, content, masked_secrets, created_at)
@@ -903,7 +926,7 @@ impl Store for SqliteStore {
             )
             .bind(&input.digest)
             .bind(&input.kind)
-            .bind(content)
+            .bind(content.as_ref())
             .bind(i64::try_from(n).unwrap_or(i64::MAX))
             .bind(now)
             .execute(&mut *tx)

@@ -277,6 +277,61 @@ async fn concurrent_writers_keep_one_chain() {
     assert_eq!(v.records, 200);
 }
 
+async fn event(store: &SqliteStore, subject: String) -> warden_store::Result<()> {
+    store
+        .append_audit(
+            &Actor::system(),
+            &AuditEvent::new("test.event", subject, None, json!({})),
+        )
+        .await
+        .map(|_| ())
+}
+
+/// A write dropped between `BEGIN IMMEDIATE` and the `Transaction` that would roll it back (a
+/// client hanging up at the wrong moment) leaves the writer connection inside a transaction:
+/// the store must not lend it again, or every later write fails ("attempted to call
+/// begin_with at non-zero transaction depth") and the server answers 500 until restarted.
+#[tokio::test]
+async fn a_connection_left_inside_a_transaction_is_not_lent_again() {
+    let (_dir, store) = with_records(2).await;
+    {
+        let mut conn = store.raw_pool().acquire().await.unwrap();
+        let tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+            .await
+            .unwrap();
+        // What the cancelled begin leaves: no `Transaction` to roll back on drop.
+        std::mem::forget(tx);
+    }
+    event(&store, "after".into()).await.unwrap();
+    let v = store.verify_audit().await.unwrap();
+    assert!(v.is_intact(), "{v:?}");
+    assert_eq!(v.records, 3);
+}
+
+/// Writes cancelled at every point (timeouts from 0 to 490 µs) leave a usable store and an
+/// intact chain: each write landed whole or not at all.
+#[tokio::test]
+async fn cancelled_writes_leave_the_store_usable() {
+    let (_dir, store) = with_records(1).await;
+    let mut landed = 0;
+    for i in 0..300_u64 {
+        let wait = std::time::Duration::from_micros((i % 50) * 10);
+        if let Ok(r) = tokio::time::timeout(wait, event(&store, format!("c/{i}"))).await {
+            r.unwrap();
+            landed += 1;
+        }
+    }
+    event(&store, "last".into()).await.unwrap();
+    let v = store.verify_audit().await.unwrap();
+    assert!(v.is_intact(), "{v:?}");
+    // Cancelled writes may still have committed (cancelled after COMMIT ran).
+    assert!(
+        v.records >= 2 + landed,
+        "{} records, {landed} acknowledged",
+        v.records
+    );
+}
+
 /// The auditor's script from the `audit` module docs, run on a real export: it accepts the
 /// export and names the record of a tampered copy. Skipped (with a note) without `python3`.
 #[tokio::test]
