@@ -173,7 +173,7 @@ async fn evaluate(
     q: Result<Query<EvaluateQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let token = token(&state, &headers).await?;
     let q = query(q)?;
     let bytes = body(bytes)?;
@@ -209,7 +209,13 @@ async fn evaluate(
         },
     )
     .await
-    .map(Json)
+    .map(|bytes| {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response()
+    })
 }
 
 #[derive(Debug, Deserialize)]

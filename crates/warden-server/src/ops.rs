@@ -32,6 +32,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Per-token rate limits (none unless set with [`AppState::with_rate_limit`]).
     pub rate_limiter: Arc<crate::ratelimit::RateLimiter>,
+    /// Evaluations running at once, at most one per core: more only make them share the
+    /// cores and all finish later.
+    pub evaluations: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -49,6 +52,9 @@ impl AppState {
             store,
             metrics: Arc::default(),
             rate_limiter: Arc::default(),
+            evaluations: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
         }
     }
 
@@ -154,7 +160,7 @@ pub async fn evaluate(
     state: &AppState,
     token: &Token,
     request: EvaluateRequest<'_>,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<u8>, ApiError> {
     require_role(token, Role::Requester, "evaluating a change")?;
     require_space(token, request.space)?;
     let store = state.store.as_ref();
@@ -183,6 +189,14 @@ pub async fn evaluate(
     let body = request.body.to_vec();
     // Parsing and evaluation are CPU work: off the async workers.
     let fits = request.request.cloned();
+    let _slot = state
+        .evaluations
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal {
+            public: "evaluation failed".into(),
+            detail: e.to_string(),
+        })?;
     let (mut decision, input, secrets) = tokio::task::spawn_blocking(move || {
         evaluate_blocking(policies.layered(&space), body, now, fits.as_ref())
     })
@@ -271,29 +285,52 @@ pub async fn evaluate(
         );
     }
 
-    let mut body = serde_json::to_value(&decision).map_err(|e| ApiError::Internal {
-        public: "the decision could not be serialized".into(),
-        detail: e.to_string(),
-    })?;
-    if let Value::Object(map) = &mut body {
-        map.insert("decision_id".into(), json!(record.id));
-        map.insert("space".into(), json!(request.space));
-        if let Some(r) = request.request {
-            map.insert("request".into(), r.to_json());
-        }
-        if let Some(a) = &opened {
-            map.insert("approval".into(), approval_json(a));
-        }
-        if let Some(a) = &cited {
-            map.insert("approved_by".into(), approval_json(a));
-        }
-        if token.kind == warden_core::ActorKind::Agent {
-            if let Some(hint) = retry_hint(&decision, opened.as_ref().map(|a| a.id)) {
-                map.insert("retry".into(), hint);
-            }
+    let mut extra = serde_json::Map::new();
+    extra.insert("decision_id".into(), json!(record.id));
+    extra.insert("space".into(), json!(request.space));
+    if let Some(r) = request.request {
+        extra.insert("request".into(), r.to_json());
+    }
+    if let Some(a) = &opened {
+        extra.insert("approval".into(), approval_json(a));
+    }
+    if let Some(a) = &cited {
+        extra.insert("approved_by".into(), approval_json(a));
+    }
+    if token.kind == warden_core::ActorKind::Agent {
+        if let Some(hint) = retry_hint(&decision, opened.as_ref().map(|a| a.id)) {
+            extra.insert("retry".into(), hint);
         }
     }
-    Ok(body)
+    json_with_members(&decision, extra).map_err(|e| ApiError::Internal {
+        public: "the decision could not be serialized".into(),
+        detail: e.to_string(),
+    })
+}
+
+/// `value` (which serializes to a JSON object) serialized with `extra` members appended:
+/// written once, not built as a `Value` tree first.
+fn json_with_members(
+    value: &impl serde::Serialize,
+    extra: serde_json::Map<String, Value>,
+) -> serde_json::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec(value)?;
+    if out.last() != Some(&b'}') {
+        return Err(serde::ser::Error::custom("not a JSON object"));
+    }
+    out.pop();
+    let mut first = out.last() == Some(&b'{');
+    for (key, v) in extra {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        serde_json::to_writer(&mut out, &key)?;
+        out.push(b':');
+        serde_json::to_writer(&mut out, &v)?;
+    }
+    out.push(b'}');
+    Ok(out)
 }
 
 /// What an agent should change before evaluating again, for any outcome but `allow`:
@@ -834,4 +871,26 @@ pub async fn revoke_token(
         .revoke_token(actor, token.id)
         .await
         .map_err(|e| ApiError::store("revoking the token", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_appended_to_the_serialized_object() {
+        let mut extra = serde_json::Map::new();
+        extra.insert("decision_id".into(), json!(7));
+        extra.insert("space".into(), json!("d\"ev"));
+        let out = json_with_members(&json!({"outcome": "allow"}), extra.clone()).ok();
+        let v: Value = serde_json::from_slice(&out.unwrap_or_default()).unwrap_or_default();
+        assert_eq!(
+            v,
+            json!({"outcome": "allow", "decision_id": 7, "space": "d\"ev"})
+        );
+        let out = json_with_members(&json!({}), extra).ok();
+        let v: Value = serde_json::from_slice(&out.unwrap_or_default()).unwrap_or_default();
+        assert_eq!(v, json!({"decision_id": 7, "space": "d\"ev"}));
+        assert!(json_with_members(&json!([1]), serde_json::Map::new()).is_err());
+    }
 }

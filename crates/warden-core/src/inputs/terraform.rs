@@ -58,14 +58,13 @@ pub(crate) fn parse_json(name: &str, bytes: &[u8]) -> Result<Option<ChangeSet>, 
     // Hash and validate UTF-8 on a second core while this one parses: at 285 MB the parse
     // takes about a second and the other two a third of that. serde_json checks UTF-8 only in
     // the strings it keeps, and a gate must not accept a file with invalid bytes anywhere.
-    let (digest, utf8, raw) = std::thread::scope(|scope| {
-        let checker = scope.spawn(|| (digest::sha256(bytes), std::str::from_utf8(text).err()));
+    // Below a megabyte a thread costs more than it saves (a server parses many small plans).
+    let (digest, utf8, raw) = if bytes.len() < PARALLEL_CHECK_BYTES {
         let raw = serde_json::from_slice::<RawPlan<'_>>(text);
-        let (digest, utf8) = checker
-            .join()
-            .unwrap_or_else(|_| (digest::sha256(bytes), std::str::from_utf8(text).err()));
-        (digest, utf8, raw)
-    });
+        (digest::sha256(bytes), std::str::from_utf8(text).err(), raw)
+    } else {
+        parse_beside_checks(bytes, text)
+    };
     if let Some(e) = utf8 {
         let at = e.valid_up_to();
         let prefix = text.get(..at).unwrap_or_default();
@@ -86,6 +85,28 @@ pub(crate) fn parse_json(name: &str, bytes: &[u8]) -> Result<Option<ChangeSet>, 
     }
     let raw = raw.map_err(|e| json_error(name, &e))?;
     build(name, text, raw, digest)
+}
+
+/// Plans at least this large are hashed and UTF-8-checked on a second thread while parsed.
+const PARALLEL_CHECK_BYTES: usize = 1 << 20;
+
+/// The plan parsed while another thread hashes the file and validates its UTF-8.
+fn parse_beside_checks<'t>(
+    bytes: &[u8],
+    text: &'t [u8],
+) -> (
+    String,
+    Option<std::str::Utf8Error>,
+    serde_json::Result<RawPlan<'t>>,
+) {
+    std::thread::scope(|scope| {
+        let checker = scope.spawn(|| (digest::sha256(bytes), std::str::from_utf8(text).err()));
+        let raw = serde_json::from_slice::<RawPlan<'_>>(text);
+        let (digest, utf8) = checker
+            .join()
+            .unwrap_or_else(|_| (digest::sha256(bytes), std::str::from_utf8(text).err()));
+        (digest, utf8, raw)
+    })
 }
 
 /// `true` when the document has none of a plan's members but a Kubernetes object's.
