@@ -153,6 +153,8 @@ async fn serve(args: &ServeArgs, policies: Policies, loader: Loader) -> anyhow::
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
+    // Before saying "listening": from then on a SIGTERM must stop the server gracefully.
+    let shutdown = shutdown_signal();
     output::note(&format!(
         "listening on http://{local} (data {}, policy revision {}, spaces configured: {})",
         args.data.display(),
@@ -179,7 +181,7 @@ async fn serve(args: &ServeArgs, policies: Policies, loader: Loader) -> anyhow::
         Arc::clone(&trigger),
     ));
     let hangup = tokio::spawn(reload_on_sighup(trigger));
-    warden_server::serve(listener, state, shutdown_signal())
+    warden_server::serve(listener, state, shutdown)
         .await
         .context("the server failed")?;
     watcher.abort();
@@ -255,26 +257,31 @@ async fn bootstrap(store: &SqliteStore) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The SIGTERM handler is installed when this is called, not when
+/// the future is first polled: a SIGTERM arriving between start-up and the first poll must
+/// stop the server gracefully, not kill it with the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        output::note("shutting down: finishing requests in flight");
     }
-    output::note("shutting down: finishing requests in flight");
 }
 
 #[cfg(test)]
