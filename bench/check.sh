@@ -42,11 +42,9 @@ mkdir -p "$DATA"
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 2; }
 
 
-cargo build --release --quiet -p warden
-BIN=${CARGO_TARGET_DIR:-target}/release/warden
-
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+build_warden
 use_plan_generator
 
 printf '%-10s %-9s %8s  %-34s %8s %9s  %s\n' resources plans "MB" engine "wall s" "peak MB" result

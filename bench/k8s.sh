@@ -31,11 +31,9 @@ if [[ -d $CORPUS ]]; then
   done
 fi
 
-cargo build --release --quiet -p warden
-BIN=${CARGO_TARGET_DIR:-target}/release/warden
-
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+build_warden
 
 size=$(du -m "$DATA/k8s-$N.yaml" | cut -f1)
 printf '%-8s %6s  %-44s %8s %9s\n' workloads MB engine "wall s" "peak MB"

@@ -12,6 +12,12 @@ best_of() {
   echo "$best_wall $((best_rss / 1024))"
 }
 
+# build_warden: builds the release binary (CARGO_TARGET_DIR honoured) and sets BIN to it.
+build_warden() {
+  cargo build --release --quiet -p warden
+  BIN=${CARGO_TARGET_DIR:-target}/release/warden
+}
+
 # use_plan_generator: sets GEN (a command) and GEN_NAME (shared | own): the generator
 # ../shared/PERF.md measured the peers with, when present, else bench/gen_plan.py
 # (GENERATOR=own forces it). Needs SHARED.

@@ -44,8 +44,9 @@ DATA=bench/data
 TOOLS=bench/.tools
 mkdir -p "$DATA"
 
-cargo build --release --quiet -p warden
-BIN=${CARGO_TARGET_DIR:-target}/release/warden
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+build_warden
 
 OHA=${OHA:-$TOOLS/bin/oha}
 if [[ ! -x $OHA ]]; then
@@ -55,8 +56,6 @@ if [[ ! -x $OHA ]]; then
   cargo install oha --locked --no-default-features --features native-tls --root "$TOOLS" --quiet
 fi
 
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
 use_plan_generator
 PLAN=$(plan_of "$RESOURCES")
 

@@ -160,6 +160,16 @@ pub struct Config {
     pub spaces: BTreeMap<String, SpaceConfig>,
 }
 
+impl Config {
+    /// The file it was read from, as errors name it ("configuration" for the defaults).
+    #[must_use]
+    pub fn source_name(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| "configuration".to_owned(), |p| p.display().to_string())
+    }
+}
+
 /// `[spaces.<name>]`: what a space adds to the account's policy. A space can only tighten:
 /// the account's rules always run with the account's settings, and the space's rules run as
 /// well (so a space can raise an enforcement or check other parameters, never lower or

@@ -48,10 +48,7 @@ impl PolicySet {
     /// Resolves the configuration against the rule registry: selection, enforcement,
     /// parameters (names and types checked), and computes the revision.
     pub fn load(config: Config) -> Result<PolicySet, ConfigError> {
-        let path = config
-            .path
-            .as_ref()
-            .map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
+        let path = config.source_name();
         let invalid = |key: String, line: usize, message: String| ConfigError::Invalid {
             path: path.clone(),
             line,
@@ -182,6 +179,24 @@ impl PolicySet {
             rules,
             revision,
         })
+    }
+
+    /// [`PolicySet::load`], then the user policies of `policy` paths, `[rego]` and `--data`
+    /// ([`PolicySet::add_policies`]) when there are any.
+    pub fn load_with_policies(
+        config: Config,
+        policy: &[std::path::PathBuf],
+        rego: &RegoOptions,
+    ) -> Result<PolicySet, ConfigError> {
+        let user_policies = !policy.is_empty()
+            || !config.rego.policies.is_empty()
+            || !config.rego.data.is_empty()
+            || !rego.data.is_empty();
+        let mut set = PolicySet::load(config)?;
+        if user_policies {
+            set.add_policies(policy, rego);
+        }
+        Ok(set)
     }
 
     /// Adds Kyverno policies (`ClusterPolicy`, `Policy`, `PolicyException`, and CEL
@@ -398,21 +413,7 @@ impl PolicySet {
     /// Evaluates change sets (one per input) into one decision, at time `now`.
     #[must_use]
     pub fn evaluate(&self, changes: &[&ChangeSet], now: OffsetDateTime) -> Decision {
-        let start = std::time::Instant::now();
-        let mut findings = Vec::new();
-        let mut errors = errored_plans(changes);
-        self.collect(changes, now, &mut findings, &mut errors);
-        let mut decision = self.decide(
-            changes,
-            findings,
-            errors,
-            now,
-            self.revision.clone(),
-            self.rules.len(),
-        );
-        decision.bundles.clone_from(&self.bundles);
-        decision.duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-        decision
+        Layered::alone(self).evaluate(changes, now)
     }
 
     /// The findings of every engine on the change sets, with this set's load errors and the

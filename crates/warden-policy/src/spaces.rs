@@ -58,14 +58,7 @@ impl Policies {
             watched.extend(s.policies.iter().chain(&s.data).cloned());
         }
         let spaces_config = config.spaces.clone();
-        let user_policies = !policy.is_empty()
-            || !config.rego.policies.is_empty()
-            || !config.rego.data.is_empty()
-            || !rego.data.is_empty();
-        let mut account = PolicySet::load(config)?;
-        if user_policies {
-            account.add_policies(policy, rego);
-        }
+        let account = PolicySet::load_with_policies(config, policy, rego)?;
         let mut spaces = BTreeMap::new();
         for (name, space) in spaces_config {
             let layer = layer(&account, &name, &space, rego)?;
@@ -130,11 +123,7 @@ impl Policies {
                 space: s.layer.as_ref(),
                 revision: &s.revision,
             },
-            None => Layered {
-                account: &self.account,
-                space: None,
-                revision: self.account.revision(),
-            },
+            None => Layered::alone(&self.account),
         }
     }
 
@@ -171,7 +160,17 @@ pub struct Layered<'a> {
     revision: &'a str,
 }
 
-impl Layered<'_> {
+impl<'a> Layered<'a> {
+    /// The account's set with no space layer.
+    #[must_use]
+    pub fn alone(account: &'a PolicySet) -> Layered<'a> {
+        Layered {
+            account,
+            space: None,
+            revision: account.revision(),
+        }
+    }
+
     /// The revision decisions record: the account's when the space has no layer, else a
     /// digest of both.
     #[must_use]
@@ -208,18 +207,20 @@ impl Layered<'_> {
     /// configures them.
     #[must_use]
     pub fn evaluate(&self, changes: &[&ChangeSet], now: OffsetDateTime) -> Decision {
-        let Some(space) = self.space else {
-            return self.account.evaluate(changes, now);
-        };
         let start = std::time::Instant::now();
         let mut findings = Vec::new();
         let mut errors = errored_plans(changes);
         self.account
             .collect(changes, now, &mut findings, &mut errors);
-        let mut added = Vec::new();
-        space.collect(changes, now, &mut added, &mut errors);
-        merge_stricter(&mut findings, added);
-        let rules = self.account.rules.len() + space.rules.len();
+        let mut rules = self.account.rules.len();
+        let mut bundles = self.account.bundles.clone();
+        if let Some(space) = self.space {
+            let mut added = Vec::new();
+            space.collect(changes, now, &mut added, &mut errors);
+            merge_stricter(&mut findings, added);
+            rules += space.rules.len();
+            bundles.extend(space.bundles.iter().cloned());
+        }
         let mut decision = self.account.decide(
             changes,
             findings,
@@ -228,13 +229,7 @@ impl Layered<'_> {
             self.revision.to_owned(),
             rules,
         );
-        decision.bundles = self
-            .account
-            .bundles
-            .iter()
-            .chain(&space.bundles)
-            .cloned()
-            .collect();
+        decision.bundles = bundles;
         decision.duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         decision
     }
@@ -279,11 +274,7 @@ fn layer(
     space: &SpaceConfig,
     rego: &RegoOptions,
 ) -> Result<Option<PolicySet>, ConfigError> {
-    let path = account
-        .config
-        .path
-        .as_ref()
-        .map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
+    let path = account.config.source_name();
     let invalid = |key: String, line: usize, message: String| ConfigError::Invalid {
         path: path.clone(),
         line,

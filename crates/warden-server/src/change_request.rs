@@ -57,6 +57,44 @@ impl Operation {
             Operation::Scale => "scale",
         }
     }
+
+    /// Checks that the operation fits the parsed change.
+    pub fn check_fits(self, change: &ChangeSet) -> Result<(), ApiError> {
+        let offending = |bad: &dyn Fn(Action) -> bool| {
+            change
+                .resources
+                .iter()
+                .find(|r| bad(r.action))
+                .map(|r| format!("{} ({})", r.address, r.action.as_str()))
+        };
+        let problem = match self {
+            Operation::Launch => {
+                offending(&|a| matches!(a, Action::Delete | Action::Replace)).map(|r| {
+                    format!(
+                        "a `launch` creates an environment, but the change deletes or replaces {r}"
+                    )
+                })
+            }
+            Operation::Terminate => {
+                if change.input.kind != warden_core::InputKind::TerraformPlan {
+                    Some("a `terminate` carries the destroy plan (Terraform); manifests cannot say what is deleted".to_owned())
+                } else {
+                    offending(&|a| {
+                        !matches!(
+                            a,
+                            Action::Delete | Action::Forget | Action::NoOp | Action::Read
+                        )
+                    })
+                    .map(|r| format!("a `terminate` only deletes, but the change has {r}"))
+                }
+            }
+            Operation::Apply | Operation::Extend | Operation::Scale => None,
+        };
+        match problem {
+            Some(p) => Err(ApiError::bad_request(p)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// `context` of a change request.
@@ -106,44 +144,6 @@ impl ChangeRequest {
             "on_behalf_of": self.context.actor,
             "labels": self.context.labels,
         })
-    }
-
-    /// Checks that the operation fits the parsed change.
-    pub fn check_fits(&self, change: &ChangeSet) -> Result<(), ApiError> {
-        let offending = |bad: &dyn Fn(Action) -> bool| {
-            change
-                .resources
-                .iter()
-                .find(|r| bad(r.action))
-                .map(|r| format!("{} ({})", r.address, r.action.as_str()))
-        };
-        let problem = match self.operation {
-            Operation::Launch => {
-                offending(&|a| matches!(a, Action::Delete | Action::Replace)).map(|r| {
-                    format!(
-                        "a `launch` creates an environment, but the change deletes or replaces {r}"
-                    )
-                })
-            }
-            Operation::Terminate => {
-                if change.input.kind != warden_core::InputKind::TerraformPlan {
-                    Some("a `terminate` carries the destroy plan (Terraform); manifests cannot say what is deleted".to_owned())
-                } else {
-                    offending(&|a| {
-                        !matches!(
-                            a,
-                            Action::Delete | Action::Forget | Action::NoOp | Action::Read
-                        )
-                    })
-                    .map(|r| format!("a `terminate` only deletes, but the change has {r}"))
-                }
-            }
-            Operation::Apply | Operation::Extend | Operation::Scale => None,
-        };
-        match problem {
-            Some(p) => Err(ApiError::bad_request(p)),
-            None => Ok(()),
-        }
     }
 }
 

@@ -188,7 +188,7 @@ pub async fn evaluate(
     let space = request.space.to_owned();
     let body = request.body.to_vec();
     // Parsing and evaluation are CPU work: off the async workers.
-    let fits = request.request.cloned();
+    let operation = request.request.map(|r| r.operation);
     let _slot = state
         .evaluations
         .acquire()
@@ -198,7 +198,7 @@ pub async fn evaluate(
             detail: e.to_string(),
         })?;
     let (mut decision, input, secrets) = tokio::task::spawn_blocking(move || {
-        evaluate_blocking(policies.layered(&space), body, now, fits.as_ref())
+        evaluate_blocking(policies.layered(&space), body, now, operation)
     })
     .await
     .map_err(|e| ApiError::Internal {
@@ -370,7 +370,7 @@ fn evaluate_blocking(
     policy: warden_policy::Layered<'_>,
     body: Vec<u8>,
     now: OffsetDateTime,
-    request: Option<&crate::change_request::ChangeRequest>,
+    operation: Option<crate::change_request::Operation>,
 ) -> Result<(Decision, NewInput, Vec<String>), ApiError> {
     let input = warden_core::inputs::InputBytes {
         name: "request".into(),
@@ -378,8 +378,8 @@ fn evaluate_blocking(
     };
     let mut change =
         warden_core::inputs::parse(&input).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let Some(r) = request {
-        r.check_fits(&change)?;
+    if let Some(operation) = operation {
+        operation.check_fits(&change)?;
     }
     let text = warden_core::inputs::decode_text(&input.name, &input.bytes)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -590,13 +590,7 @@ pub async fn create_token(
     actor: &Actor,
     token: &NewToken,
 ) -> Result<(Token, String), ApiError> {
-    if !actor.has_role(Role::Admin) {
-        return Err(ApiError::Forbidden(format!(
-            "creating tokens needs the admin role; {} has {}",
-            actor.principal,
-            roles_text(&actor.roles)
-        )));
-    }
+    require_admin(actor, "creating tokens")?;
     for space in token.spaces.iter().filter(|s| s.as_str() != "*") {
         let exists = store
             .space(space)
@@ -840,23 +834,36 @@ pub async fn verify_audit(store: &dyn Store, token: &Token) -> Result<Value, Api
     }))
 }
 
+/// Fails unless the actor is an admin.
+fn require_admin(actor: &Actor, doing: &str) -> Result<(), ApiError> {
+    if actor.has_role(Role::Admin) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "{doing} needs the admin role; {} has {}",
+            actor.principal,
+            roles_text(&actor.roles)
+        )))
+    }
+}
+
+/// Every token, revoked ones included (admin role; the store keeps no secrets to show).
+pub async fn tokens(store: &dyn Store, actor: &Actor) -> Result<Vec<Token>, ApiError> {
+    require_admin(actor, "listing tokens")?;
+    store
+        .tokens()
+        .await
+        .map_err(|e| ApiError::store("listing tokens", e))
+}
+
 /// Revokes a token by name or id (admin role); its secret stops working at once.
 pub async fn revoke_token(
     store: &dyn Store,
     actor: &Actor,
     which: &str,
 ) -> Result<Token, ApiError> {
-    if !actor.has_role(Role::Admin) {
-        return Err(ApiError::Forbidden(format!(
-            "revoking tokens needs the admin role; {} has {}",
-            actor.principal,
-            roles_text(&actor.roles)
-        )));
-    }
-    let tokens = store
-        .tokens()
-        .await
-        .map_err(|e| ApiError::store("listing tokens", e))?;
+    require_admin(actor, "revoking tokens")?;
+    let tokens = tokens(store, actor).await?;
     let token = tokens
         .iter()
         .find(|t| t.name == which || t.id.to_string() == which)

@@ -233,8 +233,14 @@ pub async fn watch(
         if !forced && now == last {
             continue;
         }
-        last = now;
-        match reload(&state, &loader).await {
+        let result = reload(&state, &loader).await;
+        // The policies now in force may watch other paths (a space added, say): fingerprint
+        // those, or the next check would see a "change" and reload again.
+        last = match result {
+            Ok(Reloaded::Replaced { .. }) => fingerprint(&state).await.unwrap_or_default(),
+            _ => now,
+        };
+        match result {
             Ok(Reloaded::Replaced { previous, revision }) => {
                 tracing::info!(%previous, %revision, "policy reloaded");
             }

@@ -5,6 +5,8 @@
 //! anything it stores (input documents, decision documents) before the write, so a caller
 //! cannot store a secret by forgetting to mask it.
 
+use std::borrow::Cow;
+
 /// What a masked secret is replaced with.
 pub const MASK: &str = "***MASKED***";
 
@@ -15,9 +17,10 @@ pub const MIN_SECRET_LEN: usize = 4;
 /// Replaces every occurrence of each secret in `text` with [`MASK`]: the raw form, its
 /// JSON-escaped form (a secret with quotes, backslashes or newlines inside a JSON string), and
 /// each line of a multi-line secret (a private key in a YAML block scalar is indented line by
-/// line). Returns the masked text and how many replacements were made.
+/// line). Returns the masked text (borrowed when nothing was masked) and how many
+/// replacements were made.
 #[must_use]
-pub fn mask_text(text: &str, secrets: &[String]) -> (String, usize) {
+pub fn mask_text<'t>(text: &'t str, secrets: &[String]) -> (Cow<'t, str>, usize) {
     let mut forms: Vec<String> = Vec::new();
     for secret in secrets {
         if secret.len() < MIN_SECRET_LEN {
@@ -46,13 +49,14 @@ pub fn mask_text(text: &str, secrets: &[String]) -> (String, usize) {
     // Longest first, so a line of a key is not masked before the whole key.
     forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     forms.dedup();
-    let mut out = text.to_owned();
+    // Nothing found, nothing copied: the common case (no secret in the change).
+    let mut out = Cow::Borrowed(text);
     let mut count = 0;
     for form in &forms {
         let n = out.matches(form.as_str()).count();
         if n > 0 {
             count += n;
-            out = out.replace(form.as_str(), MASK);
+            out = Cow::Owned(out.replace(form.as_str(), MASK));
         }
     }
     (out, count)
@@ -82,6 +86,10 @@ mod tests {
     #[test]
     fn short_secrets_are_left_alone() {
         let (masked, n) = mask_text("abc abc", &["ab".to_owned()]);
-        assert_eq!((masked.as_str(), n), ("abc abc", 0));
+        assert_eq!((masked.as_ref(), n), ("abc abc", 0));
+        assert!(
+            matches!(masked, Cow::Borrowed(_)),
+            "nothing masked, nothing copied"
+        );
     }
 }

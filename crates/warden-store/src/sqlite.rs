@@ -899,7 +899,8 @@ impl Store for SqliteStore {
         new: &NewDecision<'_>,
     ) -> Result<DecisionRecord> {
         let d = new.decision;
-        let (document, doc_masked) = mask_text(&serde_json::to_string(d)?, &new.secrets);
+        let text = serde_json::to_string(d)?;
+        let (document, doc_masked) = mask_text(&text, &new.secrets);
         // Unmasked, the text is the decision's own serialization: its value needs no re-parse.
         let parsed: Value = if doc_masked == 0 {
             serde_json::to_value(d)?
@@ -912,13 +913,7 @@ impl Store for SqliteStore {
         let mut tx = self.begin().await?;
         let mut masked_total = doc_masked;
         for input in &new.inputs {
-            // No secrets, nothing to mask: bind the input as it is instead of a copy.
-            let (content, n) = if new.secrets.is_empty() {
-                (std::borrow::Cow::Borrowed(input.content.as_str()), 0)
-            } else {
-                let (masked, n) = mask_text(&input.content, &new.secrets);
-                (std::borrow::Cow::Owned(masked), n)
-            };
+            let (content, n) = mask_text(&input.content, &new.secrets);
             masked_total += n;
             sqlx::query(
                 "INSERT INTO inputs (digest, kind, content, masked_secrets, created_at)

@@ -18,21 +18,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     let paths = warden_core::inputs::discover(&args.paths)?;
     let config = load_config(args)?;
     let fail_on = config.fail_on;
-    let user_policies = !args.policy.is_empty()
-        || !config.rego.policies.is_empty()
-        || !config.rego.data.is_empty()
-        || !args.data.is_empty();
-    let mut policy = PolicySet::load(config)?;
-    if user_policies {
-        policy.add_policies(
-            &args.policy,
-            &warden_policy::RegoOptions {
-                namespaces: args.namespace.clone(),
-                all_namespaces: args.all_namespaces,
-                data: args.data.clone(),
-            },
-        );
-    }
+    let policy = PolicySet::load_with_policies(
+        config,
+        &args.policy,
+        &warden_policy::RegoOptions {
+            namespaces: args.namespace.clone(),
+            all_namespaces: args.all_namespaces,
+            data: args.data.clone(),
+        },
+    )?;
     let raw_documents = policy.wants_raw_documents();
 
     // The decision time, fixed first: Rego rules may be evaluated while a plan is parsed.

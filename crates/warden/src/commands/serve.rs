@@ -82,14 +82,13 @@ pub const LOG_ENV: &str = "WARDEN_LOG";
 pub fn run(args: &ServeArgs) -> anyhow::Result<Status> {
     let loader = loader(args);
     let policies = loader().map_err(|e| anyhow::anyhow!(e))?;
-    if let Err(e) = warden_server::reload::validate(&policies) {
-        anyhow::bail!("the policies do not load cleanly: {e}");
-    }
+    let spaces = warden_server::reload::validate(&policies)
+        .map_err(|e| anyhow::anyhow!("the policies do not load cleanly: {e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(args, policies, loader))
+    runtime.block_on(serve(args, policies, &spaces, loader))
 }
 
 /// Loads the account's policy and the spaces' layers from the configuration (the one given,
@@ -132,7 +131,12 @@ fn init_logs(format: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(args: &ServeArgs, policies: Policies, loader: Loader) -> anyhow::Result<Status> {
+async fn serve(
+    args: &ServeArgs,
+    policies: Policies,
+    spaces: &[warden_store::NewSpace],
+    loader: Loader,
+) -> anyhow::Result<Status> {
     let limit = args.rate_limit()?;
     if !args.reload_interval.is_finite() || args.reload_interval < 0.0 {
         anyhow::bail!("--reload-interval must be 0 (only on SIGHUP) or a number of seconds");
@@ -142,8 +146,7 @@ async fn serve(args: &ServeArgs, policies: Policies, loader: Loader) -> anyhow::
         .await
         .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
     bootstrap(&store).await?;
-    let spaces = warden_server::reload::validate(&policies).map_err(|e| anyhow::anyhow!(e))?;
-    warden_server::reload::sync_spaces(&store, &spaces)
+    warden_server::reload::sync_spaces(&store, spaces)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
     warden_server::reload::record_loaded(&store, &policies, None)

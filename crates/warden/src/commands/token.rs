@@ -2,7 +2,7 @@
 //! hashes are stored).
 
 use warden_core::ActorKind;
-use warden_store::{Actor, NewToken, Role, Store as _};
+use warden_store::{Actor, NewToken, Role};
 
 use super::control::{self, DataArg};
 use crate::{output, Status};
@@ -156,13 +156,9 @@ fn list(args: &ListArgs) -> anyhow::Result<Status> {
     control::runtime()?.block_on(async {
         let store = control::open_existing(&args.data.data).await?;
         let caller = control::caller(&store).await?;
-        if !Actor::from_token(&caller).has_role(Role::Admin) {
-            anyhow::bail!(
-                "listing tokens needs the admin role; token `{}` has none",
-                caller.name
-            );
-        }
-        let tokens = store.tokens().await?;
+        let tokens = warden_server::ops::tokens(&store, &Actor::from_token(&caller))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         store.close().await;
         let time = |t: time::OffsetDateTime| warden_store::model::audit_time(t);
         if args.format == "json" {
