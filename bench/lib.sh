@@ -12,8 +12,10 @@ best_of() {
   echo "$best_wall $((best_rss / 1024))"
 }
 
-# build_warden: builds the release binary (CARGO_TARGET_DIR honoured) and sets BIN to it.
+# build_warden: builds the release binary (CARGO_TARGET_DIR honoured) and sets BIN to it;
+# WARDEN_BIN=PATH uses that binary instead (to compare two builds in the same minutes).
 build_warden() {
+  if [[ -n ${WARDEN_BIN:-} ]]; then BIN=$WARDEN_BIN; return; fi
   cargo build --release --quiet -p warden
   BIN=${CARGO_TARGET_DIR:-target}/release/warden
 }
