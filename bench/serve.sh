@@ -28,6 +28,11 @@
 #   CLOSED       concurrencies of the closed-loop runs (default "2 4 8"; "" skips them)
 #   STOP_P99_MS  stop raising the rate once p99 exceeds this (default 100)
 #   TARGET_RATE, TARGET_P99_MS  the target checked at the end (default 1000 req/s, 5 ms)
+#   MEMO         `warden serve --decision-memo` (default: the server's, 256). Every request of a
+#                run sends the same plan, so with the memo on all but the first are answered
+#                from memory (parse and evaluation skipped; the record, audit entry, exceptions
+#                and approvals still done per request): MEMO=0 measures a plan evaluated every
+#                time, as distinct plans would be.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,7 +82,7 @@ export WARDEN_ADMIN_TOKEN=bench-admin-$RANDOM$RANDOM-0123456789abcdef
 # No warden.toml from the caller's folders: the built-in rules with their defaults.
 printf '' >"$WORK/warden.toml"
 "$BIN" serve --data "$WORK/data" --listen "$ADDR" --config "$WORK/warden.toml" \
-  >"$WORK/serve.out" 2>"$WORK/serve.err" &
+  ${MEMO:+--decision-memo "$MEMO"} >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 100); do
   curl -sf "http://$ADDR/healthz" >/dev/null 2>&1 && break
@@ -95,6 +100,7 @@ curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application
   --data-binary "@$PLAN" "$URL" -o "$WORK/one.json" || { cat "$WORK/serve.err" >&2; echo "evaluate failed" >&2; exit 1; }
 ONE=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(f\"{d['outcome']}, {len(d['findings'])} findings\")" "$WORK/one.json")
 echo "warden serve on $ADDR; plan $PLAN ($RESOURCES resources, $(($(stat -c %s "$PLAN") / 1024)) KB, $GEN_NAME generator) -> $ONE"
+echo "decision memo: ${MEMO:-default (256)}$([[ ${MEMO:-} == 0 ]] && echo ', off: every request parsed and evaluated' || echo ', on: repeated requests answered from memory')"
 echo "oha $("$OHA" --version | awk '{print $2}'), $DURATION s per run, $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 SENT_2XX=1
 

@@ -86,6 +86,7 @@ pub fn decide(
             name: "warden".to_owned(),
             version: options.version.clone(),
         },
+        cost: None,
     };
     decision.refresh();
     decision

@@ -161,9 +161,20 @@ pub struct Decision {
     pub duration_ms: f64,
     /// Who made it.
     pub tool: Tool,
+    /// The monthly cost of the change, when it has resources the price catalog covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::CostEstimate>,
 }
 
 impl Decision {
+    /// A decision time as `evaluated_at` writes it (RFC 3339; the Unix time in the unlikely
+    /// case the date cannot be formatted).
+    #[must_use]
+    pub fn timestamp(now: time::OffsetDateTime) -> String {
+        now.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| now.unix_timestamp().to_string())
+    }
+
     /// Recomputes the outcome and summary from the findings (after findings changed).
     pub fn refresh(&mut self) {
         self.findings

@@ -12,9 +12,11 @@
 //! Nothing here does I/O beyond reading inputs, nothing is async, and nothing prints.
 
 pub mod changeset;
+pub mod cost;
 pub mod decide;
 pub mod decision;
 pub mod digest;
+pub mod drift;
 pub mod engine;
 pub mod exceptions;
 pub mod finding;
@@ -22,6 +24,7 @@ pub mod inputs;
 pub mod patch;
 pub mod render;
 pub mod resource;
+pub mod secret_names;
 pub mod value;
 
 pub use changeset::{

@@ -237,7 +237,7 @@ impl Resource {
 
 /// Reads a Terraform marker tree (`after_unknown`, `after_sensitive`) at a dotted path: `true`
 /// when a marker on the way is `true`, else `at_end` of the node the path reaches.
-fn mark_at(tree: &Value, path: &str, at_end: fn(&Value) -> bool) -> bool {
+pub(crate) fn mark_at(tree: &Value, path: &str, at_end: fn(&Value) -> bool) -> bool {
     let mut current = tree;
     for segment in path.split('.') {
         if current.as_bool() == Some(true) {

@@ -32,6 +32,12 @@
 //! [rego.values.main]                      # inline data: data.main.allowed_regions
 //! allowed_regions = ["eu-west-1"]
 //!
+//! [cost]                                  # the estimate every decision carries (docs/cost.md)
+//! catalog = "prices.json"                 # prices merged over the embedded catalog
+//! usage = "usage.yaml"                    # GB stored, GB processed, hours per month
+//! approval-above = 500.0                  # WD-COST-001: monthly delta (USD) needing approval
+//! deny-above = 2000.0                     # ... and the one denied
+//!
 //! [spaces.prod]                           # a space's layer (`warden serve`): it adds, never removes
 //! description = "production accounts"
 //! select = ["WD-GOV-007"]                 # more built-in rules, run in this space only
@@ -43,6 +49,8 @@
 //! max-exception-days = 30
 //! [spaces.prod.rules.WD-AWS-010]          # stricter enforcement, or other parameters (checked
 //! enforcement = "deny"                    # in addition to the account's: never instead of)
+//! [spaces.prod.cost]                      # lower cost thresholds (never higher)
+//! approval-above = 200.0
 //! ```
 
 use std::collections::BTreeMap;
@@ -52,6 +60,8 @@ use serde::Deserialize;
 use time::Date;
 use warden_core::{Enforcement, Exception};
 use warden_rules::UnknownPolicy;
+
+use crate::cost::{CostSettings, Thresholds};
 
 /// The file name looked for upward from the input.
 pub const FILE_NAME: &str = "warden.toml";
@@ -158,6 +168,8 @@ pub struct Config {
     pub rego: RegoSettings,
     /// `[spaces.<name>]`: each space's layer over this (the account's) policy.
     pub spaces: BTreeMap<String, SpaceConfig>,
+    /// `[cost]`: catalog, usage and WD-COST-001's thresholds.
+    pub cost: CostSettings,
 }
 
 impl Config {
@@ -188,6 +200,8 @@ pub struct SpaceConfig {
     pub data: Vec<PathBuf>,
     /// Approval rules of the space (unset: the store's defaults).
     pub approvals: SpaceApprovals,
+    /// `[spaces.<name>.cost]`: thresholds at or below the account's.
+    pub cost: Thresholds,
     /// 1-based line of the `[spaces.<name>]` table, for errors.
     pub line: usize,
 }
@@ -251,6 +265,7 @@ impl Default for Config {
             exceptions: Vec::new(),
             rego: RegoSettings::default(),
             spaces: BTreeMap::new(),
+            cost: CostSettings::default(),
         }
     }
 }
@@ -271,6 +286,16 @@ struct RawConfig {
     rego: Option<RawRego>,
     #[serde(default)]
     spaces: BTreeMap<String, RawSpace>,
+    cost: Option<RawCost>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCost {
+    catalog: Option<PathBuf>,
+    usage: Option<PathBuf>,
+    approval_above: Option<toml::Value>,
+    deny_above: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -290,6 +315,7 @@ struct RawSpace {
     approver_roles: Option<Vec<String>>,
     approval_ttl_hours: Option<u32>,
     max_exception_days: Option<u32>,
+    cost: Option<RawCost>,
     // Keys that would loosen the account's policy: named in a clear error, not "unknown".
     ignore: Option<toml::Value>,
     exceptions: Option<toml::Value>,
@@ -361,7 +387,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         message: e.to_string(),
     })?;
     parse(&path.display().to_string(), &text).map(|mut c| {
-        // Rego paths are relative to the configuration file.
+        // Rego, catalog and usage paths are relative to the configuration file.
         let base = path.parent().unwrap_or(Path::new("."));
         let space_paths = c
             .spaces
@@ -373,6 +399,8 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             .iter_mut()
             .chain(c.rego.data.iter_mut())
             .chain(space_paths)
+            .chain(c.cost.catalog.iter_mut())
+            .chain(c.cost.usage.iter_mut())
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -385,6 +413,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parses configuration text; `name` is used in errors.
 pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
+    let file = name.to_owned();
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((0, 0), |s| line_col(text, s.start));
         ConfigError::Syntax {
@@ -454,6 +483,18 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
         };
     }
     config.rules = rule_tables(raw.rules, "rules", text, &invalid)?;
+    if let Some(cost) = raw.cost {
+        let lines = (
+            line_in_tables(text, &["[cost]"], "catalog"),
+            line_in_tables(text, &["[cost]"], "usage"),
+        );
+        config.cost = CostSettings {
+            thresholds: thresholds(&cost, "cost", &["[cost]"], text, name)?,
+            catalog: cost.catalog,
+            usage: cost.usage,
+            lines,
+        };
+    }
     for (name, space) in raw.spaces {
         let prefix = format!("spaces.{name}");
         let header = format!("[spaces.{name}]");
@@ -485,6 +526,10 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
                 "expected at least 1 approval".into(),
             ));
         }
+        let cost = match &space.cost {
+            None => Thresholds::default(),
+            Some(raw) => space_thresholds(raw, &name, config.cost.thresholds, text, &file)?,
+        };
         config.spaces.insert(
             name.clone(),
             SpaceConfig {
@@ -499,6 +544,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
                     ttl_hours: space.approval_ttl_hours,
                     max_exception_days: space.max_exception_days,
                 },
+                cost,
                 line: line_of(text, &header),
             },
         );
@@ -574,6 +620,117 @@ fn rule_tables(
         out.insert(key, settings);
     }
     Ok(out)
+}
+
+/// `[spaces.<name>.cost]`: thresholds only, each at or below the account's.
+fn space_thresholds(
+    raw: &RawCost,
+    name: &str,
+    account: Thresholds,
+    text: &str,
+    file: &str,
+) -> Result<Thresholds, ConfigError> {
+    let prefix = format!("spaces.{name}.cost");
+    let tables = [format!("[spaces.{name}.cost]"), format!("[spaces.{name}]")];
+    let tables = [tables[0].as_str(), tables[1].as_str()];
+    let invalid = |key: &str, message: String| ConfigError::Invalid {
+        path: file.to_owned(),
+        line: line_in_tables(text, &tables, key),
+        key: format!("{prefix}.{key}"),
+        message,
+    };
+    for (key, set) in [
+        ("catalog", raw.catalog.is_some()),
+        ("usage", raw.usage.is_some()),
+    ] {
+        if set {
+            return Err(invalid(
+                key,
+                format!("a space prices with the account's catalog and usage file: set `{key}` in `[cost]`"),
+            ));
+        }
+    }
+    let mine = thresholds(raw, &prefix, &tables, text, file)?;
+    for (key, theirs, mine) in [
+        (
+            "approval-above",
+            account.approval_above,
+            mine.approval_above,
+        ),
+        ("deny-above", account.deny_above, mine.deny_above),
+    ] {
+        if let (Some(theirs), Some(mine)) = (theirs, mine) {
+            if mine > theirs {
+                return Err(invalid(
+                    key,
+                    format!("`{mine}` is looser than the account's `{theirs}` (`cost.{key}`): a space can only lower a cost threshold"),
+                ));
+            }
+        }
+    }
+    Ok(mine)
+}
+
+/// The thresholds of a `[cost]` table (`prefix` names its keys in errors; `tables` are the
+/// headers it may be under, for their lines).
+fn thresholds(
+    raw: &RawCost,
+    prefix: &str,
+    tables: &[&str],
+    text: &str,
+    file: &str,
+) -> Result<Thresholds, ConfigError> {
+    let amount = |key: &str, value: &Option<toml::Value>| -> Result<Option<f64>, ConfigError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        #[expect(clippy::cast_precision_loss, reason = "a monthly amount in USD")]
+        let number = match value {
+            toml::Value::Integer(i) => Some(*i as f64),
+            toml::Value::Float(f) => Some(*f),
+            _ => None,
+        };
+        number
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(Some)
+            .ok_or_else(|| ConfigError::Invalid {
+                path: file.to_owned(),
+                line: line_in_tables(text, tables, key),
+                key: format!("{prefix}.{key}"),
+                message: format!(
+                    "expected a monthly amount in USD (a number ≥ 0), found {}",
+                    match value {
+                        toml::Value::String(s) => format!("the string \"{s}\""),
+                        other => other.to_string(),
+                    }
+                ),
+            })
+    };
+    Ok(Thresholds {
+        approval_above: amount("approval-above", &raw.approval_above)?,
+        deny_above: amount("deny-above", &raw.deny_above)?,
+    })
+}
+
+/// The line of `key` in the first of `tables` (headers: `[cost]`, `[spaces.dev]`) that has
+/// it; 0 when none does.
+fn line_in_tables(text: &str, tables: &[&str], key: &str) -> usize {
+    tables
+        .iter()
+        .map(|table| {
+            let mut inside = false;
+            for (i, line) in text.lines().enumerate() {
+                let trimmed = line.trim_start();
+                if trimmed.starts_with('[') {
+                    inside = trimmed.starts_with(table);
+                } else if inside && trimmed.contains(key) {
+                    return i + 1;
+                }
+            }
+            0
+        })
+        .find(|&line| line > 0)
+        .unwrap_or(0)
 }
 
 /// Accepts a TOML date (`2026-12-31`), a date-time, or a string `"2026-12-31"`.

@@ -3,6 +3,7 @@
 //! sets into a [`Decision`].
 
 pub mod config;
+pub mod cost;
 pub mod pod_security;
 pub mod spaces;
 
@@ -42,6 +43,8 @@ pub struct PolicySet {
     load_errors: Vec<warden_core::EngineError>,
     rules: Vec<RuleInfo>,
     revision: String,
+    /// The catalog, usage and thresholds decisions are priced with.
+    cost: cost::CostPolicy,
 }
 
 impl PolicySet {
@@ -166,7 +169,8 @@ impl PolicySet {
             })
             .collect();
 
-        let revision = revision(&resolved, &config);
+        let cost = cost::CostPolicy::load(&config.cost, &path)?;
+        let revision = revision(&resolved, &config, &cost);
         let builtin = BuiltinEngine::new(resolved);
         let rules = builtin.rules();
         Ok(PolicySet {
@@ -178,6 +182,7 @@ impl PolicySet {
             load_errors: Vec::new(),
             rules,
             revision,
+            cost,
         })
     }
 
@@ -374,6 +379,15 @@ impl PolicySet {
         self.rego.is_some()
     }
 
+    /// `true` when a loaded engine may read the decision time beyond its date (Rego's
+    /// `time.now_ns`, Kyverno's time functions), so two evaluations of the same change can
+    /// differ within a day. Built-in rules read nothing but the change; the configuration's
+    /// exceptions read the date.
+    #[must_use]
+    pub fn reads_clock(&self) -> bool {
+        self.rego.is_some() || self.kyverno.is_some()
+    }
+
     /// The raw document of a plan, as the loaded engines that read it want it: converted
     /// once, ahead of evaluation, into the Rego engine's input (only the parts its policies
     /// read), so the text need not be kept, and its Rego rules already evaluated at the
@@ -395,6 +409,20 @@ impl PolicySet {
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The catalog, usage and thresholds this set prices decisions with.
+    #[must_use]
+    pub fn cost(&self) -> &cost::CostPolicy {
+        &self.cost
+    }
+
+    /// WD-COST-001 as configured, when enabled.
+    fn cost_rule(&self) -> Option<&warden_rules::ResolvedRule> {
+        self.builtin
+            .resolved()
+            .iter()
+            .find(|r| r.meta.id == cost::RULE_ID)
     }
 
     /// Every enabled rule.
@@ -453,9 +481,7 @@ impl PolicySet {
         policy_revision: String,
         rules: usize,
     ) -> Decision {
-        let evaluated_at = now
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_else(|_| now.unix_timestamp().to_string());
+        let evaluated_at = Decision::timestamp(now);
         let options = DecideOptions {
             exceptions: &self.config.exceptions,
             today: now.date(),
@@ -525,7 +551,7 @@ fn policy_files(
     out
 }
 
-fn revision(rules: &[ResolvedRule], config: &Config) -> String {
+fn revision(rules: &[ResolvedRule], config: &Config, cost: &cost::CostPolicy) -> String {
     let mut parts: Vec<String> = vec![format!("warden {}", env!("CARGO_PKG_VERSION"))];
     for r in rules {
         parts.push(format!(
@@ -540,6 +566,7 @@ fn revision(rules: &[ResolvedRule], config: &Config) -> String {
         parts.push(serde_json::to_string(e).unwrap_or_default());
     }
     parts.push(format!("tag-waivers={}", config.tag_waivers));
+    parts.extend(cost.revision_parts());
     warden_core::digest::sha256_parts(parts.iter().map(String::as_bytes))
 }
 

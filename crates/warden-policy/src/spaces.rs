@@ -57,17 +57,31 @@ impl Policies {
         for s in config.spaces.values() {
             watched.extend(s.policies.iter().chain(&s.data).cloned());
         }
+        watched.extend(
+            config
+                .cost
+                .catalog
+                .iter()
+                .chain(&config.cost.usage)
+                .cloned(),
+        );
         let spaces_config = config.spaces.clone();
         let account = PolicySet::load_with_policies(config, policy, rego)?;
         let mut spaces = BTreeMap::new();
         for (name, space) in spaces_config {
             let layer = layer(&account, &name, &space, rego)?;
-            let revision = match &layer {
+            let mut revision = match &layer {
                 Some(l) => warden_core::digest::sha256_parts(
                     [account.revision(), l.revision()].map(str::as_bytes),
                 ),
                 None => account.revision().to_owned(),
             };
+            if !space.cost.is_empty() {
+                let cost = space.cost.revision_part();
+                revision = warden_core::digest::sha256_parts(
+                    [revision.as_str(), cost.as_str()].map(str::as_bytes),
+                );
+            }
             spaces.insert(
                 name,
                 Space {
@@ -117,11 +131,12 @@ impl Policies {
     /// when it has one (a space not in the configuration gets the account's alone).
     #[must_use]
     pub fn layered(&self, space: &str) -> Layered<'_> {
-        match self.spaces.get(space) {
-            Some(s) => Layered {
+        match self.spaces.get_key_value(space) {
+            Some((name, s)) => Layered {
                 account: &self.account,
                 space: s.layer.as_ref(),
                 revision: &s.revision,
+                space_cost: Some((name, &s.config.cost)),
             },
             None => Layered::alone(&self.account),
         }
@@ -158,6 +173,8 @@ pub struct Layered<'a> {
     account: &'a PolicySet,
     space: Option<&'a PolicySet>,
     revision: &'a str,
+    /// The space's name and cost thresholds.
+    space_cost: Option<(&'a str, &'a crate::cost::Thresholds)>,
 }
 
 impl<'a> Layered<'a> {
@@ -168,6 +185,7 @@ impl<'a> Layered<'a> {
             account,
             space: None,
             revision: account.revision(),
+            space_cost: None,
         }
     }
 
@@ -182,6 +200,14 @@ impl<'a> Layered<'a> {
     #[must_use]
     pub fn wants_raw_documents(&self) -> bool {
         self.account.wants_raw_documents() || self.space.is_some_and(PolicySet::wants_raw_documents)
+    }
+
+    /// `true` when a layer's engines may read the decision time beyond its date
+    /// ([`PolicySet::reads_clock`]): the same change evaluated on the same day under this
+    /// policy may then get another decision.
+    #[must_use]
+    pub fn reads_clock(&self) -> bool {
+        self.account.reads_clock() || self.space.is_some_and(PolicySet::reads_clock)
     }
 
     /// The raw document of a plan, prepared for the one layer that reads it, or the text
@@ -221,6 +247,7 @@ impl<'a> Layered<'a> {
             rules += space.rules.len();
             bundles.extend(space.bundles.iter().cloned());
         }
+        let cost = self.cost(changes, &mut findings);
         let mut decision = self.account.decide(
             changes,
             findings,
@@ -230,8 +257,45 @@ impl<'a> Layered<'a> {
             rules,
         );
         decision.bundles = bundles;
+        decision.cost = cost;
         decision.duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         decision
+    }
+
+    /// The estimate of the change sets with the account's catalog and usage, and the
+    /// WD-COST-001 finding on it under the account's thresholds (when the rule is enabled
+    /// there) and the space's; `None` when the catalog knows none of the resources.
+    fn cost(
+        &self,
+        changes: &[&ChangeSet],
+        findings: &mut Vec<Finding>,
+    ) -> Option<warden_core::cost::CostEstimate> {
+        if !warden_core::cost::has_priced_kinds(changes) {
+            return None;
+        }
+        let policy = self.account.cost();
+        let mut estimate = policy.estimate(changes);
+        let account_rule = self.account.cost_rule();
+        let mut limits = crate::cost::Effective::default();
+        if account_rule.is_some() {
+            limits = limits.with("cost", &policy.thresholds());
+        }
+        if let Some((name, thresholds)) = self.space_cost {
+            limits = limits.with(&format!("spaces.{name}.cost"), thresholds);
+        }
+        let unknown = self.account.config.unknown;
+        let mut rule = account_rule
+            .cloned()
+            .or_else(|| crate::cost::default_rule(unknown));
+        // A space may raise the rule's enforcement, as for any rule.
+        if let (Some(rule), Some(raised)) = (&mut rule, self.space.and_then(PolicySet::cost_rule)) {
+            rule.enforcement = rule.enforcement.max(raised.enforcement);
+            rule.unknown_enforcement = rule.unknown_enforcement.max(raised.unknown_enforcement);
+        }
+        if let Some(rule) = rule {
+            crate::cost::check(&mut estimate, &limits, &rule, unknown, changes, findings);
+        }
+        estimate.is_relevant().then_some(estimate)
     }
 }
 
@@ -349,6 +413,8 @@ fn layer(
         exceptions: account_config.exceptions.clone(),
         rego: rego_settings,
         spaces: BTreeMap::new(),
+        // The decision is priced with the account's catalog and usage (`Layered::cost`).
+        cost: crate::cost::CostSettings::default(),
     };
     let mut set = PolicySet::load(config).map_err(|e| match e {
         ConfigError::Invalid {

@@ -30,6 +30,7 @@ impl BuiltinEngine {
         for (i, rule) in engine.rules.iter().enumerate() {
             match rule.meta.check {
                 Check::ChangeSet(_) => engine.change_set.push(i),
+                Check::Derived => {}
                 Check::Resource(_) if rule.meta.kinds.is_empty() => engine.every_kind.push(i),
                 Check::Resource(_) => {
                     for kind in rule.meta.kinds {

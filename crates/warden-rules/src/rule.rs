@@ -42,6 +42,12 @@ pub enum Check {
     Resource(fn(&Resource, &CheckContext<'_>, &mut Report<'_>)),
     /// The whole change set at once (blast radius, deletes).
     ChangeSet(fn(&ChangeSet, &CheckContext<'_>, &mut Report<'_>)),
+    /// Nothing the engine runs: the rule's findings are derived from two evaluations by the
+    /// step that makes them (`warden drift` compares the findings on the last-known and the
+    /// live state: `warden_core::drift`). The rule is registered for its id, docs and
+    /// configuration (`warden rules`, `warden explain`, `ignore`, enforcement); its tests
+    /// sit with that step, not in a fixture file.
+    Derived,
 }
 
 impl std::fmt::Debug for Check {
@@ -49,6 +55,7 @@ impl std::fmt::Debug for Check {
         f.write_str(match self {
             Check::Resource(_) => "Check::Resource",
             Check::ChangeSet(_) => "Check::ChangeSet",
+            Check::Derived => "Check::Derived",
         })
     }
 }

@@ -154,7 +154,7 @@ impl ChangeRequest {
 pub fn parse(body: &[u8]) -> Result<Option<ChangeRequest>, ApiError> {
     const KEY: &[u8] = b"\"operation\"";
     let start = body.iter().position(|b| !b.is_ascii_whitespace());
-    if start.is_none_or(|i| body[i] != b'{') || !body.windows(KEY.len()).any(|w| w == KEY) {
+    if start.is_none_or(|i| body[i] != b'{') || memchr::memmem::find(body, KEY).is_none() {
         return Ok(None);
     }
     let Ok(Value::Object(top)) = serde_json::from_slice::<Value>(body) else {

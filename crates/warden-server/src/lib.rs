@@ -19,6 +19,7 @@
 
 pub mod change_request;
 pub mod error;
+pub mod memo;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

@@ -61,7 +61,7 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
             "operationId": "evaluate",
             "tags": ["decisions"],
             "summary": "Evaluate a change and record the decision",
-            "description": "Needs the requester role in the space. The body is a Terraform plan (JSON), Kubernetes manifests (YAML or JSON), or a structured change request (`ChangeRequest`: operation, change, context). The decision is recorded with its audit record before it is returned; if it cannot be recorded the answer is a 500, never a decision. A `require_approval` outcome opens an approval request bound to the change digest; an approved request for the same digest turns the outcome into `allow` and is cited in `approved_by`. The same request twice gives the same decision.",
+            "description": "Needs the requester role in the space. The body is a Terraform plan (JSON), Kubernetes manifests (YAML or JSON), or a structured change request (`ChangeRequest`: operation, change, context). The decision is recorded with its audit record before it is returned; if it cannot be recorded the answer is a 500, never a decision. A `require_approval` outcome opens an approval request bound to the change digest; an approved request for the same digest turns the outcome into `allow` and is cited in `approved_by`. The same request twice gives the same decision (the second time usually from memory: `memoized`).",
             "parameters": [
                 space_query(false, "The space the change is evaluated in (required unless a change request's `context.space` names it; both must agree)."),
                 { "name": "subject", "in": "query", "required": false, "schema": { "type": "string" },
@@ -359,6 +359,7 @@ fn components() -> Value {
                     "approval": { "$ref": "#/components/schemas/Approval", "description": "The approval request a `require_approval` decision opened." },
                     "approved_by": { "$ref": "#/components/schemas/Approval", "description": "The approved request that turned this change's `require_approval` into `allow`." },
                     "retry": { "$ref": "#/components/schemas/RetryHint" },
+                    "memoized": { "type": "boolean", "description": "Present (true) when the same change (document digest, policy revision, space, operation, date) was evaluated before and its evaluation was given again without parsing it; exceptions, approvals and the record applied as to any request. Never under Rego or Kyverno policies (they may read the clock); `warden serve --decision-memo 0` turns it off." },
                     "request": {
                         "type": "object",
                         "description": "For a change request: what it said it does.",

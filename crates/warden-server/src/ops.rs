@@ -18,6 +18,7 @@ use warden_store::{
 };
 
 use crate::error::ApiError;
+use crate::memo::{MemoKey, Memoized};
 use crate::reload::PolicyHandle;
 
 /// What evaluation needs: the policies in force, the store and the metrics.
@@ -35,7 +36,12 @@ pub struct AppState {
     /// Evaluations running at once, at most one per core: more only make them share the
     /// cores and all finish later.
     pub evaluations: Arc<tokio::sync::Semaphore>,
+    /// Evaluations remembered by the exact change (see [`crate::memo`]).
+    pub memo: Arc<crate::memo::DecisionMemo>,
 }
+
+/// How many evaluations [`AppState::memo`] remembers unless told otherwise.
+pub const DEFAULT_MEMO_CAPACITY: usize = 256;
 
 impl AppState {
     /// State with fresh metrics and one policy set for every space.
@@ -55,7 +61,16 @@ impl AppState {
             evaluations: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
+            memo: Arc::new(crate::memo::DecisionMemo::new(DEFAULT_MEMO_CAPACITY)),
         }
+    }
+
+    /// The same state remembering at most `capacity` evaluations (0: none, every request is
+    /// parsed and evaluated).
+    #[must_use]
+    pub fn with_memo_capacity(mut self, capacity: usize) -> AppState {
+        self.memo = Arc::new(crate::memo::DecisionMemo::new(capacity));
+        self
     }
 
     /// The same state with a per-token rate limit (`None`: no limit).
@@ -185,26 +200,65 @@ pub async fn evaluate(
     // The policies in force when the request arrived decide it, even if a reload lands
     // meanwhile.
     let policies = state.policies.current();
-    let space = request.space.to_owned();
-    let body = request.body.to_vec();
-    // Parsing and evaluation are CPU work: off the async workers.
     let operation = request.request.map(|r| r.operation);
-    let _slot = state
-        .evaluations
-        .acquire()
+    let layered = policies.layered(request.space);
+    let memo_key = (state.memo.enabled() && !layered.reads_clock()).then(|| MemoKey {
+        digest: warden_core::digest::sha256(request.body),
+        revision: layered.revision().to_owned(),
+        space: request.space.to_owned(),
+        operation: operation.map(crate::change_request::Operation::as_str),
+        date: now.date(),
+    });
+    let remembered = memo_key.as_ref().and_then(|k| state.memo.get(k));
+    let (mut decision, input, secrets) = if let (Some(hit), Some(key)) = (&remembered, &memo_key) {
+        let mut decision = hit.decision.clone();
+        decision.evaluated_at = Decision::timestamp(now);
+        decision.duration_ms = 0.0;
+        let input = NewInput {
+            digest: key.digest.clone(),
+            kind: hit.kind.clone(),
+            // Valid text: the same bytes were decoded when the decision was first made.
+            content: match warden_core::inputs::decode_text("request", request.body) {
+                Ok(std::borrow::Cow::Borrowed(b)) => std::str::from_utf8(b)
+                    .map_or_else(|_| String::from_utf8_lossy(b), std::borrow::Cow::Borrowed),
+                Ok(std::borrow::Cow::Owned(v)) => String::from_utf8_lossy(&v).into_owned().into(),
+                Err(e) => return Err(ApiError::bad_request(e.to_string())),
+            },
+        };
+        (decision, input, hit.secrets.clone())
+    } else {
+        let space = request.space.to_owned();
+        let body = request.body.to_vec();
+        // Parsing and evaluation are CPU work: off the async workers, one per core at most.
+        let _slot = state
+            .evaluations
+            .acquire()
+            .await
+            .map_err(|e| ApiError::Internal {
+                public: "evaluation failed".into(),
+                detail: e.to_string(),
+            })?;
+        let evaluating = policies.clone();
+        let evaluated = tokio::task::spawn_blocking(move || {
+            evaluate_blocking(evaluating.layered(&space), body, now, operation)
+        })
         .await
         .map_err(|e| ApiError::Internal {
             public: "evaluation failed".into(),
             detail: e.to_string(),
-        })?;
-    let (mut decision, input, secrets) = tokio::task::spawn_blocking(move || {
-        evaluate_blocking(policies.layered(&space), body, now, operation)
-    })
-    .await
-    .map_err(|e| ApiError::Internal {
-        public: "evaluation failed".into(),
-        detail: e.to_string(),
-    })??;
+        })??;
+        if let Some(key) = memo_key.filter(|k| k.digest == evaluated.1.digest) {
+            state.memo.put(
+                key,
+                Memoized {
+                    decision: evaluated.0.clone(),
+                    kind: evaluated.1.kind.clone(),
+                    secrets: evaluated.2.clone(),
+                },
+            );
+        }
+        evaluated
+    };
 
     let exception_uses = apply_exceptions(store, request.space, &mut decision).await?;
     let actor = Actor::from_token(token);
@@ -218,11 +272,18 @@ pub async fn evaluate(
             decision.outcome = Outcome::Allow;
         }
     }
+    // Serialized once: the store keeps this text and the answer is this text with members
+    // appended.
+    let text = serde_json::to_string(&decision).map_err(|e| ApiError::Internal {
+        public: "the decision could not be serialized".into(),
+        detail: e.to_string(),
+    })?;
     let record = store
         .record_decision(
             &actor,
             &NewDecision {
                 decision: &decision,
+                text: Some(&text),
                 space: Some(request.space.to_owned()),
                 inputs: vec![input],
                 secrets,
@@ -254,6 +315,7 @@ pub async fn evaluate(
             .request
             .and_then(|r| r.context.environment.as_deref())
             .unwrap_or(""),
+        memoized = remembered.is_some(),
         ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
         "decision recorded"
     );
@@ -297,24 +359,26 @@ pub async fn evaluate(
     if let Some(a) = &cited {
         extra.insert("approved_by".into(), approval_json(a));
     }
+    if remembered.is_some() {
+        extra.insert("memoized".into(), json!(true));
+    }
     if token.kind == warden_core::ActorKind::Agent {
         if let Some(hint) = retry_hint(&decision, opened.as_ref().map(|a| a.id)) {
             extra.insert("retry".into(), hint);
         }
     }
-    json_with_members(&decision, extra).map_err(|e| ApiError::Internal {
+    json_with_members(text.into_bytes(), extra).map_err(|e| ApiError::Internal {
         public: "the decision could not be serialized".into(),
         detail: e.to_string(),
     })
 }
 
-/// `value` (which serializes to a JSON object) serialized with `extra` members appended:
-/// written once, not built as a `Value` tree first.
+/// A serialized JSON object (`out`) with `extra` members appended: the object is not parsed
+/// or built as a `Value` tree again.
 fn json_with_members(
-    value: &impl serde::Serialize,
+    mut out: Vec<u8>,
     extra: serde_json::Map<String, Value>,
 ) -> serde_json::Result<Vec<u8>> {
-    let mut out = serde_json::to_vec(value)?;
     if out.last() != Some(&b'}') {
         return Err(serde::ser::Error::custom("not a JSON object"));
     }
@@ -371,7 +435,7 @@ fn evaluate_blocking(
     body: Vec<u8>,
     now: OffsetDateTime,
     operation: Option<crate::change_request::Operation>,
-) -> Result<(Decision, NewInput, Vec<String>), ApiError> {
+) -> Result<(Decision, NewInput<'static>, Vec<String>), ApiError> {
     let input = warden_core::inputs::InputBytes {
         name: "request".into(),
         bytes: body,
@@ -381,9 +445,17 @@ fn evaluate_blocking(
     if let Some(operation) = operation {
         operation.check_fits(&change)?;
     }
-    let text = warden_core::inputs::decode_text(&input.name, &input.bytes)
+    let decoded = warden_core::inputs::decode_text(&input.name, &input.bytes)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let text = String::from_utf8_lossy(&text).into_owned();
+    let as_sent = matches!(&decoded, std::borrow::Cow::Borrowed(b) if b.len() == input.bytes.len());
+    let text = if as_sent {
+        // The common case (UTF-8 without a byte order mark): the body becomes the text without
+        // a copy.
+        String::from_utf8(input.bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    } else {
+        String::from_utf8_lossy(&decoded).into_owned()
+    };
     if let Some(t) = change.terraform.as_mut() {
         if policy.wants_raw_documents() {
             t.document = policy.prepare_document(&text, now);
@@ -398,7 +470,7 @@ fn evaluate_blocking(
     let stored = NewInput {
         digest: change.input.digest.clone(),
         kind,
-        content: text,
+        content: text.into(),
     };
     Ok((decision, stored, secrets))
 }
@@ -889,15 +961,15 @@ mod tests {
         let mut extra = serde_json::Map::new();
         extra.insert("decision_id".into(), json!(7));
         extra.insert("space".into(), json!("d\"ev"));
-        let out = json_with_members(&json!({"outcome": "allow"}), extra.clone()).ok();
+        let out = json_with_members(br#"{"outcome":"allow"}"#.to_vec(), extra.clone()).ok();
         let v: Value = serde_json::from_slice(&out.unwrap_or_default()).unwrap_or_default();
         assert_eq!(
             v,
             json!({"outcome": "allow", "decision_id": 7, "space": "d\"ev"})
         );
-        let out = json_with_members(&json!({}), extra).ok();
+        let out = json_with_members(b"{}".to_vec(), extra).ok();
         let v: Value = serde_json::from_slice(&out.unwrap_or_default()).unwrap_or_default();
         assert_eq!(v, json!({"decision_id": 7, "space": "d\"ev"}));
-        assert!(json_with_members(&json!([1]), serde_json::Map::new()).is_err());
+        assert!(json_with_members(b"[1]".to_vec(), serde_json::Map::new()).is_err());
     }
 }

@@ -1251,3 +1251,96 @@ async fn the_audit_chain_verifies_over_the_api_and_a_tampered_one_is_named() {
     assert_eq!(v["broken"]["seq"], 3, "{v}");
     assert_eq!(v["records"], 2, "{v}");
 }
+
+#[tokio::test]
+async fn the_same_change_again_is_answered_from_memory_and_recorded_like_the_first() {
+    let f = fixture("").await;
+    let alice = f.alice.clone();
+    let evaluate = |state: AppState| {
+        let alice = alice.clone();
+        async move {
+            call(
+                router(state),
+                "POST",
+                "/v1/evaluate?space=dev",
+                Some(&alice),
+                INSECURE,
+            )
+            .await
+        }
+    };
+    let (s1, first) = evaluate(f.state.clone()).await;
+    let (s2, second) = evaluate(f.state.clone()).await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::OK, StatusCode::OK),
+        "{first} {second}"
+    );
+    assert!(first.get("memoized").is_none(), "{first}");
+    assert_eq!(second["memoized"], true, "{second}");
+    for member in [
+        "outcome",
+        "findings",
+        "waived",
+        "summary",
+        "input_digest",
+        "policy_revision",
+    ] {
+        assert_eq!(first[member], second[member], "{member}");
+    }
+    assert_ne!(first["decision_id"], second["decision_id"]);
+    for v in [&first, &second] {
+        let id = v["decision_id"].as_i64().unwrap_or_default();
+        let stored = f
+            .store
+            .decision(id)
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        let stored = stored.unwrap_or_else(|| unreachable!("decision {id} not stored"));
+        let doc = stored
+            .document_value()
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(doc["findings"], first["findings"]);
+        assert_eq!(doc["evaluated_at"], v["evaluated_at"]);
+    }
+    assert!(f
+        .store
+        .verify_audit()
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .is_intact());
+
+    // Another space, another key; a memo of capacity 0 never answers.
+    let off = f.state.clone().with_memo_capacity(0);
+    let (_, third) = evaluate(off).await;
+    assert!(third.get("memoized").is_none(), "{third}");
+    assert_eq!(third["findings"], first["findings"]);
+}
+
+#[tokio::test]
+async fn policies_that_may_read_the_clock_are_never_answered_from_memory() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::write(
+        dir.path().join("policy.rego"),
+        "package main\n\ndeny contains msg if {\n  time.now_ns() < 0\n  msg := \"never\"\n}\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let f = fixture("").await;
+    let config =
+        warden_policy::config::parse("warden.toml", "").unwrap_or_else(|e| unreachable!("{e}"));
+    let policies = Policies::load(config, &[dir.path().to_path_buf()], &RegoOptions::default())
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let state = AppState::with_policies(policies, f.store.clone());
+    for _ in 0..2 {
+        let (s, v) = call(
+            router(state.clone()),
+            "POST",
+            "/v1/evaluate?space=dev",
+            Some(&f.alice),
+            COMPLIANT,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(v.get("memoized").is_none(), "{v}");
+    }
+}

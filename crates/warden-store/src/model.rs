@@ -243,13 +243,14 @@ pub fn token_hash(secret: &str) -> String {
 
 /// An input document to store with a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewInput {
+pub struct NewInput<'a> {
     /// `sha256:<hex>` of the original bytes (the digest in the decision's inputs).
     pub digest: String,
     /// Kind (`terraform-plan`, `kubernetes` ...).
     pub kind: String,
-    /// The document's text; secrets are masked before it is stored.
-    pub content: String,
+    /// The document's text (borrowed when the caller still holds it); secrets are masked
+    /// before it is stored.
+    pub content: std::borrow::Cow<'a, str>,
 }
 
 /// A stored input document.
@@ -283,10 +284,13 @@ pub struct NewExceptionUse {
 pub struct NewDecision<'a> {
     /// The decision.
     pub decision: &'a warden_core::Decision,
+    /// The decision serialized as JSON (`serde_json::to_string(decision)`), when the caller
+    /// already has it: the store then does not serialize it again. `None`: the store does.
+    pub text: Option<&'a str>,
     /// The space it was made in.
     pub space: Option<String>,
     /// The documents evaluated (stored once per digest).
-    pub inputs: Vec<NewInput>,
+    pub inputs: Vec<NewInput<'a>>,
     /// Secret values to mask in the inputs and the decision document.
     pub secrets: Vec<String>,
     /// Governed exceptions that waived findings.
@@ -315,10 +319,22 @@ pub struct DecisionRecord {
     pub outcome: Outcome,
     /// An approval the decision cites.
     pub approval_id: Option<i64>,
-    /// The decision document (JSON, secrets masked).
-    pub document: serde_json::Value,
+    /// The decision document as stored: JSON text, secrets masked ([`Self::document_value`]
+    /// parses it).
+    pub document: String,
     /// When recorded.
     pub created_at: OffsetDateTime,
+}
+
+impl DecisionRecord {
+    /// The decision document parsed.
+    ///
+    /// # Errors
+    /// When the stored text is not JSON (a corrupt store).
+    pub fn document_value(&self) -> Result<serde_json::Value, crate::StoreError> {
+        serde_json::from_str(&self.document)
+            .map_err(|e| crate::StoreError::Corrupt(format!("decision {} document: {e}", self.id)))
+    }
 }
 
 /// State of an approval request.

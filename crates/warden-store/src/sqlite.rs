@@ -88,6 +88,33 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     clock: Clock,
+    stored_inputs: Arc<StoredInputs>,
+}
+
+/// Digests of input documents this process has seen committed. Warden never deletes an
+/// input, so a digest once stored stays stored and the next decision over the same document
+/// skips sending it to the database again (a plan is often 100 KB or more; the row would be
+/// left untouched by `ON CONFLICT DO NOTHING` anyway). Bounded: cleared when full.
+#[derive(Default)]
+struct StoredInputs(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl StoredInputs {
+    const CAPACITY: usize = 4096;
+
+    fn contains(&self, digest: &str) -> bool {
+        self.0.lock().is_ok_and(|set| set.contains(digest))
+    }
+
+    fn insert_all<'a>(&self, digests: impl Iterator<Item = &'a str>) {
+        if let Ok(mut set) = self.0.lock() {
+            for digest in digests {
+                if set.len() >= Self::CAPACITY {
+                    set.clear();
+                }
+                set.insert(digest.to_owned());
+            }
+        }
+    }
 }
 
 /// Options shared by the pools: SQLite connections are in-process, so there is nothing to
@@ -134,6 +161,7 @@ impl SqliteStore {
             writer,
             reader,
             clock: options.clock,
+            stored_inputs: Arc::default(),
         })
     }
 
@@ -246,13 +274,12 @@ async fn append(
     };
     record.hash = record.compute_hash()?;
     let detail = audit::canonical_json(&record.detail)?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&record.hash)
-        .execute(&mut **tx)
-        .await?;
+    // Two statements, one round trip to the connection's thread (SQLite numbers `$N` across
+    // them).
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, actor_kind, action, subject, space, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+         UPDATE audit_head SET hash = $10 WHERE id = 1",
     )
     .bind(record.seq)
     .bind(&record.at)
@@ -326,8 +353,7 @@ fn decision_from(row: &SqliteRow) -> Result<DecisionRecord> {
         policy_revision: row.try_get("policy_revision")?,
         outcome: parse_outcome(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
         approval_id: row.try_get("approval_id")?,
-        document: serde_json::from_str(&document)
-            .map_err(|e| StoreError::Corrupt(format!("decision document: {e}")))?,
+        document,
         created_at: from_millis(row.try_get("created_at")?)?,
     })
 }
@@ -899,22 +925,38 @@ impl Store for SqliteStore {
         new: &NewDecision<'_>,
     ) -> Result<DecisionRecord> {
         let d = new.decision;
-        let text = serde_json::to_string(d)?;
-        let (document, doc_masked) = mask_text(&text, &new.secrets);
-        // Unmasked, the text is the decision's own serialization: its value needs no re-parse.
-        let parsed: Value = if doc_masked == 0 {
-            serde_json::to_value(d)?
-        } else {
-            serde_json::from_str(&document).map_err(|e| {
-                StoreError::Invalid(format!("the decision is not valid JSON once masked: {e}"))
-            })?
+        debug_assert!(
+            new.text
+                .is_none_or(|t| serde_json::to_string(d).is_ok_and(|own| own == t)),
+            "NewDecision.text must be the decision's own serialization"
+        );
+        let owned;
+        let text = match new.text {
+            Some(text) => text,
+            None => {
+                owned = serde_json::to_string(d)?;
+                &owned
+            }
         };
+        let (document, doc_masked) = mask_text(text, &new.secrets);
+        if doc_masked > 0 {
+            serde_json::from_str::<serde::de::IgnoredAny>(&document).map_err(|e| {
+                StoreError::Invalid(format!("the decision is not valid JSON once masked: {e}"))
+            })?;
+        }
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         let mut masked_total = doc_masked;
         for input in &new.inputs {
+            let stored = self.stored_inputs.contains(&input.digest);
+            if stored && new.secrets.is_empty() {
+                continue;
+            }
             let (content, n) = mask_text(&input.content, &new.secrets);
             masked_total += n;
+            if stored {
+                continue;
+            }
             sqlx::query(
                 "INSERT INTO inputs (digest, kind, content, masked_secrets, created_at)
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING",
@@ -1026,6 +1068,8 @@ impl Store for SqliteStore {
         )
         .await?;
         tx.commit().await?;
+        self.stored_inputs
+            .insert_all(new.inputs.iter().map(|i| i.digest.as_str()));
         Ok(DecisionRecord {
             id,
             space: new.space.clone(),
@@ -1035,7 +1079,7 @@ impl Store for SqliteStore {
             policy_revision: d.policy_revision.clone(),
             outcome: d.outcome,
             approval_id: new.approval_id,
-            document: parsed,
+            document: document.into_owned(),
             created_at: from_millis(now)?,
         })
     }

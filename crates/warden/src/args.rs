@@ -41,6 +41,17 @@ pub enum Command {
     ///
     /// `verify` exits 0 when the chain is intact and 1 naming the first broken record.
     Audit(crate::commands::audit::AuditArgs),
+    /// Report drift (changes made outside the code) with the policy verdict on the live state:
+    /// a refresh-only Terraform plan, or Kubernetes manifests against live objects.
+    ///
+    /// Exit codes (like `terraform plan -detailed-exitcode`, unlike `warden check`): 0 no
+    /// drift, 2 drift, 1 error.
+    Drift(crate::commands::drift::DriftArgs),
+    /// Estimate the monthly cost of plans: every resource before and after the change, the
+    /// delta, and what could not be priced (never counted as zero).
+    ///
+    /// Exit codes: 0 estimate written, 2 usage or input error.
+    Cost(crate::commands::cost::CostArgs),
 }
 
 /// `warden test`.

@@ -25,13 +25,18 @@ pub enum Status {
     Error,
     /// 3: requires approval.
     Approval,
+    /// 2 from `warden drift`: drift found. `warden drift` follows `terraform plan
+    /// -detailed-exitcode` (0 no drift, 2 drift, 1 error) rather than the other commands.
+    Drift,
 }
 
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            // `warden drift` reports every error as 1: its 2 means "drift found".
+            let usage_error = if is_drift_command() { 1 } else { 2 };
+            let code = if e.use_stderr() { usage_error } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -51,11 +56,21 @@ fn main() -> ExitCode {
         Status::Failure => 1,
         Status::Error => 2,
         Status::Approval => 3,
+        Status::Drift => 2,
     })
 }
 
+/// `true` when the command line names the `drift` subcommand (read before clap has parsed
+/// it, for the exit code of a usage error).
+fn is_drift_command() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .is_some_and(|a| a == "drift")
+}
+
 /// A closed pipe (`warden check | head`) is not an error (ripgrep's rule).
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain()
         .filter_map(|c| c.downcast_ref::<std::io::Error>())
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)

@@ -9,19 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn warden(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("WARDEN_NOW")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run warden")
-}
+mod common;
+use common::{json, root, stderr, stdout, warden};
 
 fn warden_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
@@ -50,18 +39,6 @@ fn warden_stdin(args: &[&str], stdin: &[u8]) -> Output {
         .write_all(stdin)
         .expect("write stdin");
     child.wait_with_output().expect("wait for warden")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
 }
 
 const INSECURE: &str = "examples/terraform/insecure-web-app/plan.json";

@@ -391,6 +391,14 @@ fn wait_for_new_revision(addr: &str, old: &str) -> String {
     unreachable!("the policy was not reloaded within 20 s")
 }
 
+/// Writes `text` beside `path` and renames it over `path`: readers see the old file or the new
+/// one, never a truncated one.
+fn replace_file(path: &std::path::Path, text: &str) {
+    let next = path.with_extension("next");
+    std::fs::write(&next, text).unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::rename(&next, path).unwrap_or_else(|e| unreachable!("{e}"));
+}
+
 #[test]
 fn policy_files_are_reloaded_while_serving_and_a_broken_one_is_not() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
@@ -403,18 +411,18 @@ fn policy_files_are_reloaded_while_serving_and_a_broken_one_is_not() {
     assert_eq!(evaluate()["outcome"], "allow");
     let first = revision(&addr);
 
-    // Written while serving: picked up by the file watch.
-    std::fs::write(
+    // Written while serving: picked up by the file watch. Replaced whole (as editors and
+    // configuration tools do), so a poll never reads a half-written file.
+    replace_file(
         &config,
         "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n",
-    )
-    .unwrap_or_else(|e| unreachable!("{e}"));
+    );
     let second = wait_for_new_revision(&addr, &first);
     let v = evaluate();
     assert_eq!(v["outcome"], "require_approval", "{v}");
 
     // A broken file is refused (logged), and SIGHUP forces a retry: the second stays.
-    std::fs::write(&config, "bogus = 1\n").unwrap_or_else(|e| unreachable!("{e}"));
+    replace_file(&config, "bogus = 1\n");
     let _ = Command::new("kill")
         .args(["-HUP", &child.id().to_string()])
         .status();

@@ -162,6 +162,14 @@ fn head(d: &Decision) -> String {
             if s.unknown == 1 { "its" } else { "their" }
         );
     }
+    if let Some(cost) = &d.cost {
+        // `$` escaped: GitHub reads `$…$` as math.
+        let _ = writeln!(
+            out,
+            "**Cost:** {}.\n",
+            inline(&cost.summary(), false).replace('$', "\\$")
+        );
+    }
     if !d.errors.is_empty() {
         out.push_str("#### Engine errors\n\n");
         for e in d.errors.iter().take(MAX_ERRORS) {

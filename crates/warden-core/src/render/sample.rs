@@ -1,11 +1,16 @@
 //! The one decision every renderer's tests render: every enforcement, an unknown-valued
 //! finding, a patch fix with several source edits, a snippet fix, a waiver by exception and one
 //! by tag, an expired-exception note, an engine error, two resources, a rule that is not in the
-//! rule list (a Rego policy), and a message full of Markdown- and XML-hostile characters.
+//! rule list (a Rego policy), a message full of Markdown- and XML-hostile characters, and a
+//! cost estimate with an unpriced resource and a limit.
 
 use time::macros::date;
 
 use crate::changeset::{InputInfo, InputKind};
+use crate::cost::{
+    Catalog, Component, CostEstimate, CostLimit, LimitScope, RegionSource, ResourceCost, Unpriced,
+    Usage,
+};
 use crate::decision::{
     Decision, EngineError, Outcome, Summary, Tool, WaivedFinding, SCHEMA_VERSION,
 };
@@ -316,9 +321,55 @@ pub(crate) fn decision() -> Decision {
             name: "warden".to_owned(),
             version: "0.1.0".to_owned(),
         },
+        cost: Some(cost()),
     };
     decision.refresh();
     decision
+}
+
+/// The instance grows from t3.micro to m5.large; the bucket has no usage figures.
+fn cost() -> CostEstimate {
+    let catalog = Catalog::embedded();
+    let mut e = CostEstimate::empty(catalog, &Usage::default());
+    e.resources.push(ResourceCost {
+        address: INSTANCE.to_owned(),
+        kind: "aws_instance".to_owned(),
+        action: Action::Update,
+        region: "us-east-1".to_owned(),
+        region_source: RegionSource::Provider,
+        before: 7.59,
+        after: 70.08,
+        delta: 62.49,
+        components_before: vec![Component::new(
+            "t3.micro instance (Linux, on-demand)",
+            "hour",
+            0.0104,
+            730.0,
+        )],
+        components: vec![Component::new(
+            "m5.large instance (Linux, on-demand)",
+            "hour",
+            0.096,
+            730.0,
+        )],
+        notes: Vec::new(),
+    });
+    e.unpriced.push(Unpriced {
+        address: BUCKET.to_owned(),
+        kind: "aws_s3_bucket".to_owned(),
+        action: Action::Update,
+        reason: "usage-based: set `storage_gb` for it in the usage file".to_owned(),
+        unknown: false,
+        kind_priced: true,
+    });
+    e.refresh();
+    e.limits.push(CostLimit::check(
+        "cost.approval-above",
+        LimitScope::Change,
+        50.0,
+        e.delta,
+    ));
+    e
 }
 
 /// A clean decision: no findings, no waivers, no errors.

@@ -298,6 +298,13 @@ fn render_summary(out: &mut String, paint: Paint, d: &Decision) {
             let _ = writeln!(out, "{:indent$}{}", "", paint.apply("35", line));
         }
     }
+    if let Some(cost) = &d.cost {
+        let line = format!("Cost: {}", cost.summary());
+        for (i, line) in wrap_lines(&line, WIDTH - 4).iter().enumerate() {
+            let indent = if i == 0 { 2 } else { 4 };
+            let _ = writeln!(out, "{:indent$}{line}", "");
+        }
+    }
     let _ = writeln!(
         out,
         "  {}",
@@ -339,7 +346,7 @@ fn wrap_lines(text: &str, width: usize) -> Vec<String> {
 
 /// Replaces control characters (escape sequences, carriage returns, NULs ...) with a visible
 /// `\u{..}` form; tabs become spaces.
-fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     if !s.chars().any(char::is_control) {
         return s.to_owned();
     }

@@ -113,6 +113,7 @@ pub fn decision(input_digest: &str, outcome: Outcome, note: &str) -> Decision {
             name: "warden".into(),
             version: note.into(),
         },
+        cost: None,
     }
 }
 
@@ -259,11 +260,12 @@ async fn decisions_and_inputs(store: &dyn Store) {
             &agent(),
             &NewDecision {
                 decision: &d,
+                text: None,
                 space: Some("dev".into()),
                 inputs: vec![NewInput {
                     digest: "sha256:input-a".into(),
                     kind: "terraform-plan".into(),
-                    content: content.clone(),
+                    content: content.clone().into(),
                 }],
                 secrets: vec![secret.clone()],
                 exception_uses: vec![],
@@ -290,6 +292,7 @@ async fn decisions_and_inputs(store: &dyn Store) {
             &agent(),
             &NewDecision {
                 decision: &d2,
+                text: Some(&serde_json::to_string(&d2).unwrap()),
                 space: Some("dev".into()),
                 inputs: vec![NewInput {
                     digest: "sha256:input-a".into(),
@@ -409,6 +412,7 @@ async fn approvals(store: &dyn Store, clock: &ManualClock) {
                 &agent(),
                 &NewDecision {
                     decision: &d,
+                    text: None,
                     space: Some(sp.into()),
                     inputs: vec![],
                     secrets: vec![],
@@ -637,6 +641,7 @@ async fn exceptions(store: &dyn Store, clock: &ManualClock) {
     let d = decision("sha256:input-x", Outcome::Allow, "x");
     let use_it = |space: &str| NewDecision {
         decision: &d,
+        text: None,
         space: Some(space.into()),
         inputs: vec![],
         secrets: vec![],

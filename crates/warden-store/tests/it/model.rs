@@ -331,6 +331,7 @@ async fn check(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         &people[AGENT],
                         &NewDecision {
                             decision: &d,
+                            text: None,
                             space: Some("dev".into()),
                             inputs: vec![],
                             secrets: vec![],

@@ -225,11 +225,12 @@ async fn secrets_never_reach_the_database_file() {
             &Actor::system(),
             &NewDecision {
                 decision: &d,
+                text: None,
                 space: None,
                 inputs: vec![NewInput {
                     digest: "sha256:plan".into(),
                     kind: "terraform-plan".into(),
-                    content: format!("{{\"access_key\":\"{plan_secret}\"}}"),
+                    content: format!("{{\"access_key\":\"{plan_secret}\"}}").into(),
                 }],
                 secrets: vec![plan_secret.into()],
                 exception_uses: vec![],

@@ -3,12 +3,10 @@
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-use time::OffsetDateTime;
 use warden_core::render::{self, Format, RenderOptions};
 
 use warden_core::Outcome;
-use warden_policy::{config, Config, FailOn, PolicySet};
+use warden_policy::{Config, FailOn, PolicySet};
 
 use crate::args::{CheckArgs, CheckFormat, ColorChoice};
 use crate::{output, Status};
@@ -30,7 +28,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<Status> {
     let raw_documents = policy.wants_raw_documents();
 
     // The decision time, fixed first: Rego rules may be evaluated while a plan is parsed.
-    let now = now()?;
+    let now = super::decision_time()?;
     let timings = Timings::from_env();
     let mut sources = Vec::with_capacity(paths.len());
     let mut changes = Vec::with_capacity(paths.len());
@@ -189,21 +187,12 @@ impl Source {
 }
 
 fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
-    let mut config = if args.no_config {
-        Config::default()
-    } else if let Some(path) = &args.config {
-        config::load(path)?
-    } else {
-        let start = args
-            .paths
-            .first()
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from("."));
-        match config::discover(&start) {
-            Some(path) => config::load(&path)?,
-            None => Config::default(),
-        }
-    };
+    let start = args
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut config = super::load_config(args.no_config, args.config.as_deref(), &start)?;
     if let Some(select) = &args.select {
         config.select = Some(select.clone());
     }
@@ -214,17 +203,6 @@ fn load_config(args: &CheckArgs) -> anyhow::Result<Config> {
             .map_err(|e: String| anyhow::anyhow!("--fail-on: {e}"))?;
     }
     Ok(config)
-}
-
-/// The decision time: now, or `WARDEN_NOW` (RFC 3339) to replay a decision.
-fn now() -> anyhow::Result<OffsetDateTime> {
-    match std::env::var("WARDEN_NOW") {
-        Ok(v) => OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
-            .with_context(|| {
-                format!("WARDEN_NOW=`{v}` is not an RFC 3339 time like 2026-01-31T12:00:00Z")
-            }),
-        Err(_) => Ok(OffsetDateTime::now_utc()),
-    }
 }
 
 /// Exit status for an outcome under the `fail-on` threshold.

@@ -8,6 +8,8 @@ mod test;
 pub mod approvals;
 pub mod audit;
 pub mod control;
+pub mod cost;
+pub mod drift;
 pub mod serve;
 pub mod token;
 
@@ -25,5 +27,39 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Token(args) => token::run(&args),
         Command::Approvals(args) => approvals::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Drift(args) => drift::run(&args),
+        Command::Cost(args) => cost::run(&args),
+    }
+}
+
+/// The configuration a command runs under: none with `--no-config`, the `--config` file, or
+/// `warden.toml` found from `start` upward (defaults when there is none).
+fn load_config(
+    no_config: bool,
+    explicit: Option<&std::path::Path>,
+    start: &std::path::Path,
+) -> anyhow::Result<warden_policy::Config> {
+    use warden_policy::{config, Config};
+    Ok(if no_config {
+        Config::default()
+    } else if let Some(path) = explicit {
+        config::load(path)?
+    } else {
+        match config::discover(start) {
+            Some(path) => config::load(&path)?,
+            None => Config::default(),
+        }
+    })
+}
+
+/// The decision time: now, or `WARDEN_NOW` (RFC 3339) to replay a decision.
+fn decision_time() -> anyhow::Result<time::OffsetDateTime> {
+    use anyhow::Context as _;
+    match std::env::var("WARDEN_NOW") {
+        Ok(v) => time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
+            .with_context(|| {
+                format!("WARDEN_NOW=`{v}` is not an RFC 3339 time like 2026-01-31T12:00:00Z")
+            }),
+        Err(_) => Ok(time::OffsetDateTime::now_utc()),
     }
 }

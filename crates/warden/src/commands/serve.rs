@@ -47,6 +47,12 @@ pub struct ServeArgs {
     /// on SIGHUP.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
     pub reload_interval: f64,
+    /// Evaluations remembered by the exact change (document digest, policy revision, space,
+    /// operation, date), so the same change sent again is answered without parsing and
+    /// evaluating it again (exceptions, approvals and the record still apply to every
+    /// request). Never used under Rego or Kyverno policies, which may read the clock. 0: off.
+    #[arg(long, value_name = "N", default_value_t = warden_server::ops::DEFAULT_MEMO_CAPACITY)]
+    pub decision_memo: usize,
     /// Log format on stderr: `text` or `json` (one object per line). The level comes from
     /// WARDEN_LOG (error, warn, info, debug, trace; default info).
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
@@ -170,7 +176,9 @@ async fn serve(
             l.per_second, l.burst
         ));
     }
-    let state = AppState::with_policies(policies, Arc::new(store.clone())).with_rate_limit(limit);
+    let state = AppState::with_policies(policies, Arc::new(store.clone()))
+        .with_rate_limit(limit)
+        .with_memo_capacity(args.decision_memo);
     let trigger = Arc::new(tokio::sync::Notify::new());
     let every = if args.reload_interval > 0.0 {
         std::time::Duration::from_secs_f64(args.reload_interval)
@@ -300,6 +308,7 @@ mod tests {
             rate_limit,
             rate_burst,
             reload_interval: 2.0,
+            decision_memo: warden_server::ops::DEFAULT_MEMO_CAPACITY,
             log_format: "text".into(),
         }
     }

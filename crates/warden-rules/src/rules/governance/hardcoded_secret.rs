@@ -150,40 +150,6 @@ const MIN_FORMAT_LEN: usize = 20;
 /// How deep into `after` the walk goes.
 const MAX_DEPTH: usize = 16;
 
-/// Suffixes of names that mention a secret without holding one (`secret_arn`).
-const NOT_SECRET_SUFFIXES: &[&str] = &[
-    "_arn",
-    "_arns",
-    "_id",
-    "_ids",
-    "_name",
-    "_names",
-    "_url",
-    "_uri",
-    "_endpoint",
-    "_length",
-    "_version",
-    "_type",
-    "_policy",
-    "_enabled",
-    "_ttl",
-    "_rotation",
-    "_path",
-    "_location",
-    "_prefix",
-    "_format",
-    "_units",
-    "_validity",
-    "_expiration",
-    "_duration",
-    "_mode",
-    "_strategy",
-    "_source",
-    "_ref",
-    "_key_id",
-    "_reference",
-];
-
 /// Maps whose keys are metadata, not attribute names.
 const METADATA_MAPS: &[&str] = &[
     "tags",
@@ -419,30 +385,10 @@ fn detect(s: &str) -> Option<String> {
     None
 }
 
-/// `true` when an attribute name mentions a secret (`password`, `passwd`, `passphrase`,
-/// `secret`, `token`, `api_key`, `apikey`, `private_key`) and is not a reference to one
-/// (`secret_arn`).
+/// `true` when an attribute name mentions a secret and is not a reference to one
+/// (`secret_arn`), as Terraform names attributes.
 fn looks_secret(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    let starts = |i: usize, word: &[u8]| {
-        bytes
-            .get(i..i + word.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(word))
-    };
-    let has_word = (0..bytes.len()).any(|i| match bytes.get(i).map(u8::to_ascii_lowercase) {
-        Some(b'p') => starts(i, b"passw") || starts(i, b"passphrase") || starts(i, b"private_key"),
-        Some(b's') => starts(i, b"secret"),
-        Some(b't') => starts(i, b"token"),
-        Some(b'a') => starts(i, b"api_key") || starts(i, b"apikey"),
-        _ => false,
-    });
-    has_word
-        && !NOT_SECRET_SUFFIXES.iter().any(|suffix| {
-            bytes.len() >= suffix.len()
-                && bytes
-                    .get(bytes.len() - suffix.len()..)
-                    .is_some_and(|end| end.eq_ignore_ascii_case(suffix.as_bytes()))
-        })
+    warden_core::secret_names::looks_secret(name, warden_core::secret_names::Naming::Snake)
 }
 
 /// `false` for values that point at a secret rather than being one.

@@ -1,5 +1,7 @@
 //! governance rules.
 
+mod cost_delta_above_threshold;
+mod drift_introduces_violation;
 pub(crate) mod hardcoded_secret;
 mod instance_type_not_allowed;
 mod instance_type_requires_approval;
@@ -15,6 +17,8 @@ use crate::rule::RuleMeta;
 
 /// The governance rules, in id order.
 pub static RULES: &[&RuleMeta] = &[
+    &cost_delta_above_threshold::COST_DELTA_ABOVE_THRESHOLD,
+    &drift_introduces_violation::DRIFT_INTRODUCES_VIOLATION,
     &region_not_allowed::REGION_NOT_ALLOWED,
     &instance_type_not_allowed::INSTANCE_TYPE_NOT_ALLOWED,
     &required_tags_missing::REQUIRED_TAGS_MISSING,

@@ -1,0 +1,226 @@
+//! `warden drift`: what changed outside the code, and whether it broke policy.
+//!
+//! A refresh-only plan's `resource_drift`, or desired manifests against live objects →
+//! [`warden_core::drift::Comparison`] → the policy set `warden check` would build, on the
+//! last-known and on the live state → the report → exit 0 (no drift), 2 (drift), 1 (error).
+
+use std::path::{Path, PathBuf};
+
+use warden_core::drift::{self, verdict::VerdictOptions, DriftReport};
+use warden_core::inputs::{self, InputError};
+use warden_core::{ChangeSet, InputKind};
+use warden_policy::{Config, PolicySet};
+
+use crate::{output, Status};
+
+/// The exit codes, for `--help`.
+const EXIT_CODES: &str = "\
+Exit codes, like `terraform plan -detailed-exitcode`: 0 no drift, 2 drift found, 1 error \
+(unreadable input, a policy that fails to load or evaluate, a plan that says it errored). \
+This differs from `warden check`, where 2 is an input error and 1 a denial. A mistake on the \
+command line itself (an unknown flag, `--live` without `--desired`) exits 1 as well.";
+
+/// Output formats of `warden drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriftFormat {
+    /// Per resource: the violations it introduced, the attribute diff, the remediation.
+    Text,
+    /// The report as JSON (docs/schemas/drift.schema.json).
+    Json,
+}
+
+/// `warden drift`.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = EXIT_CODES)]
+pub struct DriftArgs {
+    /// A refresh-only plan: `terraform plan -refresh-only -out p && terraform show -json p`
+    /// (any plan with `resource_drift` works), or `-` for standard input.
+    #[arg(
+        value_name = "PLAN",
+        required_unless_present = "desired",
+        conflicts_with = "desired"
+    )]
+    pub plan: Option<PathBuf>,
+    /// Kubernetes: the desired manifests (files or folders, as `warden check` reads them).
+    #[arg(long, value_name = "PATH", num_args = 1.., requires = "live")]
+    pub desired: Vec<PathBuf>,
+    /// Kubernetes: the live objects, `kubectl get -o json` output (one object or a `List`);
+    /// repeatable.
+    #[arg(long, value_name = "FILE", requires = "desired")]
+    pub live: Vec<PathBuf>,
+    /// Kubernetes: the namespace of manifests that set none.
+    #[arg(long, value_name = "NAMESPACE", default_value = "default")]
+    pub default_namespace: String,
+    /// Kubernetes: report live objects the manifests do not describe, as drift.
+    #[arg(long)]
+    pub include_extra: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = DriftFormat::Text)]
+    pub format: DriftFormat,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// User policies to evaluate as well (Kyverno YAML, Rego), as for `warden check`;
+    /// repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// Rego data files, folders or bundles; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub data: Vec<PathBuf>,
+    /// Configuration file (default: warden.toml found upward from the first input).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore any warden.toml: every rule, default settings.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Refuse inputs larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = inputs::DEFAULT_MAX_INPUT_BYTES)]
+    pub max_input_size: u64,
+}
+
+/// Runs `warden drift`. Errors are reported here, with exit 1 (exit 2 means drift).
+pub fn run(args: &DriftArgs) -> anyhow::Result<Status> {
+    match drift(args) {
+        Ok(status) => Ok(status),
+        // A closed pipe is main's to handle (not an error).
+        Err(e) if crate::is_broken_pipe(&e) => Err(e),
+        Err(e) => {
+            output::error(&format!("{e:#}"));
+            Ok(Status::Failure)
+        }
+    }
+}
+
+fn drift(args: &DriftArgs) -> anyhow::Result<Status> {
+    let now = super::decision_time()?;
+    let (comparison, first) = match &args.plan {
+        Some(plan) => (terraform(plan, args.max_input_size)?, plan.clone()),
+        None => (
+            kubernetes(args)?,
+            args.desired.first().cloned().unwrap_or_default(),
+        ),
+    };
+    let policy = PolicySet::load_with_policies(
+        load_config(args, &first)?,
+        &args.policy,
+        &warden_policy::RegoOptions {
+            data: args.data.clone(),
+            ..warden_policy::RegoOptions::default()
+        },
+    )?;
+    let last_known = policy.evaluate(&[&comparison.last_known], now);
+    let live = policy.evaluate(&[&comparison.live], now);
+    let rule = policy.rules().iter().find(|r| r.id == drift::RULE_ID);
+    let report = drift::verdict::apply(
+        comparison,
+        (&last_known).into(),
+        (&live).into(),
+        &VerdictOptions {
+            rule,
+            secret_rules: &[warden_server::ops::SECRET_RULE],
+        },
+    );
+    output::emit(args.output.as_deref(), |out| match args.format {
+        DriftFormat::Text => out.write_all(drift::render::text(&report).as_bytes()),
+        DriftFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            out.write_all(b"\n")
+        }
+    })?;
+    Ok(status(&report))
+}
+
+/// 1 when the verdict is incomplete, 2 on drift, else 0 (as `-detailed-exitcode` has it).
+fn status(report: &DriftReport) -> Status {
+    if !report.errors.is_empty() {
+        Status::Failure
+    } else if report.has_drift() {
+        Status::Drift
+    } else {
+        Status::Success
+    }
+}
+
+/// The drift of a plan.
+fn terraform(path: &Path, max_bytes: u64) -> anyhow::Result<drift::Comparison> {
+    let input = inputs::read(path, max_bytes)?;
+    let parsed = inputs::parse(&input)?;
+    Ok(drift::terraform::compare(&parsed)?)
+}
+
+/// The drift of desired manifests against live objects.
+fn kubernetes(args: &DriftArgs) -> anyhow::Result<drift::Comparison> {
+    let mut desired = Vec::new();
+    for path in inputs::discover(&args.desired)? {
+        let input = inputs::read(&path, args.max_input_size)?;
+        let parsed = inputs::parse(&input)?;
+        if parsed.input.kind != InputKind::KubernetesManifests {
+            anyhow::bail!(
+                "{}: a Terraform plan; --desired takes Kubernetes manifests (for a plan: warden drift PLAN)",
+                input.name
+            );
+        }
+        desired.push(parsed);
+    }
+    let mut live = Vec::new();
+    for path in &args.live {
+        live.push(live_objects(path, args.max_input_size)?);
+    }
+    Ok(drift::kubernetes::compare(
+        &desired,
+        &live,
+        &drift::kubernetes::Options {
+            default_namespace: args.default_namespace.clone(),
+            include_extra: args.include_extra,
+        },
+    ))
+}
+
+/// `kubectl get -o json` output; an empty `List` is an empty cluster, not an error.
+fn live_objects(path: &Path, max_bytes: u64) -> anyhow::Result<ChangeSet> {
+    let input = inputs::read(path, max_bytes)?;
+    match inputs::kubernetes::parse_manifests(&input.name, &input.bytes) {
+        Ok(parsed) => Ok(parsed),
+        Err(InputError::NotAPlan { .. }) => Ok(ChangeSet {
+            resources: Vec::new(),
+            context: warden_core::Context::default(),
+            input: warden_core::InputInfo {
+                path: input.name.clone(),
+                kind: InputKind::KubernetesManifests,
+                digest: warden_core::digest::sha256(&input.bytes),
+                format_version: None,
+                tool_version: None,
+            },
+            terraform: None,
+        }),
+        Err(e) => Err(anyhow::anyhow!(
+            "{e} (--live takes `kubectl get -o json` output: one object or a List)"
+        )),
+    }
+}
+
+fn load_config(args: &DriftArgs, first: &Path) -> anyhow::Result<Config> {
+    super::load_config(args.no_config, args.config.as_deref(), first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report masks secrets the way the store does.
+    #[test]
+    fn the_mask_is_the_stores() {
+        assert_eq!(drift::MASK, warden_store::mask::MASK);
+    }
+
+    #[test]
+    fn exit_statuses() {
+        let mut report = DriftReport::new(drift::Source::Terraform, Vec::new());
+        assert_eq!(status(&report), Status::Success);
+        report.errors.push(warden_core::EngineError {
+            engine: "rego".into(),
+            message: "x".into(),
+        });
+        assert_eq!(status(&report), Status::Failure);
+    }
+}
