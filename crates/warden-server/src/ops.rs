@@ -179,17 +179,16 @@ pub async fn evaluate(
     require_role(token, Role::Requester, "evaluating a change")?;
     require_space(token, request.space)?;
     let store = state.store.as_ref();
-    if store
-        .space(request.space)
+    let Some((_, exceptions)) = store
+        .space_with_exceptions(request.space)
         .await
         .map_err(|e| ApiError::store("looking up the space", e))?
-        .is_none()
-    {
+    else {
         return Err(ApiError::NotFound(format!(
             "space `{}` does not exist",
             request.space
         )));
-    }
+    };
     if request.body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "the request body is empty: send a Terraform plan (JSON) or Kubernetes manifests",
@@ -260,7 +259,7 @@ pub async fn evaluate(
         evaluated
     };
 
-    let exception_uses = apply_exceptions(store, request.space, &mut decision).await?;
+    let exception_uses = apply_exceptions(&exceptions, now, &mut decision);
     let actor = Actor::from_token(token);
     let mut cited = None;
     if decision.outcome == Outcome::RequireApproval {
@@ -695,19 +694,14 @@ pub async fn create_token(
 /// unexpired) exception covers moves to `waived` (the waiver names the exception, its
 /// grantor and expiry) and a use is returned to record with the decision; a finding only an
 /// expired exception would cover stays active with a note saying so.
-pub async fn apply_exceptions(
-    store: &dyn Store,
-    space: &str,
+pub fn apply_exceptions(
+    all: &[ExceptionRecord],
+    now: time::OffsetDateTime,
     decision: &mut Decision,
-) -> Result<Vec<NewExceptionUse>, ApiError> {
-    let all = store
-        .exceptions(space)
-        .await
-        .map_err(|e| ApiError::store("reading the space's exceptions", e))?;
+) -> Vec<NewExceptionUse> {
     if all.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let now = store.now();
     let covers = |e: &ExceptionRecord, f: &warden_core::Finding| {
         warden_core::exceptions::rule_selector_matches(&e.rule, &f.rule_id, &f.rule_name)
             && warden_core::exceptions::glob_matches(&e.resource_glob, &f.resource)
@@ -762,7 +756,7 @@ pub async fn apply_exceptions(
     }
     decision.findings = kept;
     decision.refresh();
-    Ok(uses)
+    uses
 }
 
 /// An exception to request over the API.

@@ -37,8 +37,8 @@ use crate::mask::mask_text;
 use crate::model::{
     actor_kind_str, audit_time, from_millis, parse_actor_kind, parse_outcome, to_millis,
     token_hash, Actor, Approval, ApprovalFilter, ApprovalState, DecisionRecord, ExceptionRecord,
-    ExceptionState, ExceptionUse, Expired, NewApproval, NewDecision, NewException, NewSpace,
-    NewToken, Role, Space, SpaceSettings, StoredInput, Token,
+    ExceptionState, ExceptionUse, Expired, NewApproval, NewDecision, NewException, NewInput,
+    NewSpace, NewToken, Role, Space, SpaceSettings, StoredInput, Token,
 };
 use crate::store::Store;
 
@@ -251,15 +251,43 @@ async fn append(
     actor: &Actor,
     event: AuditEvent,
 ) -> Result<AuditRecord> {
-    if !event.detail.is_object() {
-        return Err(StoreError::Invalid(
-            "audit detail must be a JSON object".into(),
-        ));
-    }
+    check_audit_detail(&event)?;
     let (seq, prev_hash): (i64, String) =
-        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(&mut **tx)
-            .await?;
+        sqlx::query_as(NEXT_AUDIT_SEQ).fetch_one(&mut **tx).await?;
+    let record = audit_record(seq, prev_hash, now_ms, actor, event)?;
+    bind_audit_insert(sqlx::query(INSERT_AUDIT), &record)?
+        .execute(&mut **tx)
+        .await?;
+    Ok(record)
+}
+
+/// Takes the next sequence number of the chain and returns it with the hash it follows.
+const NEXT_AUDIT_SEQ: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+
+/// Stores an audit record and makes it the chain's head: two statements, one round trip to
+/// the connection's thread (SQLite numbers `$N` across them). Bound by [`bind_audit_insert`].
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, actor, actor_kind, action, subject, space, detail, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+     UPDATE audit_head SET hash = $10 WHERE id = 1";
+
+fn check_audit_detail(event: &AuditEvent) -> Result<()> {
+    if event.detail.is_object() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(
+            "audit detail must be a JSON object".into(),
+        ))
+    }
+}
+
+/// The audit record with sequence number `seq` following `prev_hash`, hashed.
+fn audit_record(
+    seq: i64,
+    prev_hash: String,
+    now_ms: i64,
+    actor: &Actor,
+    event: AuditEvent,
+) -> Result<AuditRecord> {
     let mut record = AuditRecord {
         seq,
         at: audit_time(from_millis(now_ms)?),
@@ -273,27 +301,55 @@ async fn append(
         hash: String::new(),
     };
     record.hash = record.compute_hash()?;
-    let detail = audit::canonical_json(&record.detail)?;
-    // Two statements, one round trip to the connection's thread (SQLite numbers `$N` across
-    // them).
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, actor_kind, action, subject, space, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
-         UPDATE audit_head SET hash = $10 WHERE id = 1",
-    )
-    .bind(record.seq)
-    .bind(&record.at)
-    .bind(&record.actor)
-    .bind(&record.actor_kind)
-    .bind(&record.action)
-    .bind(&record.subject)
-    .bind(&record.space)
-    .bind(detail)
-    .bind(&record.prev_hash)
-    .bind(&record.hash)
-    .execute(&mut **tx)
-    .await?;
     Ok(record)
+}
+
+/// Binds [`INSERT_AUDIT`]'s parameters.
+fn bind_audit_insert<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    record: &'q AuditRecord,
+) -> Result<sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>> {
+    Ok(query
+        .bind(record.seq)
+        .bind(&record.at)
+        .bind(&record.actor)
+        .bind(&record.actor_kind)
+        .bind(&record.action)
+        .bind(&record.subject)
+        .bind(&record.space)
+        .bind(audit::canonical_json(&record.detail)?)
+        .bind(&record.prev_hash)
+        .bind(&record.hash))
+}
+
+/// A write transaction begun by a raw `BEGIN IMMEDIATE` at the head of a multi-statement
+/// query and ended by a raw `COMMIT` at the tail of another, so that recording a decision
+/// costs two round trips to the connection's thread instead of five. sqlx does not track
+/// such a transaction (its pool's "inside a transaction" check would not see it), so this
+/// guard owns the connection until [`RawWrite::committed`]: dropped before that (an error, or
+/// the request's future dropped mid-way) it detaches and closes the connection, and closing
+/// rolls the transaction back; the pool opens a fresh one.
+struct RawWrite(Option<sqlx::pool::PoolConnection<Sqlite>>);
+
+impl RawWrite {
+    fn conn(&mut self) -> Result<&mut sqlx::SqliteConnection> {
+        self.0
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Invalid("the write transaction has ended".into()))
+    }
+
+    /// The transaction committed: the connection goes back to the pool.
+    fn committed(mut self) {
+        self.0.take();
+    }
+}
+
+impl Drop for RawWrite {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(conn.detach());
+        }
+    }
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -546,7 +602,239 @@ fn check_decider(actor: &Actor, requested_by: &str, roles: &[Role], what: &str) 
     Ok(())
 }
 
+/// An input document to insert with a decision: the input, its masked text and how many
+/// secrets were masked in it.
+type InputRow<'a> = (&'a NewInput<'a>, std::borrow::Cow<'a, str>, usize);
+
+/// Inserts one input document (parameters from `$first`: digest, kind, content,
+/// masked_secrets, created_at); a digest already stored is left as it is.
+fn insert_input_sql(first: usize) -> String {
+    let [a, b, c, d, e] = [first, first + 1, first + 2, first + 3, first + 4];
+    format!(
+        "INSERT INTO inputs (digest, kind, content, masked_secrets, created_at)
+         VALUES (${a}, ${b}, ${c}, ${d}, ${e}) ON CONFLICT (digest) DO NOTHING;"
+    )
+}
+
+/// Inserts a decision and returns its id (parameters from `$first`: space, actor,
+/// actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at).
+fn insert_decision_sql(first: usize) -> String {
+    let p: Vec<String> = (first..first + 9).map(|n| format!("${n}")).collect();
+    format!(
+        "INSERT INTO decisions (space, actor, actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at)
+         VALUES ({}) RETURNING id;",
+        p.join(", ")
+    )
+}
+
+/// Binds the parameters of [`insert_input_sql`] for each row, in order.
+fn bind_inputs<'q>(
+    mut query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    rows: &'q [InputRow<'q>],
+    now: i64,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    for (input, content, masked) in rows {
+        query = query
+            .bind(&input.digest)
+            .bind(&input.kind)
+            .bind(content.as_ref())
+            .bind(i64::try_from(*masked).unwrap_or(i64::MAX))
+            .bind(now);
+    }
+    query
+}
+
+/// Binds the parameters of [`insert_decision_sql`].
+fn bind_decision<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    actor: &'q Actor,
+    new: &'q NewDecision<'q>,
+    document: &'q str,
+    now: i64,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    let d = new.decision;
+    query
+        .bind(&new.space)
+        .bind(&actor.principal)
+        .bind(actor.kind_str())
+        .bind(&d.input_digest)
+        .bind(&d.policy_revision)
+        .bind(d.outcome.as_str())
+        .bind(new.approval_id)
+        .bind(document)
+        .bind(now)
+}
+
+/// The `decision.recorded` audit event of decision `id`.
+fn decision_event(id: i64, new: &NewDecision<'_>, masked_total: usize) -> AuditEvent {
+    let d = new.decision;
+    let inputs: Vec<&str> = new.inputs.iter().map(|i| i.digest.as_str()).collect();
+    AuditEvent::new(
+        "decision.recorded",
+        format!("decision/{id}"),
+        new.space.as_deref(),
+        json!({
+            "outcome": d.outcome.as_str(),
+            "input_digest": d.input_digest,
+            "policy_revision": d.policy_revision,
+            "inputs": inputs,
+            "approval_id": new.approval_id,
+            "findings": d.findings.len(),
+            "masked_secrets": masked_total,
+        }),
+    )
+}
+
 impl SqliteStore {
+    /// Records a decision that cites no approval and used no exception — the common case,
+    /// nothing to re-check inside the transaction — in two round trips: `BEGIN IMMEDIATE`,
+    /// the inputs, the decision and the next audit sequence number in one; the audit record,
+    /// the new chain head and `COMMIT` in the other (see [`RawWrite`]).
+    async fn record_plain_decision(
+        &self,
+        actor: &Actor,
+        new: &NewDecision<'_>,
+        document: &str,
+        inputs: &[InputRow<'_>],
+        masked_total: usize,
+        now: i64,
+    ) -> Result<i64> {
+        let mut sql = String::from("BEGIN IMMEDIATE;");
+        for i in 0..inputs.len() {
+            sql.push_str(&insert_input_sql(1 + 5 * i));
+        }
+        sql.push_str(&insert_decision_sql(1 + 5 * inputs.len()));
+        sql.push_str(NEXT_AUDIT_SEQ);
+        let mut write = RawWrite(Some(self.writer.acquire().await?));
+        let rows = bind_decision(
+            bind_inputs(sqlx::query(&sql), inputs, now),
+            actor,
+            new,
+            document,
+            now,
+        )
+        .fetch_all(&mut *write.conn()?)
+        .await?;
+        let [decision_row, head_row] = rows.as_slice() else {
+            return Err(StoreError::Corrupt(format!(
+                "recording a decision returned {} rows, not 2",
+                rows.len()
+            )));
+        };
+        let id: i64 = decision_row.try_get(0)?;
+        let (seq, prev_hash): (i64, String) = (head_row.try_get(0)?, head_row.try_get(1)?);
+        let record = audit_record(
+            seq,
+            prev_hash,
+            now,
+            actor,
+            decision_event(id, new, masked_total),
+        )?;
+        let commit = format!("{INSERT_AUDIT};COMMIT");
+        bind_audit_insert(sqlx::query(&commit), &record)?
+            .execute(&mut *write.conn()?)
+            .await?;
+        write.committed();
+        Ok(id)
+    }
+
+    /// Records a decision that cites an approval or used exceptions, re-checking each inside
+    /// the transaction (an approval withdrawn or an exception revoked meanwhile is a
+    /// conflict, and nothing is written).
+    async fn record_governed_decision(
+        &self,
+        actor: &Actor,
+        new: &NewDecision<'_>,
+        document: &str,
+        inputs: &[InputRow<'_>],
+        masked_total: usize,
+        now: i64,
+    ) -> Result<i64> {
+        let d = new.decision;
+        let mut tx = self.begin().await?;
+        let insert_input = insert_input_sql(1);
+        for row in inputs {
+            bind_inputs(sqlx::query(&insert_input), std::slice::from_ref(row), now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(approval_id) = new.approval_id {
+            let a = load_approval_tx(&mut tx, approval_id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound {
+                    kind: "approval",
+                    id: approval_id.to_string(),
+                })?;
+            if a.state != ApprovalState::Approved
+                || a.change_digest != d.input_digest
+                || new.space.as_deref() != Some(a.space.as_str())
+            {
+                return Err(StoreError::Conflict(format!(
+                    "approval {approval_id} ({}, {} in space {}) does not approve this change",
+                    a.state.as_str(),
+                    a.change_digest,
+                    a.space
+                )));
+            }
+        }
+        let id: i64 = bind_decision(
+            sqlx::query(&insert_decision_sql(1)),
+            actor,
+            new,
+            document,
+            now,
+        )
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for u in &new.exception_uses {
+            let e = load_exception_tx(&mut tx, u.exception_id).await?;
+            if e.state != ExceptionState::Granted || to_millis(e.expires_at) <= now {
+                return Err(StoreError::Conflict(format!(
+                    "exception {} no longer applies ({})",
+                    e.id,
+                    if e.state == ExceptionState::Granted {
+                        "expired"
+                    } else {
+                        e.state.as_str()
+                    }
+                )));
+            }
+            if new.space.as_deref() != Some(e.space.as_str()) {
+                return Err(StoreError::Conflict(format!(
+                    "exception {} belongs to space {}",
+                    e.id, e.space
+                )));
+            }
+            sqlx::query(
+                "INSERT INTO exception_uses (exception_id, decision_id, rule, resource, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(e.id)
+            .bind(id)
+            .bind(&u.rule)
+            .bind(&u.resource)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            append(
+                &mut tx,
+                now,
+                actor,
+                AuditEvent::new(
+                    "exception.used",
+                    format!("exception/{}", e.id),
+                    Some(&e.space),
+                    json!({ "decision_id": id, "rule": u.rule, "resource": u.resource }),
+                ),
+            )
+            .await?;
+        }
+        append(&mut tx, now, actor, decision_event(id, new, masked_total)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Marks a pending approval expired inside `tx` (with its audit record).
     async fn expire_approval(
         tx: &mut Transaction<'static, Sqlite>,
@@ -782,6 +1070,28 @@ impl Store for SqliteStore {
             .transpose()
     }
 
+    async fn space_with_exceptions(
+        &self,
+        name: &str,
+    ) -> Result<Option<(Space, Vec<ExceptionRecord>)>> {
+        // Two statements, one round trip; `is_space` tells their rows apart.
+        let rows = sqlx::query(
+            "SELECT 1 AS is_space, * FROM spaces WHERE name = $1;
+             SELECT 0 AS is_space, * FROM exceptions WHERE space = $1 ORDER BY id",
+        )
+        .bind(name)
+        .fetch_all(&self.reader)
+        .await?;
+        let Some((first, rest)) = rows.split_first() else {
+            return Ok(None);
+        };
+        if first.try_get::<i64, _>("is_space")? != 1 {
+            return Ok(None);
+        }
+        let exceptions = rest.iter().map(exception_from).collect::<Result<_>>()?;
+        Ok(Some((space_from(first)?, exceptions)))
+    }
+
     async fn spaces(&self) -> Result<Vec<Space>> {
         sqlx::query("SELECT * FROM spaces ORDER BY name")
             .fetch_all(&self.reader)
@@ -945,8 +1255,8 @@ impl Store for SqliteStore {
             })?;
         }
         let now = self.now_ms();
-        let mut tx = self.begin().await?;
         let mut masked_total = doc_masked;
+        let mut to_store = Vec::new();
         for input in &new.inputs {
             let stored = self.stored_inputs.contains(&input.digest);
             if stored && new.secrets.is_empty() {
@@ -954,120 +1264,17 @@ impl Store for SqliteStore {
             }
             let (content, n) = mask_text(&input.content, &new.secrets);
             masked_total += n;
-            if stored {
-                continue;
+            if !stored {
+                to_store.push((input, content, n));
             }
-            sqlx::query(
-                "INSERT INTO inputs (digest, kind, content, masked_secrets, created_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING",
-            )
-            .bind(&input.digest)
-            .bind(&input.kind)
-            .bind(content.as_ref())
-            .bind(i64::try_from(n).unwrap_or(i64::MAX))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
         }
-        if let Some(approval_id) = new.approval_id {
-            let a = load_approval_tx(&mut tx, approval_id)
+        let id = if new.approval_id.is_none() && new.exception_uses.is_empty() {
+            self.record_plain_decision(actor, new, &document, &to_store, masked_total, now)
                 .await?
-                .ok_or_else(|| StoreError::NotFound {
-                    kind: "approval",
-                    id: approval_id.to_string(),
-                })?;
-            if a.state != ApprovalState::Approved
-                || a.change_digest != d.input_digest
-                || new.space.as_deref() != Some(a.space.as_str())
-            {
-                return Err(StoreError::Conflict(format!(
-                    "approval {approval_id} ({}, {} in space {}) does not approve this change",
-                    a.state.as_str(),
-                    a.change_digest,
-                    a.space
-                )));
-            }
-        }
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO decisions (space, actor, actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(&new.space)
-        .bind(&actor.principal)
-        .bind(actor.kind_str())
-        .bind(&d.input_digest)
-        .bind(&d.policy_revision)
-        .bind(d.outcome.as_str())
-        .bind(new.approval_id)
-        .bind(&document)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        for u in &new.exception_uses {
-            let e = load_exception_tx(&mut tx, u.exception_id).await?;
-            if e.state != ExceptionState::Granted || to_millis(e.expires_at) <= now {
-                return Err(StoreError::Conflict(format!(
-                    "exception {} no longer applies ({})",
-                    e.id,
-                    if e.state == ExceptionState::Granted {
-                        "expired"
-                    } else {
-                        e.state.as_str()
-                    }
-                )));
-            }
-            if new.space.as_deref() != Some(e.space.as_str()) {
-                return Err(StoreError::Conflict(format!(
-                    "exception {} belongs to space {}",
-                    e.id, e.space
-                )));
-            }
-            sqlx::query(
-                "INSERT INTO exception_uses (exception_id, decision_id, rule, resource, created_at)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(e.id)
-            .bind(id)
-            .bind(&u.rule)
-            .bind(&u.resource)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            append(
-                &mut tx,
-                now,
-                actor,
-                AuditEvent::new(
-                    "exception.used",
-                    format!("exception/{}", e.id),
-                    Some(&e.space),
-                    json!({ "decision_id": id, "rule": u.rule, "resource": u.resource }),
-                ),
-            )
-            .await?;
-        }
-        let inputs: Vec<&str> = new.inputs.iter().map(|i| i.digest.as_str()).collect();
-        append(
-            &mut tx,
-            now,
-            actor,
-            AuditEvent::new(
-                "decision.recorded",
-                format!("decision/{id}"),
-                new.space.as_deref(),
-                json!({
-                    "outcome": d.outcome.as_str(),
-                    "input_digest": d.input_digest,
-                    "policy_revision": d.policy_revision,
-                    "inputs": inputs,
-                    "approval_id": new.approval_id,
-                    "findings": d.findings.len(),
-                    "masked_secrets": masked_total,
-                }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        } else {
+            self.record_governed_decision(actor, new, &document, &to_store, masked_total, now)
+                .await?
+        };
         self.stored_inputs
             .insert_all(new.inputs.iter().map(|i| i.digest.as_str()));
         Ok(DecisionRecord {

@@ -32,6 +32,12 @@ pub trait Store: Send + Sync {
     async fn space(&self, name: &str) -> Result<Option<Space>>;
     /// Every space, by name.
     async fn spaces(&self) -> Result<Vec<Space>>;
+    /// A space with its exceptions (every state, by id): what an evaluation in the space
+    /// reads, in one round trip where the database allows.
+    async fn space_with_exceptions(
+        &self,
+        name: &str,
+    ) -> Result<Option<(Space, Vec<ExceptionRecord>)>>;
 
     // --- tokens -------------------------------------------------------------------------
 

@@ -161,6 +161,11 @@ async fn spaces(store: &dyn Store) {
     assert_eq!(updated.description, "production");
     assert_eq!(store.space("prod").await.unwrap().unwrap(), updated);
     assert!(store.space("nope").await.unwrap().is_none());
+    assert!(store.space_with_exceptions("nope").await.unwrap().is_none());
+    assert_eq!(
+        store.space_with_exceptions("prod").await.unwrap(),
+        Some((updated.clone(), vec![]))
+    );
     let names: Vec<String> = store
         .spaces()
         .await
@@ -705,6 +710,11 @@ async fn exceptions(store: &dyn Store, clock: &ManualClock) {
     assert_eq!(revoked.state, ExceptionState::Revoked);
     assert!(store.active_exceptions("dev").await.unwrap().is_empty());
     assert_eq!(store.exceptions("dev").await.unwrap().len(), 3);
+    // What an evaluation reads: the space and every exception of it, in id order.
+    let (dev, with) = store.space_with_exceptions("dev").await.unwrap().unwrap();
+    assert_eq!(dev, store.space("dev").await.unwrap().unwrap());
+    assert_eq!(with, store.exceptions("dev").await.unwrap());
+    assert!(with.windows(2).all(|w| w[0].id < w[1].id));
 
     let log = actions(store).await;
     for expected in [

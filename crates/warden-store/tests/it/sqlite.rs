@@ -333,6 +333,99 @@ async fn cancelled_writes_leave_the_store_usable() {
     );
 }
 
+/// Records a plain decision (no approval cited, no exception used): the path that opens its
+/// transaction inside a multi-statement query.
+async fn plain_decision(store: &SqliteStore, digest: &str) -> warden_store::Result<i64> {
+    let d = conformance::decision(digest, warden_core::Outcome::Deny, "x");
+    store
+        .record_decision(
+            &Actor::system(),
+            &NewDecision {
+                decision: &d,
+                text: None,
+                space: Some("dev".into()),
+                inputs: vec![NewInput {
+                    digest: digest.into(),
+                    kind: "terraform-plan".into(),
+                    content: format!("{{\"plan\":\"{digest}\"}}").into(),
+                }],
+                secrets: vec![],
+                exception_uses: vec![],
+                approval_id: None,
+            },
+        )
+        .await
+        .map(|r| r.id)
+}
+
+/// Counts rows of a table through the raw pool.
+async fn count(store: &SqliteStore, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(store.raw_pool())
+        .await
+        .unwrap()
+}
+
+/// A plain decision whose audit insert fails (after the decision row went in, inside the
+/// transaction) leaves nothing behind, and the next decision records normally.
+#[tokio::test]
+async fn a_failed_decision_write_leaves_nothing_and_the_store_usable() {
+    let (_dir, store) = with_records(1).await;
+    plain_decision(&store, "sha256:one").await.unwrap();
+    exec(
+        &store,
+        "CREATE TRIGGER refuse BEFORE INSERT ON audit_log WHEN NEW.subject = 'decision/2'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .await;
+    let err = plain_decision(&store, "sha256:two").await.unwrap_err();
+    assert!(err.to_string().contains("refused by the test"), "{err}");
+    assert_eq!(count(&store, "SELECT count(*) FROM decisions").await, 1);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM inputs WHERE digest = 'sha256:two'"
+        )
+        .await,
+        0
+    );
+    exec(&store, "DROP TRIGGER refuse").await;
+    assert_eq!(plain_decision(&store, "sha256:two").await.unwrap(), 2);
+    let v = store.verify_audit().await.unwrap();
+    assert!(v.is_intact(), "{v:?}");
+    assert_eq!(v.records, 3);
+}
+
+/// Decision writes cancelled at every point leave a usable store, an intact chain, and every
+/// stored decision with its `decision.recorded` record (whole or not at all).
+#[tokio::test]
+async fn cancelled_decision_writes_leave_the_store_usable() {
+    let (_dir, store) = with_records(1).await;
+    let mut landed = 0;
+    for i in 0..300_u64 {
+        let wait = std::time::Duration::from_micros((i % 50) * 10);
+        let digest = format!("sha256:c{i}");
+        if let Ok(r) = tokio::time::timeout(wait, plain_decision(&store, &digest)).await {
+            r.unwrap();
+            landed += 1;
+        }
+    }
+    plain_decision(&store, "sha256:last").await.unwrap();
+    let v = store.verify_audit().await.unwrap();
+    assert!(v.is_intact(), "{v:?}");
+    let decisions = count(&store, "SELECT count(*) FROM decisions").await;
+    let recorded = count(
+        &store,
+        "SELECT count(*) FROM audit_log WHERE action = 'decision.recorded'",
+    )
+    .await;
+    assert_eq!(decisions, recorded);
+    assert!(
+        decisions > landed,
+        "{decisions} stored, {landed} acknowledged"
+    );
+}
+
 /// The auditor's script from the `audit` module docs, run on a real export: it accepts the
 /// export and names the record of a tampered copy. Skipped (with a note) without `python3`.
 #[tokio::test]
