@@ -38,6 +38,11 @@
 //! approval-above = 500.0                  # WD-COST-001: monthly delta (USD) needing approval
 //! deny-above = 2000.0                     # ... and the one denied
 //!
+//! [agents]                                # agents' retry contract and quotas (`warden serve`)
+//! max-attempts = 3                        # denied attempts before the next escalates to approval
+//! changes-per-hour = 120                  # evaluations per agent per rolling hour
+//! monthly-cost = 1000.0                   # USD of allowed monthly cost deltas per agent
+//!
 //! [spaces.prod]                           # a space's layer (`warden serve`): it adds, never removes
 //! description = "production accounts"
 //! select = ["WD-GOV-007"]                 # more built-in rules, run in this space only
@@ -61,6 +66,7 @@ use time::Date;
 use warden_core::{Enforcement, Exception};
 use warden_rules::UnknownPolicy;
 
+use crate::agents::{AgentSettings, RawAgents};
 use crate::cost::{CostSettings, Thresholds};
 
 /// The file name looked for upward from the input.
@@ -170,6 +176,8 @@ pub struct Config {
     pub spaces: BTreeMap<String, SpaceConfig>,
     /// `[cost]`: catalog, usage and WD-COST-001's thresholds.
     pub cost: CostSettings,
+    /// `[agents]`: the agents' retry contract and quotas (`warden serve`).
+    pub agents: AgentSettings,
 }
 
 impl Config {
@@ -266,6 +274,7 @@ impl Default for Config {
             rego: RegoSettings::default(),
             spaces: BTreeMap::new(),
             cost: CostSettings::default(),
+            agents: AgentSettings::default(),
         }
     }
 }
@@ -287,6 +296,7 @@ struct RawConfig {
     #[serde(default)]
     spaces: BTreeMap<String, RawSpace>,
     cost: Option<RawCost>,
+    agents: Option<RawAgents>,
 }
 
 #[derive(Deserialize)]
@@ -494,6 +504,11 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
             usage: cost.usage,
             lines,
         };
+    }
+    if let Some(agents) = raw.agents {
+        config.agents = agents.validate(name, |key| {
+            line_in_tables(text, &["[agents.principals", "[agents]"], key)
+        })?;
     }
     for (name, space) in raw.spaces {
         let prefix = format!("spaces.{name}");

@@ -2,6 +2,7 @@
 //! [`PolicySet`] (engines with their rules resolved, and a revision digest), which turns change
 //! sets into a [`Decision`].
 
+pub mod agents;
 pub mod config;
 pub mod cost;
 pub mod pod_security;

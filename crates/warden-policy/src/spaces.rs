@@ -108,6 +108,10 @@ impl Policies {
     ) -> Policies {
         let mut parts = vec![account.revision().to_owned()];
         parts.extend(spaces.iter().map(|(n, s)| format!("{n}={}", s.revision)));
+        let agents = account.config().agents.revision_part();
+        if !agents.is_empty() {
+            parts.push(format!("agents={agents}"));
+        }
         Policies {
             revision: warden_core::digest::sha256_parts(parts.iter().map(String::as_bytes)),
             account,
@@ -415,6 +419,7 @@ fn layer(
         spaces: BTreeMap::new(),
         // The decision is priced with the account's catalog and usage (`Layered::cost`).
         cost: crate::cost::CostSettings::default(),
+        agents: account_config.agents.clone(),
     };
     let mut set = PolicySet::load(config).map_err(|e| match e {
         ConfigError::Invalid {

@@ -1,5 +1,8 @@
 //! governance rules.
 
+pub(crate) mod agent_attempts_exhausted;
+pub(crate) mod agent_change_quota_exceeded;
+pub(crate) mod agent_cost_budget_exceeded;
 mod cost_delta_above_threshold;
 mod drift_introduces_violation;
 pub(crate) mod hardcoded_secret;
@@ -17,6 +20,9 @@ use crate::rule::RuleMeta;
 
 /// The governance rules, in id order.
 pub static RULES: &[&RuleMeta] = &[
+    &agent_attempts_exhausted::AGENT_ATTEMPTS_EXHAUSTED,
+    &agent_change_quota_exceeded::AGENT_CHANGE_QUOTA_EXCEEDED,
+    &agent_cost_budget_exceeded::AGENT_COST_BUDGET_EXCEEDED,
     &cost_delta_above_threshold::COST_DELTA_ABOVE_THRESHOLD,
     &drift_introduces_violation::DRIFT_INTRODUCES_VIOLATION,
     &region_not_allowed::REGION_NOT_ALLOWED,
