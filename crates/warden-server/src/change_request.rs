@@ -112,6 +112,9 @@ pub struct RequestContext {
     pub labels: BTreeMap<String, String>,
     /// What the change is about, stable across re-plans.
     pub subject: Option<String>,
+    /// Which attempt at the subject this is, as the agent counts (the agent retry contract:
+    /// Warden counts too, and this can only raise its count).
+    pub attempt: Option<u32>,
 }
 
 #[derive(Deserialize)]

@@ -17,6 +17,7 @@
 //! Every `/v1` endpoint needs a bearer token and counts against that token's rate limit
 //! ([`ratelimit`]; 429 with `Retry-After` when over it); errors are `{"error": "..."}`.
 
+pub mod agents;
 pub mod change_request;
 pub mod error;
 pub mod memo;

@@ -42,6 +42,8 @@ pub struct Memoized {
     pub kind: String,
     /// Secret values found, masked in what is stored.
     pub secrets: Vec<String>,
+    /// The subject derived from the change ([`crate::agents::change_subject`]).
+    pub subject: String,
 }
 
 /// A bounded map from evaluation to its result (first in, first out).
@@ -137,6 +139,7 @@ mod tests {
             decision: policy.evaluate(&[], time::OffsetDateTime::UNIX_EPOCH),
             kind: "terraform_plan".into(),
             secrets: Vec::new(),
+            subject: "resources:none".into(),
         }
     }
 

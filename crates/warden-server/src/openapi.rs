@@ -342,7 +342,8 @@ fn components() -> Value {
                             "environment": { "type": "string" },
                             "actor": { "type": "string", "description": "On whose behalf the token's principal asks (recorded as given)." },
                             "labels": { "type": "object", "additionalProperties": { "type": "string" } },
-                            "subject": { "type": "string", "description": "As the `subject` query parameter." }
+                            "subject": { "type": "string", "description": "As the `subject` query parameter." },
+                            "attempt": { "type": "integer", "minimum": 1, "description": "Which attempt at the subject this is, as the agent counts; it can only raise Warden's own count." }
                         }
                     }
                 }
@@ -392,7 +393,25 @@ fn components() -> Value {
                             }
                         }
                     },
-                    "approval_id": { "type": "integer", "format": "int64", "description": "The approval request opened for this exact change; once approved, the same change is allowed unchanged." }
+                    "approval_id": { "type": "integer", "format": "int64", "description": "The approval request opened for this exact change; once approved, the same change is allowed unchanged." },
+                    "subject": { "type": "string", "description": "What the attempts are counted on: the request's subject, or `resources:sha256:…` derived from the addresses the change touches." },
+                    "attempt": { "type": "integer", "description": "This attempt's number at the subject (1 for the first): Warden's count of this agent's decisions on it not allowed in a row, plus one, or `context.attempt` when higher." },
+                    "max_attempts": { "type": "integer", "description": "`[agents] max-attempts` (0: never escalates)." },
+                    "remaining_attempts": { "type": ["integer", "null"], "description": "Attempts left before a denied one escalates to require_approval; null without a cap." },
+                    "escalated": { "type": "boolean", "description": "The deny findings were held for approval instead (WD-AGENT-001)." },
+                    "history": {
+                        "type": "array",
+                        "description": "The earlier attempts not allowed, newest first.",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "decision_id": { "type": "integer", "format": "int64" },
+                                "input_digest": string,
+                                "outcome": { "enum": ["allow", "warn", "require_approval", "deny"] },
+                                "at": string
+                            }
+                        }
+                    }
                 }
             },
             "ApprovalState": { "enum": ["pending", "approved", "rejected", "expired", "superseded"] },

@@ -209,7 +209,9 @@ pub async fn evaluate(
         date: now.date(),
     });
     let remembered = memo_key.as_ref().and_then(|k| state.memo.get(k));
-    let (mut decision, input, secrets) = if let (Some(hit), Some(key)) = (&remembered, &memo_key) {
+    let (mut decision, input, secrets, derived_subject) = if let (Some(hit), Some(key)) =
+        (&remembered, &memo_key)
+    {
         let mut decision = hit.decision.clone();
         decision.evaluated_at = Decision::timestamp(now);
         decision.duration_ms = 0.0;
@@ -224,7 +226,7 @@ pub async fn evaluate(
                 Err(e) => return Err(ApiError::bad_request(e.to_string())),
             },
         };
-        (decision, input, hit.secrets.clone())
+        (decision, input, hit.secrets.clone(), hit.subject.clone())
     } else {
         let space = request.space.to_owned();
         let body = request.body.to_vec();
@@ -253,6 +255,7 @@ pub async fn evaluate(
                     decision: evaluated.0.clone(),
                     kind: evaluated.1.kind.clone(),
                     secrets: evaluated.2.clone(),
+                    subject: evaluated.3.clone(),
                 },
             );
         }
@@ -261,6 +264,26 @@ pub async fn evaluate(
 
     let exception_uses = apply_exceptions(&exceptions, now, &mut decision);
     let actor = Actor::from_token(token);
+    let subject = request
+        .subject
+        .map_or(derived_subject, std::borrow::ToOwned::to_owned);
+    let attempt = if token.kind == warden_core::ActorKind::Agent {
+        Some(
+            crate::agents::apply(
+                store,
+                &policies.account().config().agents,
+                &actor.principal,
+                request.space,
+                subject.clone(),
+                request.request.and_then(|r| r.context.attempt),
+                now,
+                &mut decision,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let mut cited = None;
     if decision.outcome == Outcome::RequireApproval {
         cited = store
@@ -288,6 +311,9 @@ pub async fn evaluate(
                 secrets,
                 exception_uses,
                 approval_id: cited.as_ref().map(|a| a.id),
+                subject: Some(subject),
+                attempt: attempt.as_ref().map(|a| a.number),
+                cost_delta: decision.cost.as_ref().map(|c| c.delta),
             },
         )
         .await
@@ -362,7 +388,7 @@ pub async fn evaluate(
         extra.insert("memoized".into(), json!(true));
     }
     if token.kind == warden_core::ActorKind::Agent {
-        if let Some(hint) = retry_hint(&decision, opened.as_ref().map(|a| a.id)) {
+        if let Some(hint) = retry_hint(&decision, opened.as_ref().map(|a| a.id), attempt.as_ref()) {
             extra.insert("retry".into(), hint);
         }
     }
@@ -404,7 +430,11 @@ fn json_with_members(
 /// this exact change through unchanged. There is no attempt counter, so no "remaining
 /// attempts" member.
 #[must_use]
-pub fn retry_hint(decision: &Decision, approval_id: Option<i64>) -> Option<Value> {
+pub fn retry_hint(
+    decision: &Decision,
+    approval_id: Option<i64>,
+    attempt: Option<&crate::agents::Attempt>,
+) -> Option<Value> {
     if decision.outcome == Outcome::Allow {
         return None;
     }
@@ -422,11 +452,15 @@ pub fn retry_hint(decision: &Decision, approval_id: Option<i64>) -> Option<Value
             })
         })
         .collect();
-    let mut hint = json!({ "change": change });
-    if let (Value::Object(m), Some(id)) = (&mut hint, approval_id) {
-        m.insert("approval_id".into(), json!(id));
+    let mut hint = serde_json::Map::new();
+    hint.insert("change".into(), Value::Array(change));
+    if let Some(id) = approval_id {
+        hint.insert("approval_id".into(), json!(id));
     }
-    Some(hint)
+    if let Some(Value::Object(members)) = attempt.map(crate::agents::Attempt::to_json) {
+        hint.extend(members);
+    }
+    Some(Value::Object(hint))
 }
 
 fn evaluate_blocking(
@@ -434,7 +468,7 @@ fn evaluate_blocking(
     body: Vec<u8>,
     now: OffsetDateTime,
     operation: Option<crate::change_request::Operation>,
-) -> Result<(Decision, NewInput<'static>, Vec<String>), ApiError> {
+) -> Result<(Decision, NewInput<'static>, Vec<String>, String), ApiError> {
     let input = warden_core::inputs::InputBytes {
         name: "request".into(),
         bytes: body,
@@ -471,7 +505,8 @@ fn evaluate_blocking(
         kind,
         content: text.into(),
     };
-    Ok((decision, stored, secrets))
+    let subject = crate::agents::change_subject(&change);
+    Ok((decision, stored, secrets, subject))
 }
 
 /// Id of the built-in rule that finds secrets written into the configuration.

@@ -874,9 +874,13 @@ async fn agents_get_a_retry_hint_naming_what_to_change_and_others_do_not() {
         assert_eq!(hint["fix"], finding["fix"]["description"]);
     }
     assert!(change.iter().any(|h| h["fix"].is_string()), "{v}");
+    // The first attempt at this change: two more before a person is asked.
+    assert_eq!(v["retry"]["attempt"], 1, "{v}");
+    assert_eq!(v["retry"]["remaining_attempts"], 2, "{v}");
+    assert_eq!(v["retry"]["escalated"], false, "{v}");
     assert!(
-        v["retry"].get("remaining_attempts").is_none() && v["retry"].get("approval_id").is_none(),
-        "no attempt counter, no invented count; a deny opens no request: {v}"
+        v["retry"].get("approval_id").is_none(),
+        "a deny opens no request: {v}"
     );
 
     // A human gets no hint; neither does an agent whose change is allowed.
@@ -1343,4 +1347,196 @@ async fn policies_that_may_read_the_clock_are_never_answered_from_memory() {
         assert_eq!(s, StatusCode::OK, "{v}");
         assert!(v.get("memoized").is_none(), "{v}");
     }
+}
+
+async fn evaluate_as(f: &Fixture, token: &str, body: &str) -> Value {
+    let (s, v) = call(
+        router(f.state.clone()),
+        "POST",
+        "/v1/evaluate?space=dev",
+        Some(token),
+        body,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+fn rule_ids(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_agent_denied_max_attempts_times_is_escalated_to_a_person() {
+    let f = fixture("[agents]\nmax-attempts = 2\n").await;
+    let first = evaluate_as(&f, &f.agent, INSECURE).await;
+    let second = evaluate_as(&f, &f.agent, INSECURE).await;
+    for (n, v) in [(1, &first), (2, &second)] {
+        assert_eq!(v["outcome"], "deny", "{v}");
+        assert_eq!(v["retry"]["attempt"], n, "{v}");
+        assert_eq!(v["retry"]["remaining_attempts"], 2 - n, "{v}");
+    }
+    // A person's decisions on the same change neither count nor escalate.
+    assert_eq!(evaluate_as(&f, &f.alice, INSECURE).await["outcome"], "deny");
+
+    let third = evaluate_as(&f, &f.agent, INSECURE).await;
+    assert_eq!(third["outcome"], "require_approval", "{third}");
+    assert_eq!(third["retry"]["escalated"], true, "{third}");
+    assert_eq!(third["retry"]["attempt"], 3);
+    let history: Vec<&Value> = third["retry"]["history"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(
+        history
+            .iter()
+            .map(|h| h["decision_id"].clone())
+            .collect::<Vec<_>>(),
+        [second["decision_id"].clone(), first["decision_id"].clone()],
+        "newest first: {third}"
+    );
+    let escalation = third["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|x| x["rule_id"] == "WD-AGENT-001")
+        .unwrap_or_else(|| unreachable!("no WD-AGENT-001: {third}"));
+    let message = escalation["message"].as_str().unwrap_or_default();
+    for id in [&first["decision_id"], &second["decision_id"]] {
+        assert!(
+            message.contains(&format!("decision {id} (deny")),
+            "{message}"
+        );
+    }
+    // The blocking findings are held for approval, each saying why.
+    assert!(third["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .all(|x| x["enforcement"] != "deny"));
+    assert!(third["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|x| x["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("escalated to require_approval"))));
+    let id = third["approval"]["id"].clone();
+    assert_eq!(third["retry"]["approval_id"], id);
+
+    // A person approves; the agent's next submission of that exact change is allowed.
+    let (s, approved) = call(
+        router(f.state.clone()),
+        "POST",
+        &format!("/v1/approvals/{id}/approve"),
+        Some(&f.bob),
+        "{}",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{approved}");
+    let fourth = evaluate_as(&f, &f.agent, INSECURE).await;
+    assert_eq!(fourth["outcome"], "allow", "{fourth}");
+    assert_eq!(fourth["approved_by"]["id"], id);
+    let record = f
+        .store
+        .decision(fourth["decision_id"].as_i64().unwrap_or_default())
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(record.is_some());
+}
+
+#[tokio::test]
+async fn an_agents_own_attempt_count_can_only_raise_warden_s() {
+    let f = fixture("").await;
+    let request = |attempt: u32| {
+        format!(
+            "{{\"operation\": \"apply\", \"change\": {INSECURE}, \"context\": {{\"attempt\": {attempt}}}}}"
+        )
+    };
+    let v = evaluate_as(&f, &f.agent, &request(7)).await;
+    assert_eq!(v["retry"]["attempt"], 7, "{v}");
+    assert_eq!(
+        v["outcome"], "require_approval",
+        "past the default cap of 3: {v}"
+    );
+    assert!(rule_ids(&v).contains(&"WD-AGENT-001".to_owned()));
+    // A lower claim than Warden's own count is ignored (one decision on record now).
+    let v = evaluate_as(&f, &f.agent, &request(1)).await;
+    assert_eq!(v["retry"]["attempt"], 2, "{v}");
+}
+
+#[tokio::test]
+async fn an_agent_over_its_changes_per_hour_quota_is_denied_and_people_are_not() {
+    let f = fixture(
+        "[agents]\nchanges-per-hour = 5\n[agents.principals.claude-infra]\nchanges-per-hour = 2\n",
+    )
+    .await;
+    for _ in 0..2 {
+        assert_eq!(
+            evaluate_as(&f, &f.agent, COMPLIANT).await["outcome"],
+            "allow"
+        );
+    }
+    let v = evaluate_as(&f, &f.agent, COMPLIANT).await;
+    assert_eq!(v["outcome"], "deny", "{v}");
+    assert_eq!(rule_ids(&v), ["WD-AGENT-002"]);
+    let message = v["findings"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("submitted 2 changes in the last hour")
+            && message.contains("`changes-per-hour` is 2")
+            && message.contains("frees at"),
+        "{message}"
+    );
+    assert_eq!(v["findings"][0]["resource"], "agent/claude-infra");
+    // Escalation never lifts a quota: the agent's fourth try is still denied.
+    assert_eq!(
+        evaluate_as(&f, &f.agent, COMPLIANT).await["outcome"],
+        "deny"
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            evaluate_as(&f, &f.alice, COMPLIANT).await["outcome"],
+            "allow"
+        );
+    }
+}
+
+/// One m5.large: about $70-80 a month, whatever the region.
+const ONE_INSTANCE: &str = r#"{"format_version": "1.2", "resource_changes": [{
+  "address": "aws_instance.app", "mode": "managed", "type": "aws_instance", "name": "app",
+  "provider_name": "registry.terraform.io/hashicorp/aws",
+  "change": {"actions": ["create"], "before": null,
+             "after": {"instance_type": "m5.large", "ebs_block_device": [],
+                       "root_block_device": [{"volume_size": 20, "volume_type": "gp3", "encrypted": true}]},
+             "after_unknown": {"id": true}}}]}"#;
+
+#[tokio::test]
+async fn an_agent_over_its_monthly_cost_budget_is_denied_with_the_headroom() {
+    let f = fixture("select = [\"WD-COST-001\"]\n[agents]\nmonthly-cost = 100\n").await;
+    let first = evaluate_as(&f, &f.agent, ONE_INSTANCE).await;
+    let delta = first["cost"]["delta"].as_f64().unwrap_or_default();
+    assert!((50.0..100.0).contains(&delta), "{first}");
+    assert_eq!(first["outcome"], "allow", "{first}");
+    let second = evaluate_as(&f, &f.agent, ONE_INSTANCE).await;
+    assert_eq!(second["outcome"], "deny", "{second}");
+    assert_eq!(rule_ids(&second), ["WD-AGENT-003"]);
+    let message = second["findings"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("`monthly-cost` is $100.00") && message.contains("committed this month $"),
+        "{message}"
+    );
+    // Denied changes commit nothing: the budget still has the same headroom.
+    let third = evaluate_as(&f, &f.agent, ONE_INSTANCE).await;
+    assert_eq!(
+        third["findings"][0]["message"],
+        second["findings"][0]["message"]
+    );
 }

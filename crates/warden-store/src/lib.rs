@@ -19,9 +19,10 @@ pub mod store;
 pub use audit::{AuditEvent, AuditRecord, Break, BrokenLink, Verification};
 pub use error::{Result, StoreError};
 pub use model::{
-    token_hash, Actor, Approval, ApprovalFilter, ApprovalState, DecisionRecord, ExceptionRecord,
-    ExceptionState, ExceptionUse, Expired, NewApproval, NewDecision, NewException, NewExceptionUse,
-    NewInput, NewSpace, NewToken, Role, Space, SpaceSettings, StoredInput, Token,
+    token_hash, Actor, AgentQuery, AgentRecord, Approval, ApprovalFilter, ApprovalState,
+    DecisionRecord, ExceptionRecord, ExceptionState, ExceptionUse, Expired, NewApproval,
+    NewDecision, NewException, NewExceptionUse, NewInput, NewSpace, NewToken, PastDecision, Role,
+    Space, SpaceSettings, StoredInput, Token,
 };
 pub use sqlite::{Clock, OpenOptions, SqliteStore};
 pub use store::Store;

@@ -298,6 +298,59 @@ pub struct NewDecision<'a> {
     /// An approval the decision cites: must be `approved`, in the same space, for a change
     /// digest equal to the decision's input digest.
     pub approval_id: Option<i64>,
+    /// What the change is an attempt at (the agent retry contract): the request's subject,
+    /// or one derived from the change.
+    pub subject: Option<String>,
+    /// Which attempt at `subject` this is (1 for the first), for agents.
+    pub attempt: Option<u32>,
+    /// The monthly cost delta of the change in USD, when estimated.
+    pub cost_delta: Option<f64>,
+}
+
+/// A past decision, as the agent retry contract lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastDecision {
+    /// Decision id.
+    pub id: i64,
+    /// Digest of the change decided.
+    pub input_digest: String,
+    /// Its outcome.
+    pub outcome: Outcome,
+    /// When.
+    pub created_at: OffsetDateTime,
+}
+
+/// What [`crate::Store::agent_record`] looks up: an agent's recent decisions on a subject,
+/// and its use of its quotas.
+#[derive(Debug, Clone, Copy)]
+pub struct AgentQuery<'a> {
+    /// The agent's principal.
+    pub principal: &'a str,
+    /// The space of the change.
+    pub space: &'a str,
+    /// What the change is an attempt at.
+    pub subject: &'a str,
+    /// Decisions on `subject` from this time on.
+    pub attempts_since: OffsetDateTime,
+    /// At most this many of them (newest first).
+    pub attempts_limit: u32,
+    /// Start of the rolling hour of the change quota.
+    pub hour_since: OffsetDateTime,
+    /// Start of the month of the cost budget.
+    pub month_since: OffsetDateTime,
+}
+
+/// An agent's recent decisions on a subject and its use of its quotas.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentRecord {
+    /// Its decisions on the subject (every space's own), newest first.
+    pub attempts: Vec<PastDecision>,
+    /// Its decisions since `hour_since`, every space, and the oldest of them.
+    pub changes_last_hour: u64,
+    /// When the oldest decision counted in `changes_last_hour` was made.
+    pub oldest_in_hour: Option<OffsetDateTime>,
+    /// Sum of the cost deltas of its allowed and warned decisions since `month_since`.
+    pub cost_this_month: f64,
 }
 
 /// A recorded decision.

@@ -36,9 +36,10 @@ use crate::error::{Result, StoreError};
 use crate::mask::mask_text;
 use crate::model::{
     actor_kind_str, audit_time, from_millis, parse_actor_kind, parse_outcome, to_millis,
-    token_hash, Actor, Approval, ApprovalFilter, ApprovalState, DecisionRecord, ExceptionRecord,
-    ExceptionState, ExceptionUse, Expired, NewApproval, NewDecision, NewException, NewInput,
-    NewSpace, NewToken, Role, Space, SpaceSettings, StoredInput, Token,
+    token_hash, Actor, AgentQuery, AgentRecord, Approval, ApprovalFilter, ApprovalState,
+    DecisionRecord, ExceptionRecord, ExceptionState, ExceptionUse, Expired, NewApproval,
+    NewDecision, NewException, NewInput, NewSpace, NewToken, PastDecision, Role, Space,
+    SpaceSettings, StoredInput, Token,
 };
 use crate::store::Store;
 
@@ -46,11 +47,18 @@ use crate::store::Store;
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
 
 /// The schema migrations, in order: (version, name, SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "0001_init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "0001_init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "0002_agents",
+        include_str!("../migrations/sqlite/0002_agents.sql"),
+    ),
+];
 
 /// How to open a store.
 #[derive(Clone)]
@@ -617,11 +625,12 @@ fn insert_input_sql(first: usize) -> String {
 }
 
 /// Inserts a decision and returns its id (parameters from `$first`: space, actor,
-/// actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at).
+/// actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at,
+/// subject, attempt, cost_delta).
 fn insert_decision_sql(first: usize) -> String {
-    let p: Vec<String> = (first..first + 9).map(|n| format!("${n}")).collect();
+    let p: Vec<String> = (first..first + 12).map(|n| format!("${n}")).collect();
     format!(
-        "INSERT INTO decisions (space, actor, actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at)
+        "INSERT INTO decisions (space, actor, actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at, subject, attempt, cost_delta)
          VALUES ({}) RETURNING id;",
         p.join(", ")
     )
@@ -663,6 +672,9 @@ fn bind_decision<'q>(
         .bind(new.approval_id)
         .bind(document)
         .bind(now)
+        .bind(&new.subject)
+        .bind(new.attempt.map(i64::from))
+        .bind(new.cost_delta)
 }
 
 /// The `decision.recorded` audit event of decision `id`.
@@ -681,6 +693,8 @@ fn decision_event(id: i64, new: &NewDecision<'_>, masked_total: usize) -> AuditE
             "approval_id": new.approval_id,
             "findings": d.findings.len(),
             "masked_secrets": masked_total,
+            "subject": new.subject,
+            "attempt": new.attempt,
         }),
     )
 }
@@ -1319,6 +1333,49 @@ impl Store for SqliteStore {
         .as_ref()
         .map(decision_from)
         .transpose()
+    }
+
+    async fn agent_record(&self, q: &AgentQuery<'_>) -> Result<AgentRecord> {
+        // Two statements, one round trip; `kind` tells their rows apart.
+        let rows = sqlx::query(
+            "SELECT 'attempt' AS kind, id, input_digest, outcome, created_at, 0 AS n, 0.0 AS cost
+               FROM decisions
+              WHERE actor = $1 AND space = $2 AND subject = $3 AND created_at >= $4
+              ORDER BY id DESC LIMIT $5;
+             SELECT 'usage' AS kind, 0 AS id, '' AS input_digest, '' AS outcome,
+                    (SELECT min(created_at) FROM decisions WHERE actor = $1 AND created_at >= $6) AS created_at,
+                    (SELECT count(*) FROM decisions WHERE actor = $1 AND created_at >= $6) AS n,
+                    CAST((SELECT COALESCE(sum(cost_delta), 0) FROM decisions
+                           WHERE actor = $1 AND created_at >= $7 AND outcome IN ('allow', 'warn')) AS REAL) AS cost",
+        )
+        .bind(q.principal)
+        .bind(q.space)
+        .bind(q.subject)
+        .bind(to_millis(q.attempts_since))
+        .bind(i64::from(q.attempts_limit))
+        .bind(to_millis(q.hour_since))
+        .bind(to_millis(q.month_since))
+        .fetch_all(&self.reader)
+        .await?;
+        let mut record = AgentRecord::default();
+        for row in &rows {
+            let kind: String = row.try_get("kind")?;
+            if kind == "usage" {
+                record.changes_last_hour = u64::try_from(row.try_get::<i64, _>("n")?)
+                    .map_err(|_| corrupt("decision count", "negative"))?;
+                record.oldest_in_hour = opt_time(row.try_get("created_at")?)?;
+                record.cost_this_month = row.try_get("cost")?;
+            } else {
+                let outcome: String = row.try_get("outcome")?;
+                record.attempts.push(PastDecision {
+                    id: row.try_get("id")?,
+                    input_digest: row.try_get("input_digest")?,
+                    outcome: parse_outcome(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+                    created_at: from_millis(row.try_get("created_at")?)?,
+                });
+            }
+        }
+        Ok(record)
     }
 
     async fn input(&self, digest: &str) -> Result<Option<StoredInput>> {

@@ -8,8 +8,9 @@ use time::OffsetDateTime;
 use crate::audit::{AuditEvent, AuditRecord, Verification};
 use crate::error::Result;
 use crate::model::{
-    Actor, Approval, ApprovalFilter, DecisionRecord, ExceptionRecord, ExceptionUse, Expired,
-    NewApproval, NewDecision, NewException, NewSpace, NewToken, Space, StoredInput, Token,
+    Actor, AgentQuery, AgentRecord, Approval, ApprovalFilter, DecisionRecord, ExceptionRecord,
+    ExceptionUse, Expired, NewApproval, NewDecision, NewException, NewSpace, NewToken, Space,
+    StoredInput, Token,
 };
 
 /// The control plane's storage. Every method that changes state appends its audit record(s)
@@ -72,6 +73,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<DecisionRecord>>;
     /// An input document by digest.
     async fn input(&self, digest: &str) -> Result<Option<StoredInput>>;
+    /// An agent's recent decisions on a subject in a space, and its use of its quotas (the
+    /// agent retry contract): one read.
+    async fn agent_record(&self, query: &AgentQuery<'_>) -> Result<AgentRecord>;
 
     // --- approvals ----------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ use time::{Duration, OffsetDateTime};
 use warden_core::{ActorKind, Decision, Outcome};
 use warden_store::audit::verify_jsonl;
 use warden_store::{
-    Actor, ApprovalFilter, ApprovalState, AuditEvent, ExceptionState, NewApproval, NewDecision,
-    NewException, NewExceptionUse, NewInput, NewSpace, NewToken, Role, SpaceSettings, Store,
-    StoreError,
+    Actor, AgentQuery, ApprovalFilter, ApprovalState, AuditEvent, ExceptionState, NewApproval,
+    NewDecision, NewException, NewExceptionUse, NewInput, NewSpace, NewToken, Role, SpaceSettings,
+    Store, StoreError,
 };
 
 /// A clock the tests move by hand; stores under test read it.
@@ -144,6 +144,7 @@ pub async fn run(store: &dyn Store, clock: &ManualClock) {
     decisions_and_inputs(store).await;
     approvals(store, clock).await;
     exceptions(store, clock).await;
+    agent_records(store, clock).await;
     audit_chain(store).await;
 }
 
@@ -275,6 +276,9 @@ async fn decisions_and_inputs(store: &dyn Store) {
                 secrets: vec![secret.clone()],
                 exception_uses: vec![],
                 approval_id: None,
+                subject: None,
+                attempt: None,
+                cost_delta: None,
             },
         )
         .await
@@ -307,6 +311,9 @@ async fn decisions_and_inputs(store: &dyn Store) {
                 secrets: vec![],
                 exception_uses: vec![],
                 approval_id: None,
+                subject: None,
+                attempt: None,
+                cost_delta: None,
             },
         )
         .await
@@ -423,6 +430,9 @@ async fn approvals(store: &dyn Store, clock: &ManualClock) {
                     secrets: vec![],
                     exception_uses: vec![],
                     approval_id: Some(a.id),
+                    subject: None,
+                    attempt: None,
+                    cost_delta: None,
                 },
             )
             .await;
@@ -656,6 +666,9 @@ async fn exceptions(store: &dyn Store, clock: &ManualClock) {
             resource: "aws_security_group.bastion".into(),
         }],
         approval_id: None,
+        subject: None,
+        attempt: None,
+        cost_delta: None,
     };
     let rec = store
         .record_decision(&agent(), &use_it("dev"))
@@ -731,6 +744,105 @@ async fn exceptions(store: &dyn Store, clock: &ManualClock) {
             "{expected} once"
         );
     }
+}
+
+/// Records a decision by `who` on `subject` in space `qa`.
+async fn attempt(
+    store: &dyn Store,
+    who: &Actor,
+    subject: &str,
+    outcome: Outcome,
+    cost_delta: Option<f64>,
+) -> i64 {
+    let digest = format!("sha256:{subject}-{}", store.now().unix_timestamp_nanos());
+    let d = decision(&digest, outcome, "attempt");
+    store
+        .record_decision(
+            who,
+            &NewDecision {
+                decision: &d,
+                text: None,
+                space: Some("qa".into()),
+                inputs: vec![],
+                secrets: vec![],
+                exception_uses: vec![],
+                approval_id: None,
+                subject: Some(subject.into()),
+                attempt: Some(1),
+                cost_delta,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+async fn agent_records(store: &dyn Store, clock: &ManualClock) {
+    let bot = actor("bot", ActorKind::Agent, &[Role::Requester]);
+    let other = actor("other-bot", ActorKind::Agent, &[Role::Requester]);
+    let month_start = clock.now();
+    let old = attempt(store, &bot, "net", Outcome::Deny, None).await;
+    clock.advance(Duration::hours(2));
+    attempt(store, &bot, "db", Outcome::Allow, Some(120.5)).await;
+    attempt(store, &bot, "db", Outcome::RequireApproval, Some(1000.0)).await;
+    let d1 = attempt(store, &bot, "net", Outcome::Deny, Some(-5.0)).await;
+    clock.advance(Duration::minutes(1));
+    let d2 = attempt(store, &bot, "net", Outcome::Warn, Some(30.0)).await;
+    attempt(store, &other, "net", Outcome::Deny, Some(99.0)).await;
+    let now = clock.now();
+    let query = AgentQuery {
+        principal: "bot",
+        space: "qa",
+        subject: "net",
+        attempts_since: now - Duration::hours(1),
+        attempts_limit: 10,
+        hour_since: now - Duration::hours(1),
+        month_since: month_start,
+    };
+    let r = store.agent_record(&query).await.unwrap();
+    // Newest first, this subject and actor only, inside the window.
+    let ids: Vec<i64> = r.attempts.iter().map(|a| a.id).collect();
+    assert_eq!(ids, [d2, d1]);
+    assert_eq!(r.attempts[0].outcome, Outcome::Warn);
+    assert_eq!(r.attempts[1].outcome, Outcome::Deny);
+    // Every subject counts towards the hour; the decision two hours back does not.
+    assert_eq!(r.changes_last_hour, 4);
+    assert!(r.oldest_in_hour.is_some_and(|t| t < now));
+    // Allowed and warned deltas of this month only: 120.5 + 30 (the held 1000 and the denied
+    // -5 are not committed).
+    assert!(
+        (r.cost_this_month - 150.5).abs() < 1e-9,
+        "{}",
+        r.cost_this_month
+    );
+    let wider = store
+        .agent_record(&AgentQuery {
+            attempts_since: month_start,
+            attempts_limit: 2,
+            ..query
+        })
+        .await
+        .unwrap();
+    assert_eq!(wider.attempts.len(), 2, "the limit holds");
+    let all = store
+        .agent_record(&AgentQuery {
+            attempts_since: month_start,
+            ..query
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.attempts.last().map(|a| a.id), Some(old));
+    let nobody = store
+        .agent_record(&AgentQuery {
+            principal: "nobody",
+            ..query
+        })
+        .await
+        .unwrap();
+    assert!(nobody.attempts.is_empty());
+    assert_eq!(nobody.changes_last_hour, 0);
+    assert_eq!(nobody.oldest_in_hour, None);
+    assert!(nobody.cost_this_month.abs() < f64::EPSILON);
 }
 
 async fn audit_chain(store: &dyn Store) {

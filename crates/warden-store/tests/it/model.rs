@@ -341,6 +341,9 @@ async fn check(ops: Vec<Op>) -> Result<(), TestCaseError> {
                                 resource: "aws_instance.a".into(),
                             }],
                             approval_id: None,
+                            subject: None,
+                            attempt: None,
+                            cost_delta: None,
                         },
                     )
                     .await;

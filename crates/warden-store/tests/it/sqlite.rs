@@ -175,7 +175,7 @@ async fn reopening_keeps_everything_and_migrations_run_once() {
         .fetch_one(store.raw_pool())
         .await
         .unwrap();
-    assert_eq!(migrations, 1);
+    assert_eq!(migrations, 2, "0001_init and 0002_agents, once each");
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(store.raw_pool())
         .await
@@ -235,6 +235,9 @@ async fn secrets_never_reach_the_database_file() {
                 secrets: vec![plan_secret.into()],
                 exception_uses: vec![],
                 approval_id: None,
+                subject: None,
+                attempt: None,
+                cost_delta: None,
             },
         )
         .await
@@ -352,6 +355,9 @@ async fn plain_decision(store: &SqliteStore, digest: &str) -> warden_store::Resu
                 secrets: vec![],
                 exception_uses: vec![],
                 approval_id: None,
+                subject: None,
+                attempt: None,
+                cost_delta: None,
             },
         )
         .await
