@@ -87,6 +87,7 @@ pub fn decide(
             version: options.version.clone(),
         },
         cost: None,
+        risk: None,
     };
     decision.refresh();
     decision

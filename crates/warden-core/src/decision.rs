@@ -164,6 +164,9 @@ pub struct Decision {
     /// The monthly cost of the change, when it has resources the price catalog covers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<crate::cost::CostEstimate>,
+    /// The risk score with its factors (`warden_policy` sets it on every decision it makes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<crate::risk::Risk>,
 }
 
 impl Decision {

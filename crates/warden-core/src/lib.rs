@@ -24,6 +24,7 @@ pub mod inputs;
 pub mod patch;
 pub mod render;
 pub mod resource;
+pub mod risk;
 pub mod secret_names;
 pub mod value;
 

@@ -38,6 +38,12 @@
 //! approval-above = 500.0                  # WD-COST-001: monthly delta (USD) needing approval
 //! deny-above = 2000.0                     # ... and the one denied
 //!
+//! [risk]                                  # the risk score every decision carries (docs/risk.md)
+//! production-spaces = ["prod*"]           # spaces whose changes score `production`
+//! change-window = "Mon-Fri 08:00-18:00"   # UTC; changes outside it score `change_window`
+//! approval-at = 70                        # WD-RISK-001: a score at or above needs approval
+//! deny-at = 90                            # ... and at or above this is denied
+//!
 //! [agents]                                # agents' retry contract and quotas (`warden serve`)
 //! max-attempts = 3                        # denied attempts before the next escalates to approval
 //! changes-per-hour = 120                  # evaluations per agent per rolling hour
@@ -68,6 +74,7 @@ use warden_rules::UnknownPolicy;
 
 use crate::agents::{AgentSettings, RawAgents};
 use crate::cost::{CostSettings, Thresholds};
+use crate::risk::{RawRisk, RiskSettings};
 
 /// The file name looked for upward from the input.
 pub const FILE_NAME: &str = "warden.toml";
@@ -178,6 +185,8 @@ pub struct Config {
     pub cost: CostSettings,
     /// `[agents]`: the agents' retry contract and quotas (`warden serve`).
     pub agents: AgentSettings,
+    /// `[risk]`: production spaces, the change window, WD-RISK-001's thresholds.
+    pub risk: RiskSettings,
 }
 
 impl Config {
@@ -275,6 +284,7 @@ impl Default for Config {
             spaces: BTreeMap::new(),
             cost: CostSettings::default(),
             agents: AgentSettings::default(),
+            risk: RiskSettings::default(),
         }
     }
 }
@@ -297,6 +307,7 @@ struct RawConfig {
     spaces: BTreeMap<String, RawSpace>,
     cost: Option<RawCost>,
     agents: Option<RawAgents>,
+    risk: Option<RawRisk>,
 }
 
 #[derive(Deserialize)]
@@ -504,6 +515,9 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
             usage: cost.usage,
             lines,
         };
+    }
+    if let Some(risk) = raw.risk {
+        config.risk = risk.validate(name, |key| line_in_tables(text, &["[risk]"], key))?;
     }
     if let Some(agents) = raw.agents {
         config.agents = agents.validate(name, |key| {

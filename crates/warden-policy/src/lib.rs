@@ -6,6 +6,7 @@ pub mod agents;
 pub mod config;
 pub mod cost;
 pub mod pod_security;
+pub mod risk;
 pub mod spaces;
 
 use std::collections::{HashMap, HashSet};
@@ -419,6 +420,28 @@ impl PolicySet {
     }
 
     /// WD-COST-001 as configured, when enabled.
+    /// The resolved WD-RISK-001, or the rule with its defaults when it is not selected (the
+    /// `[risk]` thresholds are configuration of their own).
+    #[must_use]
+    pub fn risk_rule(&self) -> Option<warden_rules::ResolvedRule> {
+        self.builtin
+            .resolved()
+            .iter()
+            .find(|r| r.meta.id == risk::RULE_ID)
+            .cloned()
+            .or_else(|| {
+                let meta = warden_rules::find(risk::RULE_ID)?;
+                Some(warden_rules::ResolvedRule {
+                    meta,
+                    enforcement: meta.enforcement,
+                    unknown_enforcement: meta.enforcement,
+                    params: serde_json::Map::new(),
+                    why: meta.why(),
+                    help_uri: meta.help_uri(),
+                })
+            })
+    }
+
     fn cost_rule(&self) -> Option<&warden_rules::ResolvedRule> {
         self.builtin
             .resolved()
@@ -568,6 +591,7 @@ fn revision(rules: &[ResolvedRule], config: &Config, cost: &cost::CostPolicy) ->
     }
     parts.push(format!("tag-waivers={}", config.tag_waivers));
     parts.extend(cost.revision_parts());
+    parts.push(config.risk.revision_part());
     warden_core::digest::sha256_parts(parts.iter().map(String::as_bytes))
 }
 

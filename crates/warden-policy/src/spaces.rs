@@ -262,8 +262,31 @@ impl<'a> Layered<'a> {
         );
         decision.bundles = bundles;
         decision.cost = cost;
+        self.assess_risk(changes, now, &mut decision);
         decision.duration_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
         decision
+    }
+
+    /// Sets the decision's risk score: the change's factors and those of its context (the
+    /// actor kind the change sets carry, the decision time against the change window), and
+    /// WD-RISK-001 by the `[risk]` thresholds.
+    fn assess_risk(&self, changes: &[&ChangeSet], now: OffsetDateTime, decision: &mut Decision) {
+        let settings = &self.account.config.risk;
+        let space = self
+            .space_cost
+            .map(|(name, _)| name)
+            .or_else(|| changes.first().and_then(|c| c.context.space.as_deref()));
+        let mut factors = crate::risk::change_factors(changes, decision, space, settings);
+        let kind = changes
+            .first()
+            .map_or(warden_core::ActorKind::Human, |c| c.context.actor_kind);
+        factors.extend(crate::risk::context_factors(settings, kind, now));
+        crate::risk::apply(
+            decision,
+            settings,
+            factors,
+            self.account.risk_rule().as_ref(),
+        );
     }
 
     /// The estimate of the change sets with the account's catalog and usage, and the
@@ -420,6 +443,7 @@ fn layer(
         // The decision is priced with the account's catalog and usage (`Layered::cost`).
         cost: crate::cost::CostSettings::default(),
         agents: account_config.agents.clone(),
+        risk: account_config.risk.clone(),
     };
     let mut set = PolicySet::load(config).map_err(|e| match e {
         ConfigError::Invalid {

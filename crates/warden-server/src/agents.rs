@@ -55,6 +55,8 @@ pub struct Attempt {
     pub escalated: bool,
     /// The attempts before this one that were not allowed, newest first.
     pub history: Vec<PastDecision>,
+    /// The agent's decisions in the last 24 hours, and how many of them were denied.
+    pub recent: (u64, u64),
 }
 
 impl Attempt {
@@ -62,6 +64,24 @@ impl Attempt {
     #[must_use]
     pub fn remaining(&self) -> Option<u32> {
         (self.max_attempts > 0).then(|| self.max_attempts.saturating_sub(self.number))
+    }
+
+    /// The `recent_denials` risk factor: 10 points when at least half of the agent's
+    /// decisions in the last 24 hours (at least 3 of them) were denied, 5 at a quarter.
+    #[must_use]
+    pub fn denials_factor(&self) -> warden_core::risk::RiskFactor {
+        let (total, denied) = self.recent;
+        let points = match (total, denied) {
+            (t, _) if t < 3 => 0,
+            (t, d) if d * 2 >= t => 10,
+            (t, d) if d * 4 >= t => 5,
+            _ => 0,
+        };
+        warden_core::risk::RiskFactor::new(
+            "recent_denials",
+            points,
+            format!("{denied} of the agent's {total} decisions in the last 24 hours were denied"),
+        )
     }
 
     /// The members the retry hint carries.
@@ -115,6 +135,7 @@ pub async fn apply(
                 .replace_day(1)
                 .unwrap_or(now)
                 .replace_time(Time::MIDNIGHT),
+            recent_since: now - Duration::DAY,
         })
         .await
         .map_err(|e| ApiError::store("reading the agent's record", e))?;
@@ -132,6 +153,7 @@ pub async fn apply(
         max_attempts: settings.max_attempts,
         escalated: false,
         history,
+        recent: (record.recent, record.recent_denied),
     };
     if settings.max_attempts > 0
         && number > settings.max_attempts

@@ -284,6 +284,16 @@ pub async fn evaluate(
     } else {
         None
     };
+    // Who asks and when: the decision (perhaps remembered) was scored without them.
+    let risk = &policies.account().config().risk;
+    let mut factors = warden_policy::risk::context_factors(risk, token.kind, now);
+    factors.extend(attempt.as_ref().map(crate::agents::Attempt::denials_factor));
+    warden_policy::risk::apply(
+        &mut decision,
+        risk,
+        factors,
+        policies.account().risk_rule().as_ref(),
+    );
     let mut cited = None;
     if decision.outcome == Outcome::RequireApproval {
         cited = store

@@ -1540,3 +1540,54 @@ async fn an_agent_over_its_monthly_cost_budget_is_denied_with_the_headroom() {
         second["findings"][0]["message"]
     );
 }
+
+fn factor_names(v: &Value) -> Vec<String> {
+    v["risk"]["factors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["factor"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_risk_score_counts_who_asks_even_on_a_remembered_decision() {
+    // The compliant plan edits a security group: exposure +10.
+    let f = fixture("[risk]\napproval-at = 20\n").await;
+    let human = evaluate_as(&f, &f.alice, COMPLIANT).await;
+    assert_eq!(human["outcome"], "allow", "{human}");
+    assert_eq!(human["risk"]["score"], 10, "{human}");
+    // The same change, remembered, from an agent: +10 for the agent, at the threshold.
+    let agent = evaluate_as(&f, &f.agent, COMPLIANT).await;
+    assert_eq!(agent["memoized"], true);
+    assert_eq!(factor_names(&agent), ["agent", "exposure"], "{agent}");
+    assert_eq!(agent["outcome"], "require_approval", "{agent}");
+    assert_eq!(rule_ids(&agent), ["WD-RISK-001"]);
+    // And the person again: the agent's factor does not stick to the remembered decision.
+    let human = evaluate_as(&f, &f.alice, COMPLIANT).await;
+    assert_eq!(human["outcome"], "allow", "{human}");
+    assert_eq!(factor_names(&human), ["exposure"], "{human}");
+}
+
+#[tokio::test]
+async fn an_agent_denied_again_and_again_scores_recent_denials() {
+    let f = fixture("[agents]\nmax-attempts = 0\n").await;
+    for _ in 0..3 {
+        assert_eq!(evaluate_as(&f, &f.agent, INSECURE).await["outcome"], "deny");
+    }
+    let v = evaluate_as(&f, &f.agent, INSECURE).await;
+    let names = factor_names(&v);
+    assert!(names.contains(&"recent_denials".to_owned()), "{v}");
+    let detail = v["risk"]["factors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|x| x["factor"] == "recent_denials")
+        .map(|x| x["detail"].clone());
+    assert_eq!(
+        detail,
+        Some(json!(
+            "3 of the agent's 3 decisions in the last 24 hours were denied"
+        ))
+    );
+}

@@ -338,6 +338,8 @@ pub struct AgentQuery<'a> {
     pub hour_since: OffsetDateTime,
     /// Start of the month of the cost budget.
     pub month_since: OffsetDateTime,
+    /// Start of the period of the recent deny rate (every subject, every space).
+    pub recent_since: OffsetDateTime,
 }
 
 /// An agent's recent decisions on a subject and its use of its quotas.
@@ -351,6 +353,10 @@ pub struct AgentRecord {
     pub oldest_in_hour: Option<OffsetDateTime>,
     /// Sum of the cost deltas of its allowed and warned decisions since `month_since`.
     pub cost_this_month: f64,
+    /// Its decisions since `recent_since`.
+    pub recent: u64,
+    /// Of those, the denied ones.
+    pub recent_denied: u64,
 }
 
 /// A recorded decision.

@@ -1346,7 +1346,10 @@ impl Store for SqliteStore {
                     (SELECT min(created_at) FROM decisions WHERE actor = $1 AND created_at >= $6) AS created_at,
                     (SELECT count(*) FROM decisions WHERE actor = $1 AND created_at >= $6) AS n,
                     CAST((SELECT COALESCE(sum(cost_delta), 0) FROM decisions
-                           WHERE actor = $1 AND created_at >= $7 AND outcome IN ('allow', 'warn')) AS REAL) AS cost",
+                           WHERE actor = $1 AND created_at >= $7 AND outcome IN ('allow', 'warn')) AS REAL) AS cost,
+                    (SELECT count(*) FROM decisions WHERE actor = $1 AND created_at >= $8) AS recent,
+                    (SELECT count(*) FROM decisions
+                      WHERE actor = $1 AND created_at >= $8 AND outcome = 'deny') AS recent_denied",
         )
         .bind(q.principal)
         .bind(q.space)
@@ -1355,6 +1358,7 @@ impl Store for SqliteStore {
         .bind(i64::from(q.attempts_limit))
         .bind(to_millis(q.hour_since))
         .bind(to_millis(q.month_since))
+        .bind(to_millis(q.recent_since))
         .fetch_all(&self.reader)
         .await?;
         let mut record = AgentRecord::default();
@@ -1365,6 +1369,12 @@ impl Store for SqliteStore {
                     .map_err(|_| corrupt("decision count", "negative"))?;
                 record.oldest_in_hour = opt_time(row.try_get("created_at")?)?;
                 record.cost_this_month = row.try_get("cost")?;
+                let count = |name: &str| -> Result<u64> {
+                    u64::try_from(row.try_get::<i64, _>(name)?)
+                        .map_err(|_| corrupt("decision count", "negative"))
+                };
+                record.recent = count("recent")?;
+                record.recent_denied = count("recent_denied")?;
             } else {
                 let outcome: String = row.try_get("outcome")?;
                 record.attempts.push(PastDecision {

@@ -170,6 +170,13 @@ fn head(d: &Decision) -> String {
             inline(&cost.summary(), false).replace('$', "\\$")
         );
     }
+    if let Some(risk) = &d.risk {
+        let _ = writeln!(
+            out,
+            "**Risk:** {}.\n",
+            inline(&risk.summary(), false).replace('$', "\\$")
+        );
+    }
     if !d.errors.is_empty() {
         out.push_str("#### Engine errors\n\n");
         for e in d.errors.iter().take(MAX_ERRORS) {

@@ -322,6 +322,14 @@ pub(crate) fn decision() -> Decision {
             version: "0.1.0".to_owned(),
         },
         cost: Some(cost()),
+        risk: Some(crate::risk::Risk::from_factors(vec![
+            crate::risk::RiskFactor::new(
+                "exposure",
+                15,
+                "network exposure changes: aws_s3_bucket_public_access_block.site",
+            ),
+            crate::risk::RiskFactor::new("cost", 5, "monthly cost delta +$146.61"),
+        ])),
     };
     decision.refresh();
     decision

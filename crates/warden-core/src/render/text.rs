@@ -298,9 +298,14 @@ fn render_summary(out: &mut String, paint: Paint, d: &Decision) {
             let _ = writeln!(out, "{:indent$}{}", "", paint.apply("35", line));
         }
     }
-    if let Some(cost) = &d.cost {
-        let line = format!("Cost: {}", cost.summary());
-        for (i, line) in wrap_lines(&line, WIDTH - 4).iter().enumerate() {
+    let lines = [
+        d.cost.as_ref().map(|c| format!("Cost: {}", c.summary())),
+        d.risk
+            .as_ref()
+            .map(|r| format!("Risk: {}", clean(&r.summary()))),
+    ];
+    for line in lines.iter().flatten() {
+        for (i, line) in wrap_lines(line, WIDTH - 4).iter().enumerate() {
             let indent = if i == 0 { 2 } else { 4 };
             let _ = writeln!(out, "{:indent$}{line}", "");
         }

@@ -114,6 +114,7 @@ pub fn decision(input_digest: &str, outcome: Outcome, note: &str) -> Decision {
             version: note.into(),
         },
         cost: None,
+        risk: None,
     }
 }
 
@@ -798,6 +799,7 @@ async fn agent_records(store: &dyn Store, clock: &ManualClock) {
         attempts_limit: 10,
         hour_since: now - Duration::hours(1),
         month_since: month_start,
+        recent_since: month_start,
     };
     let r = store.agent_record(&query).await.unwrap();
     // Newest first, this subject and actor only, inside the window.

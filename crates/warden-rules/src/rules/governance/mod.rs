@@ -13,6 +13,7 @@ mod provider_not_allowed;
 mod region_not_allowed;
 mod required_tags_missing;
 mod resource_type_not_allowed;
+mod risk_score_above_threshold;
 mod stateful_resource_destroyed;
 mod too_many_resources_destroyed;
 
@@ -25,6 +26,7 @@ pub static RULES: &[&RuleMeta] = &[
     &agent_cost_budget_exceeded::AGENT_COST_BUDGET_EXCEEDED,
     &cost_delta_above_threshold::COST_DELTA_ABOVE_THRESHOLD,
     &drift_introduces_violation::DRIFT_INTRODUCES_VIOLATION,
+    &risk_score_above_threshold::RISK_SCORE_ABOVE_THRESHOLD,
     &region_not_allowed::REGION_NOT_ALLOWED,
     &instance_type_not_allowed::INSTANCE_TYPE_NOT_ALLOWED,
     &required_tags_missing::REQUIRED_TAGS_MISSING,
