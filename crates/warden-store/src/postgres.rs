@@ -1305,6 +1305,10 @@ impl Store for PostgresStore {
         (self.clock)()
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn append_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<AuditRecord> {
         non_empty("action", &event.action)?;
         let now = self.now_ms();

@@ -1369,6 +1369,11 @@ impl Store for SqliteStore {
         (self.clock)()
     }
 
+    async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
     async fn append_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<AuditRecord> {
         non_empty("action", &event.action)?;
         let now = self.now_ms();
