@@ -3,8 +3,8 @@
 //! [`Store`] is everything `warden serve` keeps: decisions with their input digest and policy
 //! revision, input documents by digest (secrets masked), approval requests bound to the digest
 //! of the exact change, governed exceptions and their uses, hashed API tokens, spaces, and the
-//! hash-chained audit log ([`audit`]). [`SqliteStore`] is the embedded implementation; a
-//! PostgreSQL one shares its SQL.
+//! hash-chained audit log ([`audit`]). [`SqliteStore`] is the embedded implementation;
+//! [`PostgresStore`] serves several replicas on one database and shares most of its SQL.
 //!
 //! Every state change writes its audit record in the same transaction. The store knows only
 //! core types: no HTTP, no engines.
@@ -13,6 +13,8 @@ pub mod audit;
 pub mod error;
 pub mod mask;
 pub mod model;
+pub mod postgres;
+mod shared;
 pub mod sqlite;
 pub mod store;
 
@@ -24,5 +26,7 @@ pub use model::{
     NewDecision, NewException, NewExceptionUse, NewInput, NewSpace, NewToken, PastDecision, Role,
     Space, SpaceSettings, StoredInput, Token,
 };
-pub use sqlite::{Clock, OpenOptions, SqliteStore};
+pub use postgres::PostgresStore;
+pub use shared::{Clock, OpenOptions};
+pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -14,40 +14,43 @@
 //! instead (closing rolls it back) and a fresh one opened.
 //!
 //! The SQL is written to run unchanged on PostgreSQL (`$n` parameters, `RETURNING`,
-//! `ON CONFLICT DO NOTHING`, integer times); only the migrations differ.
+//! `ON CONFLICT DO NOTHING`, integer times); row decoding, validation and the statements that
+//! are the same on both live in `shared.rs`, and [`crate::postgres`] adds the row locks
+//! several processes need.
 
 use std::io::Write;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Connection as _, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 
 use crate::audit::{self, AuditEvent, AuditRecord, ChainVerifier, Verification};
 use crate::error::{Result, StoreError};
-use crate::mask::mask_text;
 use crate::model::{
-    actor_kind_str, audit_time, from_millis, parse_actor_kind, parse_outcome, to_millis,
-    token_hash, Actor, AgentQuery, AgentRecord, Approval, ApprovalFilter, ApprovalState,
-    DecisionRecord, ExceptionRecord, ExceptionState, ExceptionUse, Expired, NewApproval,
-    NewDecision, NewException, NewInput, NewSpace, NewToken, PastDecision, Role, Space,
-    SpaceSettings, StoredInput, Token,
+    actor_kind_str, audit_time, from_millis, parse_outcome, to_millis, token_hash, Actor,
+    AgentQuery, AgentRecord, Approval, ApprovalFilter, ApprovalState, DecisionRecord,
+    ExceptionRecord, ExceptionState, ExceptionUse, Expired, NewApproval, NewDecision, NewException,
+    NewSpace, NewToken, PastDecision, Space, SpaceSettings, StoredInput, Token,
 };
+use crate::shared::{
+    approval_from, audit_from, audit_record, check_applied, check_audit_detail, check_decider,
+    corrupt, decision_event, decision_from, decision_record, exception_from, exception_use_from,
+    insert_decision_sql, insert_input_sql, non_empty, opt_time, prepare_decision, space_from,
+    stored_input_from, token_from, valid_name, InputRow, Migrations, StoredInputs,
+    CREATE_MIGRATIONS_TABLE, INSERT_MIGRATION, NEXT_AUDIT_SEQ,
+};
+pub use crate::shared::{Clock, OpenOptions};
 use crate::store::Store;
 
-/// Where the store's time comes from.
-pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
-
 /// The schema migrations, in order: (version, name, SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+const MIGRATIONS: Migrations = &[
     (
         1,
         "0001_init",
@@ -60,36 +63,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-/// How to open a store.
-#[derive(Clone)]
-pub struct OpenOptions {
-    /// `synchronous = FULL`: committed transactions survive power loss, not only a crash.
-    pub durable: bool,
-    /// How long a writer waits for another process's lock.
-    pub busy_timeout: Duration,
-    /// The clock (the system's by default).
-    pub clock: Clock,
-}
-
-impl Default for OpenOptions {
-    fn default() -> OpenOptions {
-        OpenOptions {
-            durable: false,
-            busy_timeout: Duration::from_secs(5),
-            clock: Arc::new(OffsetDateTime::now_utc),
-        }
-    }
-}
-
-impl std::fmt::Debug for OpenOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenOptions")
-            .field("durable", &self.durable)
-            .field("busy_timeout", &self.busy_timeout)
-            .finish_non_exhaustive()
-    }
-}
-
 /// The embedded SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -97,32 +70,6 @@ pub struct SqliteStore {
     reader: SqlitePool,
     clock: Clock,
     stored_inputs: Arc<StoredInputs>,
-}
-
-/// Digests of input documents this process has seen committed. Warden never deletes an
-/// input, so a digest once stored stays stored and the next decision over the same document
-/// skips sending it to the database again (a plan is often 100 KB or more; the row would be
-/// left untouched by `ON CONFLICT DO NOTHING` anyway). Bounded: cleared when full.
-#[derive(Default)]
-struct StoredInputs(std::sync::Mutex<std::collections::HashSet<String>>);
-
-impl StoredInputs {
-    const CAPACITY: usize = 4096;
-
-    fn contains(&self, digest: &str) -> bool {
-        self.0.lock().is_ok_and(|set| set.contains(digest))
-    }
-
-    fn insert_all<'a>(&self, digests: impl Iterator<Item = &'a str>) {
-        if let Ok(mut set) = self.0.lock() {
-            for digest in digests {
-                if set.len() >= Self::CAPACITY {
-                    set.clear();
-                }
-                set.insert(digest.to_owned());
-            }
-        }
-    }
 }
 
 /// Options shared by the pools: SQLite connections are in-process, so there is nothing to
@@ -196,36 +143,12 @@ impl SqliteStore {
 
 /// Applies the migrations this build knows and the database lacks, each in a transaction.
 async fn migrate(pool: &SqlitePool) -> Result<()> {
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS warden_migrations (
-            version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
-            applied_at BIGINT NOT NULL)",
-    )
-    .execute(pool)
-    .await?;
+    sqlx::query(CREATE_MIGRATIONS_TABLE).execute(pool).await?;
     let applied: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT version, name, checksum FROM warden_migrations ORDER BY version")
             .fetch_all(pool)
             .await?;
-    for (version, name, checksum) in &applied {
-        match MIGRATIONS.iter().find(|m| m.0 == *version) {
-            None => {
-                return Err(StoreError::Migration {
-                    version: *version,
-                    name: name.clone(),
-                    message: "the database is newer than this build of warden".into(),
-                })
-            }
-            Some((_, _, sql)) if audit::hash_canonical(sql) != *checksum => {
-                return Err(StoreError::Migration {
-                    version: *version,
-                    name: name.clone(),
-                    message: "applied with different contents than this build's".into(),
-                })
-            }
-            Some(_) => {}
-        }
-    }
+    check_applied(MIGRATIONS, &applied)?;
     for (version, name, sql) in MIGRATIONS {
         if applied.iter().any(|a| a.0 == *version) {
             continue;
@@ -237,16 +160,14 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
         };
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(fail)?;
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
-        sqlx::query(
-            "INSERT INTO warden_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(version)
-        .bind(name)
-        .bind(audit::hash_canonical(sql))
-        .bind(to_millis(OffsetDateTime::now_utc()))
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?;
+        sqlx::query(INSERT_MIGRATION)
+            .bind(version)
+            .bind(name)
+            .bind(audit::hash_canonical(sql))
+            .bind(to_millis(OffsetDateTime::now_utc()))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
     }
     Ok(())
@@ -269,48 +190,11 @@ async fn append(
     Ok(record)
 }
 
-/// Takes the next sequence number of the chain and returns it with the hash it follows.
-const NEXT_AUDIT_SEQ: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
-
 /// Stores an audit record and makes it the chain's head: two statements, one round trip to
 /// the connection's thread (SQLite numbers `$N` across them). Bound by [`bind_audit_insert`].
 const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, actor, actor_kind, action, subject, space, detail, prev_hash, hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
      UPDATE audit_head SET hash = $10 WHERE id = 1";
-
-fn check_audit_detail(event: &AuditEvent) -> Result<()> {
-    if event.detail.is_object() {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(
-            "audit detail must be a JSON object".into(),
-        ))
-    }
-}
-
-/// The audit record with sequence number `seq` following `prev_hash`, hashed.
-fn audit_record(
-    seq: i64,
-    prev_hash: String,
-    now_ms: i64,
-    actor: &Actor,
-    event: AuditEvent,
-) -> Result<AuditRecord> {
-    let mut record = AuditRecord {
-        seq,
-        at: audit_time(from_millis(now_ms)?),
-        actor: actor.principal.clone(),
-        actor_kind: actor.kind_str().to_owned(),
-        action: event.action,
-        subject: event.subject,
-        space: event.space,
-        detail: event.detail,
-        prev_hash,
-        hash: String::new(),
-    };
-    record.hash = record.compute_hash()?;
-    Ok(record)
-}
 
 /// Binds [`INSERT_AUDIT`]'s parameters.
 fn bind_audit_insert<'q>(
@@ -358,127 +242,6 @@ impl Drop for RawWrite {
             drop(conn.detach());
         }
     }
-}
-
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Corrupt(format!("unknown {what} `{value}`"))
-}
-
-fn opt_time(ms: Option<i64>) -> Result<Option<OffsetDateTime>> {
-    ms.map(from_millis).transpose()
-}
-
-fn roles_from(text: &str) -> Result<Vec<Role>> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("roles `{text}`: {e}")))
-}
-
-fn u32_from(n: i64, what: &str) -> Result<u32> {
-    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n}")))
-}
-
-fn space_from(row: &SqliteRow) -> Result<Space> {
-    let settings: String = row.try_get("settings")?;
-    Ok(Space {
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        settings: serde_json::from_str(&settings)
-            .map_err(|e| StoreError::Corrupt(format!("space settings: {e}")))?,
-        created_at: from_millis(row.try_get("created_at")?)?,
-        updated_at: from_millis(row.try_get("updated_at")?)?,
-    })
-}
-
-fn token_from(row: &SqliteRow) -> Result<Token> {
-    let kind: String = row.try_get("kind")?;
-    let spaces: String = row.try_get("spaces")?;
-    Ok(Token {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        principal: row.try_get("principal")?,
-        kind: parse_actor_kind(&kind).ok_or_else(|| corrupt("actor kind", &kind))?,
-        roles: roles_from(row.try_get("roles")?)?,
-        spaces: serde_json::from_str(&spaces)
-            .map_err(|e| StoreError::Corrupt(format!("token spaces: {e}")))?,
-        created_by: row.try_get("created_by")?,
-        created_at: from_millis(row.try_get("created_at")?)?,
-        revoked_at: opt_time(row.try_get("revoked_at")?)?,
-    })
-}
-
-fn decision_from(row: &SqliteRow) -> Result<DecisionRecord> {
-    let outcome: String = row.try_get("outcome")?;
-    let document: String = row.try_get("document")?;
-    Ok(DecisionRecord {
-        id: row.try_get("id")?,
-        space: row.try_get("space")?,
-        actor: row.try_get("actor")?,
-        actor_kind: row.try_get("actor_kind")?,
-        input_digest: row.try_get("input_digest")?,
-        policy_revision: row.try_get("policy_revision")?,
-        outcome: parse_outcome(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
-        approval_id: row.try_get("approval_id")?,
-        document,
-        created_at: from_millis(row.try_get("created_at")?)?,
-    })
-}
-
-fn approval_from(row: &SqliteRow, approvers: Vec<String>) -> Result<Approval> {
-    let state: String = row.try_get("state")?;
-    Ok(Approval {
-        id: row.try_get("id")?,
-        space: row.try_get("space")?,
-        subject: row.try_get("subject")?,
-        change_digest: row.try_get("change_digest")?,
-        decision_id: row.try_get("decision_id")?,
-        requested_by: row.try_get("requested_by")?,
-        requester_kind: row.try_get("requester_kind")?,
-        state: ApprovalState::parse(&state).ok_or_else(|| corrupt("approval state", &state))?,
-        required: u32_from(row.try_get("required")?, "required approvals")?,
-        approver_roles: roles_from(row.try_get("approver_roles")?)?,
-        approvers,
-        created_at: from_millis(row.try_get("created_at")?)?,
-        expires_at: opt_time(row.try_get("expires_at")?)?,
-        resolved_at: opt_time(row.try_get("resolved_at")?)?,
-        resolved_by: row.try_get("resolved_by")?,
-        reason: row.try_get("reason")?,
-    })
-}
-
-fn exception_from(row: &SqliteRow) -> Result<ExceptionRecord> {
-    let state: String = row.try_get("state")?;
-    Ok(ExceptionRecord {
-        id: row.try_get("id")?,
-        space: row.try_get("space")?,
-        rule: row.try_get("rule")?,
-        resource_glob: row.try_get("resource_glob")?,
-        justification: row.try_get("justification")?,
-        ticket: row.try_get("ticket")?,
-        requested_by: row.try_get("requested_by")?,
-        requester_kind: row.try_get("requester_kind")?,
-        state: ExceptionState::parse(&state).ok_or_else(|| corrupt("exception state", &state))?,
-        created_at: from_millis(row.try_get("created_at")?)?,
-        expires_at: from_millis(row.try_get("expires_at")?)?,
-        decided_by: row.try_get("decided_by")?,
-        decided_at: opt_time(row.try_get("decided_at")?)?,
-        reason: row.try_get("reason")?,
-    })
-}
-
-fn audit_from(row: &SqliteRow) -> Result<AuditRecord> {
-    let detail: String = row.try_get("detail")?;
-    Ok(AuditRecord {
-        seq: row.try_get("seq")?,
-        at: row.try_get("at")?,
-        actor: row.try_get("actor")?,
-        actor_kind: row.try_get("actor_kind")?,
-        action: row.try_get("action")?,
-        subject: row.try_get("subject")?,
-        space: row.try_get("space")?,
-        detail: serde_json::from_str(&detail)
-            .map_err(|e| StoreError::Corrupt(format!("audit detail: {e}")))?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
 }
 
 async fn load_approval<'e, E>(exec: E, id: i64) -> Result<Option<Approval>>
@@ -562,80 +325,6 @@ async fn space_settings_tx(
     Ok(space_from(&row)?.settings)
 }
 
-fn valid_name(what: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(format!(
-            "{what} `{name}`: 1-64 letters, digits, `-`, `_` or `.`"
-        )))
-    }
-}
-
-fn non_empty(what: &str, text: &str) -> Result<()> {
-    if text.trim().is_empty() {
-        Err(StoreError::Invalid(format!("{what} is required")))
-    } else {
-        Ok(())
-    }
-}
-
-/// The checks shared by every decision on a request or exception: agents never decide, the
-/// requester never decides their own, and the decider holds one of the space's approver roles.
-fn check_decider(actor: &Actor, requested_by: &str, roles: &[Role], what: &str) -> Result<()> {
-    if actor.is_agent() {
-        return Err(StoreError::Forbidden(format!(
-            "agents cannot decide {what}s ({} is an agent)",
-            actor.principal
-        )));
-    }
-    if actor.principal == requested_by {
-        return Err(StoreError::Forbidden(format!(
-            "{} requested this {what} and cannot decide it",
-            actor.principal
-        )));
-    }
-    if !roles.iter().any(|r| actor.has_role(*r)) {
-        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        return Err(StoreError::Forbidden(format!(
-            "deciding this {what} needs one of the roles [{}]",
-            names.join(", ")
-        )));
-    }
-    Ok(())
-}
-
-/// An input document to insert with a decision: the input, its masked text and how many
-/// secrets were masked in it.
-type InputRow<'a> = (&'a NewInput<'a>, std::borrow::Cow<'a, str>, usize);
-
-/// Inserts one input document (parameters from `$first`: digest, kind, content,
-/// masked_secrets, created_at); a digest already stored is left as it is.
-fn insert_input_sql(first: usize) -> String {
-    let [a, b, c, d, e] = [first, first + 1, first + 2, first + 3, first + 4];
-    format!(
-        "INSERT INTO inputs (digest, kind, content, masked_secrets, created_at)
-         VALUES (${a}, ${b}, ${c}, ${d}, ${e}) ON CONFLICT (digest) DO NOTHING;"
-    )
-}
-
-/// Inserts a decision and returns its id (parameters from `$first`: space, actor,
-/// actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at,
-/// subject, attempt, cost_delta).
-fn insert_decision_sql(first: usize) -> String {
-    let p: Vec<String> = (first..first + 12).map(|n| format!("${n}")).collect();
-    format!(
-        "INSERT INTO decisions (space, actor, actor_kind, input_digest, policy_revision, outcome, approval_id, document, created_at, subject, attempt, cost_delta)
-         VALUES ({}) RETURNING id;",
-        p.join(", ")
-    )
-}
-
 /// Binds the parameters of [`insert_input_sql`] for each row, in order.
 fn bind_inputs<'q>(
     mut query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
@@ -675,28 +364,6 @@ fn bind_decision<'q>(
         .bind(&new.subject)
         .bind(new.attempt.map(i64::from))
         .bind(new.cost_delta)
-}
-
-/// The `decision.recorded` audit event of decision `id`.
-fn decision_event(id: i64, new: &NewDecision<'_>, masked_total: usize) -> AuditEvent {
-    let d = new.decision;
-    let inputs: Vec<&str> = new.inputs.iter().map(|i| i.digest.as_str()).collect();
-    AuditEvent::new(
-        "decision.recorded",
-        format!("decision/{id}"),
-        new.space.as_deref(),
-        json!({
-            "outcome": d.outcome.as_str(),
-            "input_digest": d.input_digest,
-            "policy_revision": d.policy_revision,
-            "inputs": inputs,
-            "approval_id": new.approval_id,
-            "findings": d.findings.len(),
-            "masked_secrets": masked_total,
-            "subject": new.subject,
-            "attempt": new.attempt,
-        }),
-    )
 }
 
 impl SqliteStore {
@@ -1248,61 +915,20 @@ impl Store for SqliteStore {
         actor: &Actor,
         new: &NewDecision<'_>,
     ) -> Result<DecisionRecord> {
-        let d = new.decision;
-        debug_assert!(
-            new.text
-                .is_none_or(|t| serde_json::to_string(d).is_ok_and(|own| own == t)),
-            "NewDecision.text must be the decision's own serialization"
-        );
-        let owned;
-        let text = match new.text {
-            Some(text) => text,
-            None => {
-                owned = serde_json::to_string(d)?;
-                &owned
-            }
-        };
-        let (document, doc_masked) = mask_text(text, &new.secrets);
-        if doc_masked > 0 {
-            serde_json::from_str::<serde::de::IgnoredAny>(&document).map_err(|e| {
-                StoreError::Invalid(format!("the decision is not valid JSON once masked: {e}"))
-            })?;
-        }
+        let prepared = prepare_decision(new, &self.stored_inputs)?;
+        let (document, inputs, masked_total) =
+            (prepared.document, prepared.inputs, prepared.masked_total);
         let now = self.now_ms();
-        let mut masked_total = doc_masked;
-        let mut to_store = Vec::new();
-        for input in &new.inputs {
-            let stored = self.stored_inputs.contains(&input.digest);
-            if stored && new.secrets.is_empty() {
-                continue;
-            }
-            let (content, n) = mask_text(&input.content, &new.secrets);
-            masked_total += n;
-            if !stored {
-                to_store.push((input, content, n));
-            }
-        }
         let id = if new.approval_id.is_none() && new.exception_uses.is_empty() {
-            self.record_plain_decision(actor, new, &document, &to_store, masked_total, now)
+            self.record_plain_decision(actor, new, &document, &inputs, masked_total, now)
                 .await?
         } else {
-            self.record_governed_decision(actor, new, &document, &to_store, masked_total, now)
+            self.record_governed_decision(actor, new, &document, &inputs, masked_total, now)
                 .await?
         };
         self.stored_inputs
             .insert_all(new.inputs.iter().map(|i| i.digest.as_str()));
-        Ok(DecisionRecord {
-            id,
-            space: new.space.clone(),
-            actor: actor.principal.clone(),
-            actor_kind: actor.kind_str().to_owned(),
-            input_digest: d.input_digest.clone(),
-            policy_revision: d.policy_revision.clone(),
-            outcome: d.outcome,
-            approval_id: new.approval_id,
-            document: document.into_owned(),
-            created_at: from_millis(now)?,
-        })
+        decision_record(id, actor, new, document.into_owned(), now)
     }
 
     async fn decision(&self, id: i64) -> Result<Option<DecisionRecord>> {
@@ -1346,7 +972,7 @@ impl Store for SqliteStore {
                     (SELECT min(created_at) FROM decisions WHERE actor = $1 AND created_at >= $6) AS created_at,
                     (SELECT count(*) FROM decisions WHERE actor = $1 AND created_at >= $6) AS n,
                     CAST((SELECT COALESCE(sum(cost_delta), 0) FROM decisions
-                           WHERE actor = $1 AND created_at >= $7 AND outcome IN ('allow', 'warn')) AS REAL) AS cost,
+                           WHERE actor = $1 AND created_at >= $7 AND outcome IN ('allow', 'warn')) AS DOUBLE PRECISION) AS cost,
                     (SELECT count(*) FROM decisions WHERE actor = $1 AND created_at >= $8) AS recent,
                     (SELECT count(*) FROM decisions
                       WHERE actor = $1 AND created_at >= $8 AND outcome = 'deny') AS recent_denied",
@@ -1389,20 +1015,13 @@ impl Store for SqliteStore {
     }
 
     async fn input(&self, digest: &str) -> Result<Option<StoredInput>> {
-        let Some(row) = sqlx::query("SELECT * FROM inputs WHERE digest = $1")
+        sqlx::query("SELECT * FROM inputs WHERE digest = $1")
             .bind(digest)
             .fetch_optional(&self.reader)
             .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(StoredInput {
-            digest: row.try_get("digest")?,
-            kind: row.try_get("kind")?,
-            content: row.try_get("content")?,
-            masked_secrets: row.try_get("masked_secrets")?,
-            created_at: from_millis(row.try_get("created_at")?)?,
-        }))
+            .as_ref()
+            .map(stored_input_from)
+            .transpose()
     }
 
     async fn open_approval(&self, actor: &Actor, request: &NewApproval) -> Result<Approval> {
@@ -1769,21 +1388,12 @@ impl Store for SqliteStore {
     }
 
     async fn exception_uses(&self, id: i64) -> Result<Vec<ExceptionUse>> {
-        let rows = sqlx::query("SELECT * FROM exception_uses WHERE exception_id = $1 ORDER BY id")
+        sqlx::query("SELECT * FROM exception_uses WHERE exception_id = $1 ORDER BY id")
             .bind(id)
             .fetch_all(&self.reader)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ExceptionUse {
-                    id: row.try_get("id")?,
-                    exception_id: row.try_get("exception_id")?,
-                    decision_id: row.try_get("decision_id")?,
-                    rule: row.try_get("rule")?,
-                    resource: row.try_get("resource")?,
-                    created_at: from_millis(row.try_get("created_at")?)?,
-                })
-            })
+            .await?
+            .iter()
+            .map(exception_use_from)
             .collect()
     }
 
@@ -1820,6 +1430,11 @@ impl Store for SqliteStore {
 
     fn now(&self) -> OffsetDateTime {
         (self.clock)()
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
     }
 
     async fn append_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<AuditRecord> {

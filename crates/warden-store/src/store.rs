@@ -136,6 +136,10 @@ pub trait Store: Send + Sync {
     /// The store's clock (fixed in tests).
     fn now(&self) -> OffsetDateTime;
 
+    /// Closes the store's connections, waiting for those in use (the default does nothing).
+    /// Every committed change is stored whether or not this is called.
+    async fn close(&self) {}
+
     // --- audit --------------------------------------------------------------------------
 
     /// Appends an event that has no other state in the store (a policy reload, a failed

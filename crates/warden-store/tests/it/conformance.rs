@@ -1,5 +1,5 @@
 //! The store conformance suite: written once against `&dyn Store`, run by every
-//! implementation (SQLite here; PostgreSQL when it lands).
+//! implementation (`sqlite.rs`, `postgres.rs`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;

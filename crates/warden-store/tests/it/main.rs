@@ -1,5 +1,6 @@
-//! Integration tests: the conformance suite run against SQLite, SQLite-specific tests (tamper,
-//! reopen, raw storage) and the state machine property tests.
+//! Integration tests: the conformance suite run against SQLite and PostgreSQL, SQLite-specific
+//! tests (tamper, reopen, raw storage), PostgreSQL replicas racing, and the state machine
+//! property tests.
 
 #![allow(
     clippy::unwrap_used,
@@ -9,4 +10,5 @@
 
 mod conformance;
 mod model;
+mod postgres;
 mod sqlite;

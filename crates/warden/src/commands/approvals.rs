@@ -76,8 +76,8 @@ pub fn run(args: &ApprovalsArgs) -> anyhow::Result<Status> {
         ApprovalsCommand::Reject(a) => &a.data,
     };
     control::runtime()?.block_on(async {
-        let store = control::open_existing(&data.data).await?;
-        let token = control::caller(&store).await?;
+        let store = control::open_existing(data).await?;
+        let token = control::caller(&*store).await?;
         let api = |e: warden_server::ApiError| anyhow::anyhow!("{e}");
         let result = match &args.command {
             ApprovalsCommand::List(a) => {
@@ -90,7 +90,7 @@ pub fn run(args: &ApprovalsArgs) -> anyhow::Result<Status> {
                         })
                     })
                     .transpose()?;
-                let list = warden_server::ops::approvals(&store, &token, a.space.as_deref(), state)
+                let list = warden_server::ops::approvals(&*store, &token, a.space.as_deref(), state)
                     .await
                     .map_err(api)?;
                 if a.json {
@@ -115,7 +115,7 @@ pub fn run(args: &ApprovalsArgs) -> anyhow::Result<Status> {
                 Ok(Status::Success)
             }
             ApprovalsCommand::Approve(a) => {
-                let x = warden_server::ops::approve(&store, &token, a.id, a.note.as_deref())
+                let x = warden_server::ops::approve(&*store, &token, a.id, a.note.as_deref())
                     .await
                     .map_err(api)?;
                 output::stdout(&format!(
@@ -128,7 +128,7 @@ pub fn run(args: &ApprovalsArgs) -> anyhow::Result<Status> {
                 Ok(Status::Success)
             }
             ApprovalsCommand::Reject(a) => {
-                let x = warden_server::ops::reject(&store, &token, a.id, &a.reason)
+                let x = warden_server::ops::reject(&*store, &token, a.id, &a.reason)
                     .await
                     .map_err(api)?;
                 output::stdout(&format!("approval request {}: {}\n", x.id, x.state.as_str()))?;

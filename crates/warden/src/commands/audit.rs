@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use time::OffsetDateTime;
-use warden_store::Store as _;
 
 use super::control::{self, DataArg};
 use crate::{output, Status};
@@ -76,7 +75,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<Status> {
         warden_store::audit::verify_jsonl(&mut std::io::BufReader::new(f))?
     } else {
         control::runtime()?.block_on(async {
-            let store = control::open_existing(&args.data.data).await?;
+            let store = control::open_existing(&args.data).await?;
             let v = store.verify_audit().await?;
             store.close().await;
             anyhow::Ok(v)
@@ -119,7 +118,7 @@ fn export(args: &ExportArgs) -> anyhow::Result<Status> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let ExportFormat::Jsonl = args.format;
     control::runtime()?.block_on(async {
-        let store = control::open_existing(&args.data.data).await?;
+        let store = control::open_existing(&args.data).await?;
         let mut buf = Vec::new();
         let n = store.export_audit(since, &mut buf).await?;
         store.close().await;

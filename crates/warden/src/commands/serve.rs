@@ -1,4 +1,5 @@
-//! `warden serve`: the control plane on HTTP, over the store in the data folder.
+//! `warden serve`: the control plane on HTTP, over the store in the data folder or a
+//! PostgreSQL database (several replicas may share one).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use warden_core::ActorKind;
 use warden_policy::{config, Config, Policies};
 use warden_server::reload::Loader;
 use warden_server::AppState;
-use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
+use warden_store::{Actor, NewToken, Role, Store, StoreError};
 
 use crate::{output, Status};
 
@@ -25,6 +26,11 @@ pub struct ServeArgs {
     /// Data folder: the SQLite database (created with its migrations on first start).
     #[arg(long, value_name = "DIR", default_value = super::control::DEFAULT_DATA)]
     pub data: PathBuf,
+    /// PostgreSQL database (`postgres://user@host:port/database`) instead of a data folder:
+    /// several replicas on one database behave as one. Migrations run on start. Default:
+    /// WARDEN_DATABASE_URL when set.
+    #[arg(long, value_name = "URL", conflicts_with = "data")]
+    pub database: Option<String>,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -148,14 +154,13 @@ async fn serve(
         anyhow::bail!("--reload-interval must be 0 (only on SIGHUP) or a number of seconds");
     }
     init_logs(&args.log_format)?;
-    let store = SqliteStore::open_dir(&args.data, OpenOptions::default())
-        .await
-        .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
-    bootstrap(&store).await?;
-    warden_server::reload::sync_spaces(&store, spaces)
+    let location = super::control::Location::resolve(&args.data, args.database.as_deref())?;
+    let store = location.open(true).await?;
+    bootstrap(&*store).await?;
+    warden_server::reload::sync_spaces(&*store, spaces)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-    warden_server::reload::record_loaded(&store, &policies, None)
+    warden_server::reload::record_loaded(&*store, &policies, None)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -165,8 +170,8 @@ async fn serve(
     // Before saying "listening": from then on a SIGTERM must stop the server gracefully.
     let shutdown = shutdown_signal();
     output::note(&format!(
-        "listening on http://{local} (data {}, policy revision {}, spaces configured: {})",
-        args.data.display(),
+        "listening on http://{local} ({}, policy revision {}, spaces configured: {})",
+        location.describe(),
         policies.revision(),
         policies.space_configs().count()
     ));
@@ -176,7 +181,7 @@ async fn serve(
             l.per_second, l.burst
         ));
     }
-    let state = AppState::with_policies(policies, Arc::new(store.clone()))
+    let state = AppState::with_policies(policies, Arc::clone(&store))
         .with_rate_limit(limit)
         .with_memo_capacity(args.decision_memo);
     let trigger = Arc::new(tokio::sync::Notify::new());
@@ -216,7 +221,7 @@ async fn reload_on_sighup(trigger: Arc<tokio::sync::Notify>) {
 
 /// Ensures an admin token exists: the one in `WARDEN_ADMIN_TOKEN`, or, on a store without
 /// tokens, a new one printed once on stdout.
-async fn bootstrap(store: &SqliteStore) -> anyhow::Result<()> {
+async fn bootstrap(store: &dyn Store) -> anyhow::Result<()> {
     let admin = NewToken {
         name: BOOTSTRAP_NAME.into(),
         principal: "admin".into(),
@@ -248,10 +253,14 @@ async fn bootstrap(store: &SqliteStore) -> anyhow::Result<()> {
                 "{ADMIN_TOKEN_ENV} does not match the stored `{BOOTSTRAP_NAME}` token; unset it or use the one set at first start"
             );
         }
-        store.create_token(&Actor::system(), &admin, secret).await?;
-        output::note(&format!(
-            "created the admin token `{BOOTSTRAP_NAME}` from {ADMIN_TOKEN_ENV}"
-        ));
+        match store.create_token(&Actor::system(), &admin, secret).await {
+            Ok(_) => output::note(&format!(
+                "created the admin token `{BOOTSTRAP_NAME}` from {ADMIN_TOKEN_ENV}"
+            )),
+            // Another replica on the same database created it a moment ago.
+            Err(StoreError::Conflict(_)) if store.authenticate(secret).await?.is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
         return Ok(());
     }
     if !store.tokens().await?.is_empty() {
@@ -302,6 +311,7 @@ mod tests {
     fn args(rate_limit: f64, rate_burst: Option<u32>) -> ServeArgs {
         ServeArgs {
             data: PathBuf::from("d"),
+            database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             config: None,
             policy: Vec::new(),

@@ -126,10 +126,10 @@ fn create(args: &CreateArgs) -> anyhow::Result<Status> {
         spaces: args.space.clone(),
     };
     control::runtime()?.block_on(async {
-        let store = control::open_existing(&args.data.data).await?;
-        let admin = control::caller(&store).await?;
+        let store = control::open_existing(&args.data).await?;
+        let admin = control::caller(&*store).await?;
         let (token, secret) =
-            warden_server::ops::create_token(&store, &Actor::from_token(&admin), &new)
+            warden_server::ops::create_token(&*store, &Actor::from_token(&admin), &new)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         store.close().await;
@@ -154,9 +154,9 @@ fn create(args: &CreateArgs) -> anyhow::Result<Status> {
 
 fn list(args: &ListArgs) -> anyhow::Result<Status> {
     control::runtime()?.block_on(async {
-        let store = control::open_existing(&args.data.data).await?;
-        let caller = control::caller(&store).await?;
-        let tokens = warden_server::ops::tokens(&store, &Actor::from_token(&caller))
+        let store = control::open_existing(&args.data).await?;
+        let caller = control::caller(&*store).await?;
+        let tokens = warden_server::ops::tokens(&*store, &Actor::from_token(&caller))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         store.close().await;
@@ -206,10 +206,10 @@ fn list(args: &ListArgs) -> anyhow::Result<Status> {
 
 fn revoke(args: &RevokeArgs) -> anyhow::Result<Status> {
     control::runtime()?.block_on(async {
-        let store = control::open_existing(&args.data.data).await?;
-        let caller = control::caller(&store).await?;
+        let store = control::open_existing(&args.data).await?;
+        let caller = control::caller(&*store).await?;
         let revoked =
-            warden_server::ops::revoke_token(&store, &Actor::from_token(&caller), &args.token)
+            warden_server::ops::revoke_token(&*store, &Actor::from_token(&caller), &args.token)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         store.close().await;
