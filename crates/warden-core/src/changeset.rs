@@ -40,6 +40,12 @@ pub struct Context {
     /// Free-form labels.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<(String, String)>,
+    /// The Kubernetes admission request this change came in (the `request` of an
+    /// AdmissionReview, as the API server sent it), for policies that read it the way
+    /// Gatekeeper passes it (`input.review` in Rego). `None` outside admission: `warden check`
+    /// never sets it. Not serialized (it repeats the object).
+    #[serde(skip)]
+    pub review: Option<Value>,
 }
 
 /// The kind of document an input was.

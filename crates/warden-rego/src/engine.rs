@@ -484,7 +484,7 @@ impl RegoEngine {
         match document {
             Manifest::Object(resource) => self.evaluate_document(
                 engine,
-                to_regorus(&resource.after),
+                manifest_input(resource, changes.context.review.as_ref()),
                 changes,
                 Some(resource),
                 index,
@@ -979,6 +979,25 @@ impl<'a> AddressIndex<'a> {
     }
 }
 
+/// The input of one manifest object: the object as conftest passes it; under admission
+/// (the change set carries the AdmissionReview request) the object's members plus `review`,
+/// the request, as Gatekeeper passes it — so both conventions read the same input. A
+/// deleted object (`after` null) gives only `review` (its `oldObject` holds the object).
+fn manifest_input(resource: &Resource, review: Option<&warden_core::Value>) -> regorus::Value {
+    let object = to_regorus(&resource.after);
+    let Some(review) = review else {
+        return object;
+    };
+    let mut input = match object {
+        regorus::Value::Object(_) => object,
+        _ => regorus::Value::new_object(),
+    };
+    if let Ok(members) = input.as_object_mut() {
+        members.insert(regorus::Value::from("review"), to_regorus(review));
+    }
+    input
+}
+
 /// Warden's value → regorus' value.
 #[must_use]
 pub fn to_regorus(v: &warden_core::Value) -> regorus::Value {
@@ -1117,6 +1136,48 @@ warn[res] {
           "fix": [{"op": "add", "path": "/tags", "value": {"owner": "me"}}], "why": "ownership"}
 }
 "#;
+
+    #[test]
+    fn admission_requests_give_gatekeeper_style_input_review() {
+        let policy = r#"package main
+
+deny[msg] {
+  input.review.object.spec.hostNetwork
+  msg := sprintf("gatekeeper: %s on the host network (%s by %s)", [input.review.name, input.review.operation, input.review.userInfo.username])
+}
+
+deny[msg] {
+  input.kind == "Pod"
+  input.spec.hostNetwork
+  msg := "conftest: host network"
+}
+"#;
+        let engine = engine(&[("p.rego", policy)], &Namespaces::default());
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"x"},"spec":{"hostNetwork":true}}"#;
+        // `warden check`: no review, only the conftest-style rule sees the object.
+        let mut changes = parse("p.json", pod);
+        let mut out = Vec::new();
+        engine.evaluate(&changes, &mut out).unwrap();
+        let messages: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages, ["conftest: host network"]);
+        // Under admission both conventions read the same input.
+        let review: warden_core::Value = serde_json::from_str(&format!(
+            r#"{{"name":"a","operation":"CREATE","userInfo":{{"username":"bob"}},"object":{pod}}}"#
+        ))
+        .unwrap();
+        changes.context.review = Some(review);
+        let mut out = Vec::new();
+        engine.evaluate(&changes, &mut out).unwrap();
+        let mut messages: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        messages.sort_unstable();
+        assert_eq!(
+            messages,
+            [
+                "conftest: host network",
+                "gatekeeper: a on the host network (CREATE by bob)"
+            ]
+        );
+    }
 
     #[test]
     fn conftest_rules_on_a_raw_plan() {

@@ -14,9 +14,13 @@
 //! over every space), `GET /healthz`, `GET /readyz`,
 //! `GET /metrics` (Prometheus text; like the health endpoints, no token: it holds counts, no
 //! content), `GET /openapi.json` (the OpenAPI 3.1 document of all of these, [`openapi`]).
-//! Every `/v1` endpoint needs a bearer token and counts against that token's rate limit
+//! `POST /v1/admission[?space=S]` is the Kubernetes validating admission webhook
+//! ([`admission`]): served only over TLS ([`tls`]), it is the one `/v1` endpoint without a
+//! token (kube-apiserver sends none).
+//! Every other `/v1` endpoint needs a bearer token and counts against that token's rate limit
 //! ([`ratelimit`]; 429 with `Retry-After` when over it); errors are `{"error": "..."}`.
 
+pub mod admission;
 pub mod agents;
 pub mod change_request;
 pub mod error;
@@ -26,6 +30,7 @@ pub mod openapi;
 pub mod ops;
 pub mod ratelimit;
 pub mod reload;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -75,6 +80,7 @@ pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
 fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     vec![
         (Method::POST, "/v1/evaluate", post(evaluate)),
+        (Method::POST, "/v1/admission", post(admission_review)),
         (Method::GET, "/v1/approvals", get(list_approvals)),
         (Method::GET, "/v1/approvals/{id}", get(get_approval)),
         (Method::POST, "/v1/approvals/{id}/approve", post(approve)),
@@ -208,6 +214,7 @@ async fn evaluate(
                 .or_else(|| context.and_then(|c| c.subject.as_deref())),
             body: request.as_ref().map_or(&bytes[..], |r| &r.document[..]),
             request: request.as_ref(),
+            open_approval: true,
         },
     )
     .await
@@ -218,6 +225,20 @@ async fn evaluate(
         )
             .into_response()
     })
+}
+
+/// The admission webhook: no bearer token (kube-apiserver sends none; the TLS connection
+/// is the authentication, and the endpoint is off without TLS). See [`admission`].
+async fn admission_review(
+    State(state): State<AppState>,
+    q: Result<Query<SpaceQuery>, axum::extract::rejection::QueryRejection>,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = query(q)?;
+    let bytes = body(bytes)?;
+    admission::review(&state, q.space.as_deref(), &bytes)
+        .await
+        .map(Json)
 }
 
 #[derive(Debug, Deserialize)]

@@ -24,7 +24,7 @@ pub fn document() -> Value {
     for (method, path) in crate::endpoints() {
         let item = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
         if let (Value::Object(item), Some(mut op)) = (item, operation(&method, path)) {
-            if path.starts_with("/v1/") {
+            if path.starts_with("/v1/") && path != "/v1/admission" {
                 // Every token-authenticated endpoint counts against the token's rate limit.
                 if let Some(Value::Object(r)) = op.get_mut("responses") {
                     r.insert("429".into(), too_many_requests());
@@ -84,6 +84,22 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
                 ("404", "The space does not exist.", Some("Error")),
                 ("413", "The body is larger than the server accepts.", Some("Error")),
                 ("500", "The decision could not be recorded, so it is not given (fail closed).", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/admission") => json!({
+            "operationId": "admissionReview",
+            "tags": ["decisions"],
+            "summary": "Kubernetes validating admission webhook (AdmissionReview v1)",
+            "description": "kube-apiserver posts an `admission.k8s.io/v1` AdmissionReview; the object (the `oldObject` for a DELETE) is evaluated by the space's layered policies and the decision recorded like `/v1/evaluate`'s, as the request's `userInfo.username` (an agent or pipeline when `warden serve --admission-agent/--admission-pipeline` lists it), followed by an `admission.reviewed` audit record. The answer is an AdmissionReview with the request's `uid`: `deny` and `require_approval` give `allowed: false` and `status {code: 403, message}` naming the blocking findings with their fix summaries (and the approval request opened, bound to the object's digest); `warn` findings come back as `warnings`; `dryRun` requests are recorded but open no approval request. No bearer token: served only over TLS (`warden serve --tls-cert/--tls-key`), which authenticates the API server; 404 otherwise. See docs/admission.md.",
+            "security": [],
+            "parameters": [space_query(false, "The space (default: `warden serve --admission-space`, `cluster`).")],
+            "requestBody": body_ref("AdmissionReview", true),
+            "responses": responses(&[
+                ("200", "The review's response.", Some("AdmissionReview")),
+                ("400", "Not an `admission.k8s.io/v1` AdmissionReview: the message names the field (`request.uid`, `request.operation`, `request.object` ...).", Some("Error")),
+                ("404", "The space does not exist, or the server runs without TLS.", Some("Error")),
+                ("413", "The body is larger than the server accepts.", Some("Error")),
+                ("500", "The decision could not be recorded, so none is given (with failurePolicy Fail the API server refuses the request).", Some("Error")),
             ]),
         }),
         ("GET", "/v1/approvals") => json!({
@@ -346,6 +362,38 @@ fn components() -> Value {
                             "attempt": { "type": "integer", "minimum": 1, "description": "Which attempt at the subject this is, as the agent counts; it can only raise Warden's own count." }
                         }
                     }
+                }
+            },
+            "AdmissionReview": {
+                "type": "object",
+                "description": "`admission.k8s.io/v1` AdmissionReview: a request from kube-apiserver (only the members Warden reads are listed; others are ignored) or Warden's response.",
+                "required": ["apiVersion", "kind"],
+                "properties": {
+                    "apiVersion": { "const": "admission.k8s.io/v1" },
+                    "kind": { "const": "AdmissionReview" },
+                    "request": { "type": "object", "required": ["uid", "operation"], "properties": {
+                        "uid": { "type": "string" },
+                        "kind": { "type": "object", "properties": { "group": { "type": "string" }, "version": { "type": "string" }, "kind": { "type": "string" } } },
+                        "resource": { "type": "object", "properties": { "group": { "type": "string" }, "version": { "type": "string" }, "resource": { "type": "string" } } },
+                        "subResource": { "type": "string" },
+                        "namespace": { "type": "string" },
+                        "name": { "type": "string" },
+                        "operation": { "enum": ["CREATE", "UPDATE", "DELETE"] },
+                        "userInfo": { "type": "object", "properties": { "username": { "type": "string" }, "uid": { "type": "string" }, "groups": { "type": "array", "items": { "type": "string" } } } },
+                        "object": { "type": ["object", "null"] },
+                        "oldObject": { "type": ["object", "null"] },
+                        "dryRun": { "type": "boolean" },
+                        "options": { "type": ["object", "null"] }
+                    } },
+                    "response": { "type": "object", "required": ["uid", "allowed"], "properties": {
+                        "uid": { "type": "string", "description": "The request's uid." },
+                        "allowed": { "type": "boolean" },
+                        "status": { "type": "object", "properties": {
+                            "code": { "const": 403 },
+                            "message": { "type": "string", "description": "The blocking findings with their fix summaries, the decision id and, for require_approval, the approval request." }
+                        } },
+                        "warnings": { "type": "array", "items": { "type": "string" }, "description": "One per warn finding (`RULE: message (fix: ...)`), at most 256 characters each." }
+                    } }
                 }
             },
             "EvaluateResponse": {

@@ -38,6 +38,8 @@ pub struct AppState {
     pub evaluations: Arc<tokio::sync::Semaphore>,
     /// Evaluations remembered by the exact change (see [`crate::memo`]).
     pub memo: Arc<crate::memo::DecisionMemo>,
+    /// The admission webhook's settings (off unless set with [`AppState::with_admission`]).
+    pub admission: Arc<crate::admission::AdmissionSettings>,
 }
 
 /// How many evaluations [`AppState::memo`] remembers unless told otherwise.
@@ -62,7 +64,15 @@ impl AppState {
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
             memo: Arc::new(crate::memo::DecisionMemo::new(DEFAULT_MEMO_CAPACITY)),
+            admission: Arc::default(),
         }
+    }
+
+    /// The same state with these admission webhook settings.
+    #[must_use]
+    pub fn with_admission(mut self, settings: crate::admission::AdmissionSettings) -> AppState {
+        self.admission = Arc::new(settings);
+        self
     }
 
     /// The same state remembering at most `capacity` evaluations (0: none, every request is
@@ -163,6 +173,8 @@ pub struct EvaluateRequest<'a> {
     pub body: &'a [u8],
     /// The structured change request the document came in, if it did.
     pub request: Option<&'a crate::change_request::ChangeRequest>,
+    /// Open an approval request when the outcome is `require_approval` (false for a dry run).
+    pub open_approval: bool,
 }
 
 /// Evaluates a change and records the decision (with its audit record) before returning
@@ -178,6 +190,74 @@ pub async fn evaluate(
 ) -> Result<Vec<u8>, ApiError> {
     require_role(token, Role::Requester, "evaluating a change")?;
     require_space(token, request.space)?;
+    let actor = Actor::from_token(token);
+    let space = request.space;
+    let change_request = request.request;
+    let decided = decide(state, &actor, request, None).await?;
+    let mut extra = serde_json::Map::new();
+    extra.insert("decision_id".into(), json!(decided.record_id));
+    extra.insert("space".into(), json!(space));
+    if let Some(r) = change_request {
+        extra.insert("request".into(), r.to_json());
+    }
+    if let Some(a) = &decided.opened {
+        extra.insert("approval".into(), approval_json(a));
+    }
+    if let Some(a) = &decided.cited {
+        extra.insert("approved_by".into(), approval_json(a));
+    }
+    if decided.memoized {
+        extra.insert("memoized".into(), json!(true));
+    }
+    if token.kind == warden_core::ActorKind::Agent {
+        if let Some(hint) = retry_hint(
+            &decided.decision,
+            decided.opened.as_ref().map(|a| a.id),
+            decided.attempt.as_ref(),
+        ) {
+            extra.insert("retry".into(), hint);
+        }
+    }
+    json_with_members(decided.text.into_bytes(), extra).map_err(|e| ApiError::Internal {
+        public: "the decision could not be serialized".into(),
+        detail: e.to_string(),
+    })
+}
+
+/// Changes a parsed change set before it is evaluated (the admission webhook sets the
+/// action, the old object and the request around it); an error is the request's fault.
+pub type Prepare = Box<dyn FnOnce(&mut warden_core::ChangeSet) -> Result<(), ApiError> + Send>;
+
+/// A decision made and recorded by [`decide`].
+#[derive(Debug)]
+pub struct Decided {
+    /// The decision, exceptions applied.
+    pub decision: Decision,
+    /// The decision as JSON, as stored.
+    pub text: String,
+    /// The recorded decision's id.
+    pub record_id: i64,
+    /// The approval request opened for a `require_approval` outcome.
+    pub opened: Option<Approval>,
+    /// The approved request that let this exact change through.
+    pub cited: Option<Approval>,
+    /// The evaluation was remembered, not made again.
+    pub memoized: bool,
+    /// For an agent: which attempt at the change this was (the retry contract).
+    pub attempt: Option<crate::agents::Attempt>,
+}
+
+/// The work of [`evaluate`] once the caller is authorised: evaluates the body in the space
+/// (after `prepare`, when given, changed the parsed change set; remembered evaluations are
+/// not used then), applies the space's exceptions, cites an approved request for the same
+/// change, records the decision with its audit record as `actor`, and opens an approval
+/// request on `require_approval` unless `request.open_approval` is false.
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    request: EvaluateRequest<'_>,
+    prepare: Option<Prepare>,
+) -> Result<Decided, ApiError> {
     let store = state.store.as_ref();
     let Some((_, exceptions)) = store
         .space_with_exceptions(request.space)
@@ -201,13 +281,14 @@ pub async fn evaluate(
     let policies = state.policies.current();
     let operation = request.request.map(|r| r.operation);
     let layered = policies.layered(request.space);
-    let memo_key = (state.memo.enabled() && !layered.reads_clock()).then(|| MemoKey {
-        digest: warden_core::digest::sha256(request.body),
-        revision: layered.revision().to_owned(),
-        space: request.space.to_owned(),
-        operation: operation.map(crate::change_request::Operation::as_str),
-        date: now.date(),
-    });
+    let memo_key =
+        (prepare.is_none() && state.memo.enabled() && !layered.reads_clock()).then(|| MemoKey {
+            digest: warden_core::digest::sha256(request.body),
+            revision: layered.revision().to_owned(),
+            space: request.space.to_owned(),
+            operation: operation.map(crate::change_request::Operation::as_str),
+            date: now.date(),
+        });
     let remembered = memo_key.as_ref().and_then(|k| state.memo.get(k));
     let (mut decision, input, secrets, derived_subject) = if let (Some(hit), Some(key)) =
         (&remembered, &memo_key)
@@ -241,7 +322,7 @@ pub async fn evaluate(
             })?;
         let evaluating = policies.clone();
         let evaluated = tokio::task::spawn_blocking(move || {
-            evaluate_blocking(evaluating.layered(&space), body, now, operation)
+            evaluate_blocking(evaluating.layered(&space), body, now, operation, prepare)
         })
         .await
         .map_err(|e| ApiError::Internal {
@@ -263,11 +344,10 @@ pub async fn evaluate(
     };
 
     let exception_uses = apply_exceptions(&exceptions, now, &mut decision);
-    let actor = Actor::from_token(token);
     let subject = request
         .subject
         .map_or(derived_subject, std::borrow::ToOwned::to_owned);
-    let attempt = if token.kind == warden_core::ActorKind::Agent {
+    let attempt = if actor.kind == Some(warden_core::ActorKind::Agent) {
         Some(
             crate::agents::apply(
                 store,
@@ -286,7 +366,11 @@ pub async fn evaluate(
     };
     // Who asks and when: the decision (perhaps remembered) was scored without them.
     let risk = &policies.account().config().risk;
-    let mut factors = warden_policy::risk::context_factors(risk, token.kind, now);
+    let mut factors = warden_policy::risk::context_factors(
+        risk,
+        actor.kind.unwrap_or(warden_core::ActorKind::Human),
+        now,
+    );
     factors.extend(attempt.as_ref().map(crate::agents::Attempt::denials_factor));
     warden_policy::risk::apply(
         &mut decision,
@@ -312,7 +396,7 @@ pub async fn evaluate(
     })?;
     let record = store
         .record_decision(
-            &actor,
+            actor,
             &NewDecision {
                 decision: &decision,
                 text: Some(&text),
@@ -363,11 +447,11 @@ pub async fn evaluate(
     );
 
     let mut opened = None;
-    if decision.outcome == Outcome::RequireApproval {
+    if decision.outcome == Outcome::RequireApproval && request.open_approval {
         opened = Some(
             store
                 .open_approval(
-                    &actor,
+                    actor,
                     &NewApproval {
                         space: request.space.to_owned(),
                         subject: request
@@ -382,29 +466,14 @@ pub async fn evaluate(
         );
     }
 
-    let mut extra = serde_json::Map::new();
-    extra.insert("decision_id".into(), json!(record.id));
-    extra.insert("space".into(), json!(request.space));
-    if let Some(r) = request.request {
-        extra.insert("request".into(), r.to_json());
-    }
-    if let Some(a) = &opened {
-        extra.insert("approval".into(), approval_json(a));
-    }
-    if let Some(a) = &cited {
-        extra.insert("approved_by".into(), approval_json(a));
-    }
-    if remembered.is_some() {
-        extra.insert("memoized".into(), json!(true));
-    }
-    if token.kind == warden_core::ActorKind::Agent {
-        if let Some(hint) = retry_hint(&decision, opened.as_ref().map(|a| a.id), attempt.as_ref()) {
-            extra.insert("retry".into(), hint);
-        }
-    }
-    json_with_members(text.into_bytes(), extra).map_err(|e| ApiError::Internal {
-        public: "the decision could not be serialized".into(),
-        detail: e.to_string(),
+    Ok(Decided {
+        decision,
+        text,
+        record_id: record.id,
+        opened,
+        cited,
+        memoized: remembered.is_some(),
+        attempt,
     })
 }
 
@@ -478,6 +547,7 @@ fn evaluate_blocking(
     body: Vec<u8>,
     now: OffsetDateTime,
     operation: Option<crate::change_request::Operation>,
+    prepare: Option<Prepare>,
 ) -> Result<(Decision, NewInput<'static>, Vec<String>, String), ApiError> {
     let input = warden_core::inputs::InputBytes {
         name: "request".into(),
@@ -487,6 +557,9 @@ fn evaluate_blocking(
         warden_core::inputs::parse(&input).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some(operation) = operation {
         operation.check_fits(&change)?;
+    }
+    if let Some(prepare) = prepare {
+        prepare(&mut change)?;
     }
     let decoded = warden_core::inputs::decode_text(&input.name, &input.bytes)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;

@@ -63,6 +63,27 @@ pub struct ServeArgs {
     /// WARDEN_LOG (error, warn, info, debug, trace; default info).
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. The files
+    /// are checked every --reload-interval seconds (2 when it is 0) and a changed pair that
+    /// loads is used for new connections. With TLS the admission webhook
+    /// (`POST /v1/admission`) is served.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The space admission requests are evaluated in unless the webhook URL names one
+    /// (`?space=`); created with default settings when missing.
+    #[arg(long, value_name = "NAME", default_value = warden_server::admission::DEFAULT_SPACE)]
+    pub admission_space: String,
+    /// A Kubernetes username (glob with `*`) whose admission requests are an AI agent's,
+    /// e.g. `system:serviceaccount:agents:claude-infra`; repeatable.
+    #[arg(long, value_name = "USER")]
+    pub admission_agent: Vec<String>,
+    /// A Kubernetes username (glob with `*`) whose admission requests are a pipeline's,
+    /// e.g. `system:serviceaccount:ci:*`; repeatable. Other users are humans.
+    #[arg(long, value_name = "USER")]
+    pub admission_pipeline: Vec<String>,
 }
 
 impl ServeArgs {
@@ -163,6 +184,21 @@ async fn serve(
     warden_server::reload::record_loaded(&*store, &policies, None)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let files = warden_server::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            };
+            // Checked before listening: a bad pair is a start-up error, not a dead listener.
+            files
+                .load()
+                .map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key: {e}"))?;
+            admission_space(&*store, &args.admission_space).await?;
+            Some(files)
+        }
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -170,7 +206,8 @@ async fn serve(
     // Before saying "listening": from then on a SIGTERM must stop the server gracefully.
     let shutdown = shutdown_signal();
     output::note(&format!(
-        "listening on http://{local} ({}, policy revision {}, spaces configured: {})",
+        "listening on {}://{local} ({}, policy revision {}, spaces configured: {})",
+        if tls.is_some() { "https" } else { "http" },
         location.describe(),
         policies.revision(),
         policies.space_configs().count()
@@ -181,9 +218,21 @@ async fn serve(
             l.per_second, l.burst
         ));
     }
+    if tls.is_some() {
+        output::note(&format!(
+            "admission webhook at /v1/admission (default space {})",
+            args.admission_space
+        ));
+    }
     let state = AppState::with_policies(policies, Arc::clone(&store))
         .with_rate_limit(limit)
-        .with_memo_capacity(args.decision_memo);
+        .with_memo_capacity(args.decision_memo)
+        .with_admission(warden_server::admission::AdmissionSettings {
+            enabled: tls.is_some(),
+            default_space: args.admission_space.clone(),
+            agents: args.admission_agent.clone(),
+            pipelines: args.admission_pipeline.clone(),
+        });
     let trigger = Arc::new(tokio::sync::Notify::new());
     let every = if args.reload_interval > 0.0 {
         std::time::Duration::from_secs_f64(args.reload_interval)
@@ -197,14 +246,45 @@ async fn serve(
         Arc::clone(&trigger),
     ));
     let hangup = tokio::spawn(reload_on_sighup(trigger));
-    warden_server::serve(listener, state, shutdown)
-        .await
-        .context("the server failed")?;
+    match tls {
+        Some(files) => {
+            let check = if args.reload_interval > 0.0 {
+                every
+            } else {
+                std::time::Duration::from_secs(2)
+            };
+            warden_server::tls::serve_tls(listener, state, files, check, shutdown).await
+        }
+        None => warden_server::serve(listener, state, shutdown).await,
+    }
+    .context("the server failed")?;
     watcher.abort();
     hangup.abort();
     store.close().await;
     output::note("stopped; every acknowledged decision is stored");
     Ok(Status::Success)
+}
+
+/// Creates the admission space with default settings when the store does not have it (a
+/// webhook answering 404 would, with failurePolicy Fail, block every change in the cluster).
+async fn admission_space(store: &dyn Store, name: &str) -> anyhow::Result<()> {
+    if name.trim().is_empty() {
+        anyhow::bail!("--admission-space must not be empty");
+    }
+    if store.space(name).await?.is_none() {
+        store
+            .put_space(
+                &Actor::system(),
+                &warden_store::NewSpace {
+                    name: name.to_owned(),
+                    description: "Kubernetes admission requests".into(),
+                    settings: warden_store::SpaceSettings::default(),
+                },
+            )
+            .await?;
+        output::note(&format!("created the admission space `{name}`"));
+    }
+    Ok(())
 }
 
 /// Notifies `trigger` on every SIGHUP (Unix), the usual "reload your configuration".
@@ -320,6 +400,11 @@ mod tests {
             reload_interval: 2.0,
             decision_memo: warden_server::ops::DEFAULT_MEMO_CAPACITY,
             log_format: "text".into(),
+            tls_cert: None,
+            tls_key: None,
+            admission_space: warden_server::admission::DEFAULT_SPACE.into(),
+            admission_agent: Vec::new(),
+            admission_pipeline: Vec::new(),
         }
     }
 
