@@ -14,7 +14,9 @@
 //! over every space), `GET /healthz`, `GET /readyz`,
 //! `GET /metrics` (Prometheus text; like the health endpoints, no token: it holds counts, no
 //! content), `GET /openapi.json` (the OpenAPI 3.1 document of all of these, [`openapi`]).
-//! `POST /mcp` is the MCP endpoint for AI agents (streamable HTTP, stateless; [`mcp`]).
+//! `POST /mcp` is the MCP endpoint for AI agents (streamable HTTP, stateless; [`mcp`]): a
+//! JSON-RPC protocol rather than a REST operation, so it is documented in `docs/mcp.md`
+//! rather than the OpenAPI table.
 //! Every `/v1` endpoint and `/mcp` need a bearer token and counts against that token's rate limit
 //! ([`ratelimit`]; 429 with `Retry-After` when over it); errors are `{"error": "..."}`.
 

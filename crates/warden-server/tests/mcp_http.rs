@@ -2,7 +2,10 @@
 //! streamable HTTP: an agent's evaluation is recorded as the agent, reads are audited as the
 //! agent, no token is a 401. And the `Remote` backend of `warden mcp --server`, over an
 //! in-memory stdio pair, forwarding to the same server.
-#![allow(clippy::unwrap_used, reason = "a test: a step that fails fails the test")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test: a step that fails fails the test"
+)]
 
 use std::sync::Arc;
 

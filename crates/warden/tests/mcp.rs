@@ -78,6 +78,23 @@ async fn stdio_tools_answer_for_self_correction() {
             t.name
         );
     }
+    // docs/mcp.md documents every tool and every member of its input.
+    let docs = std::fs::read_to_string(common::root().join("docs/mcp.md")).unwrap();
+    for t in &tools {
+        let section = docs
+            .split(&format!("### `{}`", t.name))
+            .nth(1)
+            .unwrap_or_else(|| panic!("docs/mcp.md has no section for {}", t.name));
+        let section = section.split("\n### ").next().unwrap_or_default();
+        let members = t.input_schema["properties"].as_object().unwrap();
+        for m in members.keys() {
+            assert!(
+                section.contains(&format!("| `{m}` |")),
+                "docs/mcp.md: {} lacks `{m}`",
+                t.name
+            );
+        }
+    }
     let evaluate = tools.iter().find(|t| t.name == "evaluate_change").unwrap();
     let document = &evaluate.input_schema["properties"]["document"];
     assert_eq!(document["type"], "string");
