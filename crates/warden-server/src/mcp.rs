@@ -82,7 +82,14 @@ pub struct EvaluateChange {
     /// The change to evaluate, as text: a Terraform/OpenTofu plan (`terraform show -json`
     /// output), Kubernetes manifests (YAML or JSON, several separated by `---`), or a
     /// structured change request `{"operation": "apply", "change": ..., "context": {...}}`.
-    pub document: String,
+    /// Give this or `path`.
+    #[serde(default)]
+    pub document: Option<String>,
+    /// Instead of `document`: a file holding the change (`plan.json`, `k8s/app.yaml`),
+    /// relative to the folder `warden mcp` runs in. Only with `warden mcp` (stdio), which
+    /// reads it; over HTTP send the content as `document`.
+    #[serde(default)]
+    pub path: Option<String>,
     /// The space (team or project) the change is for. Required with a server (or
     /// `context.space` in a change request); ignored locally.
     #[serde(default)]
@@ -222,8 +229,8 @@ impl WardenMcp {
     #[tool(
         name = "evaluate_change",
         description = "Evaluate a proposed infrastructure change (Terraform/OpenTofu plan JSON, \
-Kubernetes manifests, or a structured change request) against Warden's policies before applying \
-it. Returns the outcome (allow, warn, require_approval, deny); the first lines list, per finding, \
+Kubernetes manifests, or a structured change request; as text in `document`, or as a file in `path` with `warden \
+mcp`) against Warden's policies before applying it. Returns the outcome (allow, warn, require_approval, deny); the first lines list, per finding, \
 `<rule id> on <resource>: <what to change> — <why>`, followed by the decision JSON (findings with \
 fix, and with a server decision_id and a retry hint). A deny is a normal answer: fix and evaluate \
 again."
@@ -233,15 +240,17 @@ again."
         Parameters(args): Parameters<EvaluateChange>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, ErrorData> {
+        let local_file = !matches!(self.backend, Backend::Server(_));
+        let input = match document(&args, local_file).await {
+            Ok(input) => input,
+            Err(e) => return Ok(error_result(e)),
+        };
         let result = match &self.backend {
             Backend::Local(local) => {
                 let local = Arc::clone(local);
                 let now = local.now.unwrap_or_else(OffsetDateTime::now_utc);
-                let document = args.document.into_bytes();
-                match tokio::task::spawn_blocking(move || {
-                    evaluate_local(&local.policy, &document, now)
-                })
-                .await
+                match tokio::task::spawn_blocking(move || evaluate_local(&local.policy, input, now))
+                    .await
                 {
                     Ok(Ok(v)) => decision_result(&v),
                     Ok(Err(e)) => error_result(e),
@@ -253,12 +262,12 @@ again."
                     Ok(t) => t,
                     Err(r) => return Ok(r),
                 };
-                match evaluate_server(state, &token, &args).await {
+                match evaluate_server(state, &token, &args, &input.bytes).await {
                     Ok(v) => decision_result(&v),
                     Err(e) => api_error_result(&e),
                 }
             }
-            Backend::Remote(remote) => match remote.evaluate(&args).await {
+            Backend::Remote(remote) => match remote.evaluate(&args, input.bytes).await {
                 Ok(v) => decision_result(&v),
                 Err(e) => error_result(e.to_string()),
             },
@@ -418,6 +427,44 @@ impl ServerHandler for WardenMcp {
     }
 }
 
+/// The change `evaluate_change` was given: `document`, or the file at `path` when the
+/// handler runs on the agent's machine (`local_file`).
+async fn document(
+    args: &EvaluateChange,
+    local_file: bool,
+) -> Result<warden_core::inputs::InputBytes, String> {
+    match (&args.document, &args.path) {
+        (Some(text), None) => Ok(warden_core::inputs::InputBytes {
+            name: "document".into(),
+            bytes: text.clone().into_bytes(),
+        }),
+        (Some(_), Some(_)) => Err("error: bad input: give `document` or `path`, not both".into()),
+        (None, None) => Err(
+            "error: bad input: `document` (the plan or manifests as text) or `path` (a file) is \
+required"
+                .into(),
+        ),
+        (None, Some(_)) if !local_file => Err(
+            "error: bad input: `path` names a file on the agent's machine, which this server \
+cannot read; send the file's content as `document`"
+                .into(),
+        ),
+        (None, Some(path)) if path.trim() == "-" || path.trim().is_empty() => Err(format!(
+            "error: bad input: `path` is `{path}`: name a file (standard input carries the \
+protocol)"
+        )),
+        (None, Some(path)) => {
+            let path = std::path::PathBuf::from(path);
+            tokio::task::spawn_blocking(move || {
+                warden_core::inputs::read(&path, warden_core::inputs::DEFAULT_MAX_INPUT_BYTES)
+            })
+            .await
+            .map_err(|e| format!("error: reading the file failed: {e}"))?
+            .map_err(|e| format!("error: bad input: {e}"))
+        }
+    }
+}
+
 /// Evaluates a document as `warden check` does: parsed once, prepared for Rego when the
 /// policy set has Rego policies, evaluated, lines located in a pretty-printed plan. A
 /// structured change request is unwrapped and its operation checked against the change.
@@ -425,21 +472,24 @@ impl ServerHandler for WardenMcp {
 /// message naming what is wrong with the input.
 pub fn evaluate_local(
     policy: &PolicySet,
-    document: &[u8],
+    input: warden_core::inputs::InputBytes,
     now: OffsetDateTime,
 ) -> Result<Vec<u8>, String> {
     let bad = |m: String| format!("error: bad input: {m}");
-    let request = crate::change_request::parse(document).map_err(|e| bad(e.to_string()))?;
-    let body = request.as_ref().map_or(document, |r| &r.document[..]);
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(bad(
-            "`document` is empty: send a Terraform plan (JSON) or Kubernetes manifests".into(),
-        ));
-    }
-    let input = warden_core::inputs::InputBytes {
-        name: "document".into(),
-        bytes: body.to_vec(),
+    let request = crate::change_request::parse(&input.bytes).map_err(|e| bad(e.to_string()))?;
+    let input = match &request {
+        Some(r) => warden_core::inputs::InputBytes {
+            name: input.name,
+            bytes: r.document.clone(),
+        },
+        None => input,
     };
+    if input.bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(bad(format!(
+            "`{}` is empty: send a Terraform plan (JSON) or Kubernetes manifests",
+            input.name
+        )));
+    }
     let mut change = warden_core::inputs::parse(&input).map_err(|e| bad(e.to_string()))?;
     if let Some(r) = &request {
         r.operation
@@ -474,8 +524,8 @@ async fn evaluate_server(
     state: &AppState,
     token: &Token,
     args: &EvaluateChange,
+    bytes: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
-    let bytes = args.document.as_bytes();
     let request = crate::change_request::parse(bytes)?;
     let context = request.as_ref().map(|r| &r.context);
     let space = match (

@@ -162,6 +162,14 @@ async fn streamable_http_as_the_agent() {
         "{}",
         text(&r)
     );
+    let r = call(
+        &client,
+        "evaluate_change",
+        json!({ "path": "/etc/passwd", "space": "dev" }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("cannot read"), "{}", text(&r));
     let r = call(&client, "approval_status", json!({ "id": 999 })).await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("approval request 999 not found"));

@@ -49,6 +49,10 @@ fn text(r: &CallToolResult) -> String {
         .join("\n")
 }
 
+fn decision_json(out: &str) -> Value {
+    serde_json::from_str(out.split("Decision JSON:\n").nth(1).unwrap()).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_tools_answer_for_self_correction() {
     let client = start(&[
@@ -97,11 +101,14 @@ async fn stdio_tools_answer_for_self_correction() {
     }
     let evaluate = tools.iter().find(|t| t.name == "evaluate_change").unwrap();
     let document = &evaluate.input_schema["properties"]["document"];
-    assert_eq!(document["type"], "string");
+    assert_eq!(document["type"], json!(["string", "null"]));
     assert!(document["description"]
         .as_str()
         .is_some_and(|d| d.contains("terraform show -json")));
-    assert_eq!(evaluate.input_schema["required"], json!(["document"]));
+    assert_eq!(
+        evaluate.input_schema["properties"]["path"]["type"],
+        json!(["string", "null"])
+    );
 
     // A denied plan: not a tool error; the first lines say what to change and why.
     let r = call(&client, "evaluate_change", json!({ "document": PLAN })).await;
@@ -117,8 +124,7 @@ async fn stdio_tools_answer_for_self_correction() {
         first.starts_with("- WD-") && first.contains(" on ") && first.contains(" — "),
         "{first}"
     );
-    let decision: Value =
-        serde_json::from_str(out.split("Decision JSON:\n").nth(1).unwrap()).unwrap();
+    let decision = decision_json(&out);
     assert_eq!(decision["outcome"], "deny");
     let findings = decision["findings"].as_array().unwrap();
     let denied: Vec<&Value> = findings
@@ -159,6 +165,35 @@ async fn stdio_tools_answer_for_self_correction() {
     );
     assert_eq!(check["policy_revision"], decision["policy_revision"]);
 
+    // The same plan by path (read by `warden mcp`, relative to where it runs): the same
+    // findings.
+    let r = call(
+        &client,
+        "evaluate_change",
+        json!({ "path": "examples/terraform/insecure-web-app/plan.json" }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    let by_path = decision_json(&text(&r));
+    let ids = |d: &Value| -> Vec<(Value, Value)> {
+        d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["rule_id"].clone(), f["resource"].clone()))
+            .collect()
+    };
+    assert_eq!(ids(&by_path), ids(&decision));
+    // Findings point into the file by its path.
+    assert_eq!(
+        by_path["findings"][0]["location"]["file"],
+        "examples/terraform/insecure-web-app/plan.json"
+    );
+    assert_eq!(
+        by_path["inputs"][0]["digest"],
+        decision["inputs"][0]["digest"]
+    );
+
     // The rule of the first finding, explained.
     let id = denied[0]["rule_id"].as_str().unwrap();
     let r = call(&client, "explain_rule", json!({ "rule": id })).await;
@@ -187,6 +222,26 @@ async fn stdio_tools_answer_for_self_correction() {
     let r = call(&client, "evaluate_change", json!({ "document": "  " })).await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("`document` is empty"), "{}", text(&r));
+    let r = call(
+        &client,
+        "evaluate_change",
+        json!({ "path": "no/such/plan.json" }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("no/such/plan.json"), "{}", text(&r));
+    let r = call(&client, "evaluate_change", json!({ "path": "-" })).await;
+    assert_eq!(r.is_error, Some(true));
+    let r = call(
+        &client,
+        "evaluate_change",
+        json!({ "path": "a.json", "document": PLAN }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("not both"), "{}", text(&r));
+    let r = call(&client, "evaluate_change", json!({})).await;
+    assert_eq!(r.is_error, Some(true));
     let r = call(&client, "explain_rule", json!({ "rule": "WD-NOPE-999" })).await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("no rule `WD-NOPE-999`"), "{}", text(&r));

@@ -121,7 +121,11 @@ endpoint directly (its MCP client speaks TLS), or use http://",
 
     /// `POST /v1/evaluate?space=S[&subject=X]` with the document; the decision JSON as the
     /// server answered it.
-    pub async fn evaluate(&self, args: &EvaluateChange) -> Result<Vec<u8>, RemoteError> {
+    pub async fn evaluate(
+        &self,
+        args: &EvaluateChange,
+        document: Vec<u8>,
+    ) -> Result<Vec<u8>, RemoteError> {
         let mut path = String::from("/v1/evaluate");
         let mut sep = '?';
         if let Some(space) = args.space.as_deref().filter(|s| !s.is_empty()) {
@@ -131,13 +135,9 @@ endpoint directly (its MCP client speaks TLS), or use http://",
         if let Some(subject) = args.subject.as_deref().filter(|s| !s.is_empty()) {
             path.push_str(&format!("{sep}subject={}", encode(subject)));
         }
-        self.call(
-            hyper::Method::POST,
-            &path,
-            Some(args.document.clone().into_bytes()),
-        )
-        .await
-        .map(|b| b.to_vec())
+        self.call(hyper::Method::POST, &path, Some(document))
+            .await
+            .map(|b| b.to_vec())
     }
 
     /// `POST /v1/exceptions?space=S`.
