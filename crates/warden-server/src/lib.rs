@@ -17,13 +17,17 @@
 //! `POST /v1/admission[?space=S]` is the Kubernetes validating admission webhook
 //! ([`admission`]): served only over TLS ([`tls`]), it is the one `/v1` endpoint without a
 //! token (kube-apiserver sends none).
-//! Every other `/v1` endpoint needs a bearer token and counts against that token's rate limit
+//! `POST /mcp` is the MCP endpoint for AI agents (streamable HTTP, stateless; [`mcp`]): a
+//! JSON-RPC protocol rather than a REST operation, so it is documented in `docs/mcp.md`
+//! rather than the OpenAPI table.
+//! Every other `/v1` endpoint and `/mcp` need a bearer token and count against that token's rate limit
 //! ([`ratelimit`]; 429 with `Retry-After` when over it); errors are `{"error": "..."}`.
 
 pub mod admission;
 pub mod agents;
 pub mod change_request;
 pub mod error;
+pub mod mcp;
 pub mod memo;
 pub mod metrics;
 pub mod openapi;
@@ -65,7 +69,14 @@ pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
     for (_, path, handler) in routes() {
         router = router.route(path, handler);
     }
+    let mcp = Router::new()
+        .route_service("/mcp", mcp::service(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mcp_auth,
+        ));
     router
+        .merge(mcp)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -477,6 +488,22 @@ async fn gauges(state: &AppState) -> Result<metrics::Gauges, ApiError> {
         approvals_pending: pending.len() as u64,
         exceptions_active: active,
     })
+}
+
+/// `/mcp` needs a bearer token as `/v1` does (401 without, 429 over the rate limit); the
+/// token goes to the tools in the request's extensions.
+async fn mcp_auth(
+    State(state): State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match token(&state, request.headers()).await {
+        Ok(token) => {
+            request.extensions_mut().insert(token);
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 async fn openapi_json() -> Json<Value> {

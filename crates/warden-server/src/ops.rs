@@ -479,7 +479,7 @@ pub async fn decide(
 
 /// A serialized JSON object (`out`) with `extra` members appended: the object is not parsed
 /// or built as a `Value` tree again.
-fn json_with_members(
+pub(crate) fn json_with_members(
     mut out: Vec<u8>,
     extra: serde_json::Map<String, Value>,
 ) -> serde_json::Result<Vec<u8>> {

@@ -52,6 +52,13 @@ pub enum Command {
     ///
     /// Exit codes: 0 estimate written, 2 usage or input error.
     Cost(crate::commands::cost::CostArgs),
+    /// Serve Warden's tools to an AI agent over stdio (Model Context Protocol):
+    /// evaluate_change, explain_rule, list_rules, request_exception, approval_status.
+    ///
+    /// Evaluates with the local policy set as `warden check` does, or forwards every call to a
+    /// server with `--server URL` (token in WARDEN_TOKEN). Standard output carries only the
+    /// protocol; logs go to stderr. docs/mcp.md has the tools and client configuration.
+    Mcp(crate::commands::mcp::McpArgs),
 }
 
 /// `warden test`.

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod control;
 pub mod cost;
 pub mod drift;
+pub mod mcp;
 pub mod serve;
 pub mod token;
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Audit(args) => audit::run(&args),
         Command::Drift(args) => drift::run(&args),
         Command::Cost(args) => cost::run(&args),
+        Command::Mcp(args) => mcp::run(&args),
     }
 }
 

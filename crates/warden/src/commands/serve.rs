@@ -144,7 +144,7 @@ fn loader(args: &ServeArgs) -> Loader {
     })
 }
 
-fn init_logs(format: &str) -> anyhow::Result<()> {
+pub(crate) fn init_logs(format: &str) -> anyhow::Result<()> {
     use tracing_subscriber::filter::LevelFilter;
     let level = match std::env::var(LOG_ENV) {
         Err(_) => LevelFilter::INFO,

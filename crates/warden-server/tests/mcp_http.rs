@@ -1,0 +1,275 @@
+//! `/mcp` on a loopback port with a SQLite store in a tempdir, driven by an MCP client over
+//! streamable HTTP: an agent's evaluation is recorded as the agent, reads are audited as the
+//! agent, no token is a 401. And the `Remote` backend of `warden mcp --server`, over an
+//! in-memory stdio pair, forwarding to the same server.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test: a step that fails fails the test"
+)]
+
+use std::sync::Arc;
+
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{RoleClient, ServiceExt as _};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use warden_core::ActorKind;
+use warden_policy::{Config, PolicySet};
+use warden_server::mcp::{remote::Remote, Backend, WardenMcp};
+use warden_server::{ops, AppState};
+use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
+
+const INSECURE: &str = include_str!("../../../examples/terraform/insecure-web-app/plan.json");
+
+struct Server {
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    addr: std::net::SocketAddr,
+    agent: String,
+}
+
+async fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        SqliteStore::open_dir(dir.path(), OpenOptions::default())
+            .await
+            .unwrap(),
+    );
+    let (_, agent) = ops::create_token(
+        store.as_ref(),
+        &Actor::system(),
+        &NewToken {
+            name: "claude-infra".into(),
+            principal: "claude-infra".into(),
+            kind: ActorKind::Agent,
+            roles: vec![Role::Requester],
+            spaces: vec!["dev".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let state = AppState::new(
+        PolicySet::load(Config::default()).unwrap(),
+        store.clone() as Arc<dyn Store>,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(warden_server::serve(
+        listener,
+        state,
+        std::future::pending::<()>(),
+    ));
+    Server {
+        _dir: dir,
+        store,
+        addr,
+        agent,
+    }
+}
+
+async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
+    let Value::Object(args) = args else {
+        unreachable!("arguments are an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_owned()).with_arguments(args))
+        .await
+        .unwrap()
+}
+
+fn text(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn decision_json(out: &str) -> Value {
+    serde_json::from_str(out.split("Decision JSON:\n").nth(1).unwrap()).unwrap()
+}
+
+/// Evaluates the insecure plan in `dev` and checks the answer and the record.
+async fn evaluate_as_agent(client: &RunningService<RoleClient, ()>, store: &SqliteStore) {
+    let r = call(
+        client,
+        "evaluate_change",
+        json!({ "document": INSECURE, "space": "dev" }),
+    )
+    .await;
+    let out = text(&r);
+    assert_eq!(r.is_error, Some(false), "{out}");
+    assert!(out.starts_with("deny: "), "{out}");
+    let decision = decision_json(&out);
+    let id = decision["decision_id"].as_i64().unwrap();
+    assert!(out.contains(&format!("decision {id} recorded in space \"dev\"")));
+    assert!(decision["retry"]["change"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty()));
+    let record = store.decision(id).await.unwrap().unwrap();
+    assert_eq!(record.actor, "claude-infra");
+    assert_eq!(record.actor_kind, "agent");
+    assert_eq!(record.outcome.as_str(), "deny");
+    assert_eq!(record.space.as_deref(), Some("dev"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamable_http_as_the_agent() {
+    let s = server().await;
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(format!("http://{}/mcp", s.addr))
+            .auth_header(s.agent.clone()),
+    );
+    let client = ().serve(transport).await.unwrap();
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 5);
+
+    evaluate_as_agent(&client, &s.store).await;
+
+    // A read is audited as the agent.
+    let r = call(&client, "explain_rule", json!({ "rule": "WD-AWS-001" })).await;
+    assert_eq!(r.is_error, Some(false));
+    assert!(text(&r).starts_with("WD-AWS-001 "));
+    let audit = s.store.audit_records(0, 1000).await.unwrap();
+    let read = audit
+        .iter()
+        .find(|a| a.action == "mcp.explain_rule")
+        .unwrap();
+    assert_eq!(
+        (
+            read.actor.as_str(),
+            read.actor_kind.as_str(),
+            read.subject.as_str()
+        ),
+        ("claude-infra", "agent", "WD-AWS-001")
+    );
+
+    // Refusals and bad input are tool errors naming the problem.
+    let r = call(&client, "evaluate_change", json!({ "document": INSECURE })).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("`space` is required"), "{}", text(&r));
+    let r = call(
+        &client,
+        "evaluate_change",
+        json!({ "document": INSECURE, "space": "prod" }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r).contains("may not act in space `prod`"),
+        "{}",
+        text(&r)
+    );
+    let r = call(
+        &client,
+        "evaluate_change",
+        json!({ "path": "/etc/passwd", "space": "dev" }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("cannot read"), "{}", text(&r));
+    let r = call(&client, "approval_status", json!({ "id": 999 })).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("approval request 999 not found"));
+
+    // An exception request, as the agent.
+    let r = call(
+        &client,
+        "request_exception",
+        json!({ "space": "dev", "rule": "WD-AWS-001", "resource": "aws_s3_bucket.*",
+                "justification": "public website bucket", "days": 7 }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(false), "{}", text(&r));
+    assert!(text(&r).starts_with("exception "), "{}", text(&r));
+    let exceptions = s.store.exceptions("dev").await.unwrap();
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0].requested_by, "claude-infra");
+
+    client.cancel().await.unwrap();
+}
+
+/// A raw HTTP/1.1 POST to `/mcp`; the status code.
+async fn post_mcp(addr: std::net::SocketAddr, auth: Option<&str>) -> u16 {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_needs_a_bearer_token() {
+    let s = server().await;
+    assert_eq!(post_mcp(s.addr, None).await, 401);
+    assert_eq!(post_mcp(s.addr, Some("Bearer wdn_not_a_token")).await, 401);
+    assert_eq!(
+        post_mcp(s.addr, Some(&format!("Bearer {}", s.agent))).await,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_backend_forwards_as_the_token() {
+    let s = server().await;
+    let remote = Remote::new(
+        &format!("http://{}", s.addr),
+        s.agent.clone(),
+        PolicySet::load(Config::default()).unwrap(),
+    )
+    .unwrap();
+    let handler = WardenMcp::new(Backend::Remote(Arc::new(remote)));
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = handler.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let client = ().serve(client_io).await.unwrap();
+
+    evaluate_as_agent(&client, &s.store).await;
+    let r = call(&client, "approval_status", json!({ "id": 42 })).await;
+    assert_eq!(r.is_error, Some(true));
+    assert_eq!(text(&r), "error (404): approval request 42 not found");
+
+    // A token the server does not know: the server's 401, as a tool error.
+    let remote = Remote::new(
+        &format!("http://{}", s.addr),
+        "wdn_unknown".into(),
+        PolicySet::load(Config::default()).unwrap(),
+    )
+    .unwrap();
+    let handler = WardenMcp::new(Backend::Remote(Arc::new(remote)));
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = handler.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let other = ().serve(client_io).await.unwrap();
+    let r = call(
+        &other,
+        "evaluate_change",
+        json!({ "document": INSECURE, "space": "dev" }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).starts_with("error (401): "), "{}", text(&r));
+
+    client.cancel().await.unwrap();
+    other.cancel().await.unwrap();
+}
