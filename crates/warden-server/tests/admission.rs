@@ -82,6 +82,11 @@ struct Server {
 
 impl Server {
     async fn start() -> Server {
+        Server::start_with(&[]).await
+    }
+
+    /// Starts with more policy files (name, content) beside the test's own.
+    async fn start_with(more: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
         let store = Arc::new(
             SqliteStore::open_dir(&dir.path().join("data"), OpenOptions::default())
@@ -105,6 +110,10 @@ impl Server {
             .unwrap_or_else(|e| unreachable!("{e}"));
         std::fs::write(policies_dir.join("review.rego"), REVIEW_POLICY)
             .unwrap_or_else(|e| unreachable!("{e}"));
+        for (name, content) in more {
+            std::fs::write(policies_dir.join(name), content)
+                .unwrap_or_else(|e| unreachable!("{e}"));
+        }
         let config = warden_policy::config::parse("warden.toml", CONFIG)
             .unwrap_or_else(|e| unreachable!("{e}"));
         let policies = Policies::load(config, &[policies_dir], &RegoOptions::default())
@@ -584,4 +593,25 @@ fn bad_certificate_files_are_errors_naming_the_file() {
     assert!(e.contains("tls.crt with") && e.contains("tls.key"), "{e}");
     write_pair(&files, &cert, &key);
     assert!(files.load().is_ok());
+}
+
+/// A policy that cannot load never lets a Pod in: every review is refused, naming the
+/// error, and recorded (with `failurePolicy: Fail`, a server that cannot start refuses too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_fails_closed_when_a_policy_cannot_load() {
+    let broken = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: broken}\nspec:\n  rules: [{name: x, match: 7}]\n";
+    let server = Server::start_with(&[("broken.yaml", broken)]).await;
+    let (status, v) = server.review("pod-create-compliant.json").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(response(&v)["allowed"], false, "{v}");
+    let message = message(&v);
+    assert!(message.contains("broken.yaml"), "{message}");
+    let decisions: Vec<AuditRecord> = server
+        .audit()
+        .await
+        .into_iter()
+        .filter(|r| r.action == "decision.recorded")
+        .collect();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].detail["outcome"], "deny");
 }

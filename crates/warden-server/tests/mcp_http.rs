@@ -23,6 +23,7 @@ use warden_server::{ops, AppState};
 use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
 
 const INSECURE: &str = include_str!("../../../examples/terraform/insecure-web-app/plan.json");
+const COMPLIANT: &str = include_str!("../../../examples/terraform/compliant/plan.json");
 
 struct Server {
     _dir: tempfile::TempDir,
@@ -188,6 +189,72 @@ async fn streamable_http_as_the_agent() {
     assert_eq!(exceptions.len(), 1);
     assert_eq!(exceptions[0].requested_by, "claude-infra");
 
+    client.cancel().await.unwrap();
+}
+
+/// The self-correcting loop over MCP: a bad plan is denied with what to change, the fixed
+/// plan is allowed, and an agent that keeps failing is handed to a person on its fourth
+/// failing attempt (the default `max-attempts` is 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_corrects_itself_over_mcp_and_is_escalated_after_three_failures() {
+    let s = server().await;
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(format!("http://{}/mcp", s.addr))
+            .auth_header(s.agent.clone()),
+    );
+    let client = ().serve(transport).await.unwrap();
+    let evaluate = |document: &'static str| {
+        let client = &client;
+        async move {
+            let r = call(
+                client,
+                "evaluate_change",
+                json!({ "document": document, "space": "dev", "subject": "web-app" }),
+            )
+            .await;
+            assert_eq!(r.is_error, Some(false), "{}", text(&r));
+            text(&r)
+        }
+    };
+
+    // Denied, with the fix to apply first.
+    let out = evaluate(INSECURE).await;
+    assert!(out.starts_with("deny: "), "{out}");
+    let fix = decision_json(&out)["retry"]["change"][0]["fix"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        out.contains(&fix),
+        "the fix is in the text the agent reads first: {out}"
+    );
+    assert_eq!(decision_json(&out)["retry"]["attempt"], 1);
+
+    // The fixed plan is allowed; that ends the series of attempts.
+    let out = evaluate(COMPLIANT).await;
+    assert!(out.starts_with("allow"), "{out}");
+
+    // Three failing attempts in a row are denied, the fourth goes to a person.
+    for attempt in 1..=3 {
+        let out = evaluate(INSECURE).await;
+        assert!(out.starts_with("deny: "), "{out}");
+        let d = decision_json(&out);
+        assert_eq!(d["retry"]["attempt"], attempt, "{out}");
+        assert_eq!(d["retry"]["remaining_attempts"], 3 - attempt, "{out}");
+    }
+    let out = evaluate(INSECURE).await;
+    assert!(out.starts_with("require_approval"), "{out}");
+    let d = decision_json(&out);
+    assert_eq!(d["retry"]["escalated"], true, "{out}");
+    assert_eq!(d["retry"]["history"].as_array().map(Vec::len), Some(3));
+    assert!(d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["rule_id"] == "WD-AGENT-001"));
+    let approval = d["approval"]["id"].as_i64().unwrap();
+    let pending = s.store.approval(approval).await.unwrap().unwrap();
+    assert_eq!(pending.requested_by, "claude-infra");
     client.cancel().await.unwrap();
 }
 
