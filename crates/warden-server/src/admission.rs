@@ -437,6 +437,46 @@ pub async fn review(state: &AppState, space: Option<&str>, body: &[u8]) -> Resul
         request.namespace.as_deref().unwrap_or("-"),
         request.name.as_deref().unwrap_or("-")
     );
+    let reviewed = {
+        let (uid, operation, kind) = (
+            request.uid.clone(),
+            request.operation.as_str(),
+            request.kind.clone(),
+        );
+        let (resource, sub_resource) = (request.resource.clone(), request.sub_resource.clone());
+        let (namespace, name) = (request.namespace.clone(), request.name.clone());
+        let (user, user_uid, groups) = (
+            actor.principal.clone(),
+            request.user.uid.clone(),
+            request.user.groups.clone(),
+        );
+        let (dry_run, space) = (request.dry_run, space.clone());
+        // Stored in the decision's transaction: a review is never recorded without its
+        // decision, or the other way round.
+        let make: ops::FollowUp = Box::new(move |decision: &warden_core::Decision| {
+            AuditEvent::new(
+                "admission.reviewed",
+                "decision",
+                Some(&space),
+                json!({
+                    "uid": uid,
+                    "operation": operation,
+                    "kind": kind,
+                    "resource": resource,
+                    "sub_resource": sub_resource,
+                    "namespace": namespace,
+                    "name": name,
+                    "user": user,
+                    "user_uid": user_uid,
+                    "groups": groups,
+                    "dry_run": dry_run,
+                    "allowed": matches!(decision.outcome, Outcome::Allow | Outcome::Warn),
+                    "outcome": decision.outcome.as_str(),
+                }),
+            )
+        });
+        make
+    };
     let decided = ops::decide(
         state,
         &actor,
@@ -448,42 +488,10 @@ pub async fn review(state: &AppState, space: Option<&str>, body: &[u8]) -> Resul
             open_approval: !request.dry_run,
         },
         Some(prepare),
+        Some(reviewed),
     )
     .await?;
     let response = response(&request, &space, &decided);
-    let allowed = response
-        .pointer("/response/allowed")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    state
-        .store
-        .append_audit(
-            &actor,
-            &AuditEvent::new(
-                "admission.reviewed",
-                format!("decision/{}", decided.record_id),
-                Some(&space),
-                json!({
-                    "uid": request.uid,
-                    "operation": request.operation.as_str(),
-                    "kind": request.kind,
-                    "resource": request.resource,
-                    "sub_resource": request.sub_resource,
-                    "namespace": request.namespace,
-                    "name": request.name,
-                    "user": actor.principal,
-                    "user_uid": request.user.uid,
-                    "groups": request.user.groups,
-                    "dry_run": request.dry_run,
-                    "allowed": allowed,
-                    "outcome": decided.decision.outcome.as_str(),
-                    "decision_id": decided.record_id,
-                    "approval_id": decided.opened.as_ref().map(|a| a.id),
-                }),
-            ),
-        )
-        .await
-        .map_err(|e| ApiError::store("recording the admission review", e))?;
     Ok(response)
 }
 

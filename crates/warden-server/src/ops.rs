@@ -193,7 +193,7 @@ pub async fn evaluate(
     let actor = Actor::from_token(token);
     let space = request.space;
     let change_request = request.request;
-    let decided = decide(state, &actor, request, None).await?;
+    let decided = decide(state, &actor, request, None, None).await?;
     let mut extra = serde_json::Map::new();
     extra.insert("decision_id".into(), json!(decided.record_id));
     extra.insert("space".into(), json!(space));
@@ -228,6 +228,11 @@ pub async fn evaluate(
 /// action, the old object and the request around it); an error is the request's fault.
 pub type Prepare = Box<dyn FnOnce(&mut warden_core::ChangeSet) -> Result<(), ApiError> + Send>;
 
+/// Makes, from the final decision, one more audit record stored in the decision's
+/// transaction (the admission webhook's `admission.reviewed`; see
+/// [`warden_store::NewDecision::follow_up`]).
+pub type FollowUp = Box<dyn FnOnce(&Decision) -> warden_store::AuditEvent + Send>;
+
 /// A decision made and recorded by [`decide`].
 #[derive(Debug)]
 pub struct Decided {
@@ -257,6 +262,7 @@ pub async fn decide(
     actor: &Actor,
     request: EvaluateRequest<'_>,
     prepare: Option<Prepare>,
+    follow_up: Option<FollowUp>,
 ) -> Result<Decided, ApiError> {
     let store = state.store.as_ref();
     let Some((_, exceptions)) = store
@@ -408,6 +414,7 @@ pub async fn decide(
                 subject: Some(subject),
                 attempt: attempt.as_ref().map(|a| a.number),
                 cost_delta: decision.cost.as_ref().map(|c| c.delta),
+                follow_up: follow_up.map(|make| make(&decision)),
             },
         )
         .await

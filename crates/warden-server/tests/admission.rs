@@ -14,7 +14,9 @@ use warden_policy::{Policies, RegoOptions};
 use warden_server::admission::AdmissionSettings;
 use warden_server::tls::TlsFiles;
 use warden_server::AppState;
-use warden_store::{Actor, AuditRecord, NewSpace, OpenOptions, SpaceSettings, SqliteStore, Store};
+use warden_store::{
+    Actor, ApprovalFilter, AuditRecord, NewSpace, OpenOptions, SpaceSettings, SqliteStore, Store,
+};
 
 /// `image-tag-mutable` needs approval rather than denying, to see `require_approval`.
 const CONFIG: &str = "[rules.image-tag-mutable]\nenforcement = \"require_approval\"\n";
@@ -422,7 +424,17 @@ async fn approvals_dry_runs_rego_review_and_malformed_requests() {
     let record = server
         .reviewed("1f6a2c3e-0005-4e5f-8a9b-0c1d2e3f4a5b")
         .await;
-    let approval = record.detail["approval_id"].as_i64();
+    // The review names its decision; the approval request opened names the same decision.
+    let decision_id = record.detail["decision_id"].as_i64();
+    assert!(decision_id.is_some(), "{}", record.detail);
+    let approval = server
+        .store
+        .approvals(&ApprovalFilter::default())
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .into_iter()
+        .find(|a| a.decision_id == decision_id)
+        .map(|a| a.id);
     assert!(
         approval.is_some_and(|a| m.contains(&format!("approval request {a} "))),
         "{m} / {}",

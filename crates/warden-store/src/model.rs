@@ -305,6 +305,10 @@ pub struct NewDecision<'a> {
     pub attempt: Option<u32>,
     /// The monthly cost delta of the change in USD, when estimated.
     pub cost_delta: Option<f64>,
+    /// One more audit record to append in the same transaction, after `decision.recorded`
+    /// (the admission webhook's `admission.reviewed`): its subject becomes `decision/<id>`
+    /// and `decision_id` is added to its detail.
+    pub follow_up: Option<crate::audit::AuditEvent>,
 }
 
 /// A past decision, as the agent retry contract lists it.

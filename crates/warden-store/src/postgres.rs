@@ -44,9 +44,9 @@ use crate::model::{
 use crate::shared::{
     approval_from, audit_from, audit_record, check_applied, check_audit_detail, check_decider,
     corrupt, decision_event, decision_from, decision_record, exception_from, exception_use_from,
-    insert_decision_sql, insert_input_sql, non_empty, opt_time, prepare_decision, space_from,
-    stored_input_from, token_from, valid_name, Clock, InputRow, Migrations, OpenOptions,
-    StoredInputs, CREATE_MIGRATIONS_TABLE, INSERT_MIGRATION, NEXT_AUDIT_SEQ,
+    follow_up_event, insert_decision_sql, insert_input_sql, non_empty, opt_time, prepare_decision,
+    space_from, stored_input_from, token_from, valid_name, Clock, InputRow, Migrations,
+    OpenOptions, StoredInputs, CREATE_MIGRATIONS_TABLE, INSERT_MIGRATION, NEXT_AUDIT_SEQ,
 };
 use crate::store::Store;
 
@@ -463,6 +463,9 @@ impl PostgresStore {
             .await?;
         }
         append(&mut tx, now, actor, decision_event(id, new, masked_total)).await?;
+        if let Some(event) = &new.follow_up {
+            append(&mut tx, now, actor, follow_up_event(id, event)).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }

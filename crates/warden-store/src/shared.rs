@@ -349,6 +349,16 @@ pub(crate) fn insert_decision_sql(first: usize) -> String {
     )
 }
 
+/// A decision's follow-up event ([`NewDecision::follow_up`]) bound to decision `id`.
+pub(crate) fn follow_up_event(id: i64, event: &AuditEvent) -> AuditEvent {
+    let mut event = event.clone();
+    event.subject = format!("decision/{id}");
+    if let serde_json::Value::Object(detail) = &mut event.detail {
+        detail.insert("decision_id".into(), json!(id));
+    }
+    event
+}
+
 /// The `decision.recorded` audit event of decision `id`.
 pub(crate) fn decision_event(id: i64, new: &NewDecision<'_>, masked_total: usize) -> AuditEvent {
     let d = new.decision;

@@ -42,8 +42,8 @@ use crate::model::{
 use crate::shared::{
     approval_from, audit_from, audit_record, check_applied, check_audit_detail, check_decider,
     corrupt, decision_event, decision_from, decision_record, exception_from, exception_use_from,
-    insert_decision_sql, insert_input_sql, non_empty, opt_time, prepare_decision, space_from,
-    stored_input_from, token_from, valid_name, InputRow, Migrations, StoredInputs,
+    follow_up_event, insert_decision_sql, insert_input_sql, non_empty, opt_time, prepare_decision,
+    space_from, stored_input_from, token_from, valid_name, InputRow, Migrations, StoredInputs,
     CREATE_MIGRATIONS_TABLE, INSERT_MIGRATION, NEXT_AUDIT_SEQ,
 };
 pub use crate::shared::{Clock, OpenOptions};
@@ -421,7 +421,7 @@ impl SqliteStore {
 
     /// Records a decision that cites an approval or used exceptions, re-checking each inside
     /// the transaction (an approval withdrawn or an exception revoked meanwhile is a
-    /// conflict, and nothing is written).
+    /// conflict, and nothing is written), or that has a follow-up audit record.
     async fn record_governed_decision(
         &self,
         actor: &Actor,
@@ -512,6 +512,9 @@ impl SqliteStore {
             .await?;
         }
         append(&mut tx, now, actor, decision_event(id, new, masked_total)).await?;
+        if let Some(event) = &new.follow_up {
+            append(&mut tx, now, actor, follow_up_event(id, event)).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
@@ -919,7 +922,11 @@ impl Store for SqliteStore {
         let (document, inputs, masked_total) =
             (prepared.document, prepared.inputs, prepared.masked_total);
         let now = self.now_ms();
-        let id = if new.approval_id.is_none() && new.exception_uses.is_empty() {
+        // A follow-up record takes the ordinary transaction: the two-round-trip path chains
+        // exactly one audit record.
+        let plain =
+            new.approval_id.is_none() && new.exception_uses.is_empty() && new.follow_up.is_none();
+        let id = if plain {
             self.record_plain_decision(actor, new, &document, &inputs, masked_total, now)
                 .await?
         } else {

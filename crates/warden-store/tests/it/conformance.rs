@@ -146,6 +146,7 @@ pub async fn run(store: &dyn Store, clock: &ManualClock) {
     approvals(store, clock).await;
     exceptions(store, clock).await;
     agent_records(store, clock).await;
+    follow_ups(store).await;
     audit_chain(store).await;
 }
 
@@ -280,6 +281,7 @@ async fn decisions_and_inputs(store: &dyn Store) {
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                follow_up: None,
             },
         )
         .await
@@ -315,6 +317,7 @@ async fn decisions_and_inputs(store: &dyn Store) {
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                follow_up: None,
             },
         )
         .await
@@ -434,6 +437,7 @@ async fn approvals(store: &dyn Store, clock: &ManualClock) {
                     subject: None,
                     attempt: None,
                     cost_delta: None,
+                    follow_up: None,
                 },
             )
             .await;
@@ -670,6 +674,7 @@ async fn exceptions(store: &dyn Store, clock: &ManualClock) {
         subject: None,
         attempt: None,
         cost_delta: None,
+        follow_up: None,
     };
     let rec = store
         .record_decision(&agent(), &use_it("dev"))
@@ -771,6 +776,7 @@ async fn attempt(
                 subject: Some(subject.into()),
                 attempt: Some(1),
                 cost_delta,
+                follow_up: None,
             },
         )
         .await
@@ -845,6 +851,48 @@ async fn agent_records(store: &dyn Store, clock: &ManualClock) {
     assert_eq!(nobody.changes_last_hour, 0);
     assert_eq!(nobody.oldest_in_hour, None);
     assert!(nobody.cost_this_month.abs() < f64::EPSILON);
+}
+
+/// A decision's follow-up record lands right after `decision.recorded`, bound to the decision.
+async fn follow_ups(store: &dyn Store) {
+    let d = decision("sha256:reviewed", Outcome::Deny, "follow-up");
+    let id = store
+        .record_decision(
+            &agent(),
+            &NewDecision {
+                decision: &d,
+                text: None,
+                space: Some("dev".into()),
+                inputs: vec![],
+                secrets: vec![],
+                exception_uses: vec![],
+                approval_id: None,
+                subject: None,
+                attempt: None,
+                cost_delta: None,
+                follow_up: Some(AuditEvent::new(
+                    "admission.reviewed",
+                    "set by the store",
+                    Some("dev"),
+                    json!({ "uid": "abc", "allowed": false }),
+                )),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let log = store.audit_records(0, 100_000).await.unwrap();
+    let [.., recorded, reviewed] = log.as_slice() else {
+        unreachable!("at least two records")
+    };
+    assert_eq!(recorded.action, "decision.recorded");
+    assert_eq!(recorded.subject, format!("decision/{id}"));
+    assert_eq!(reviewed.action, "admission.reviewed");
+    assert_eq!(reviewed.subject, format!("decision/{id}"));
+    assert_eq!(reviewed.detail["decision_id"], json!(id));
+    assert_eq!(reviewed.detail["uid"], "abc");
+    assert_eq!(reviewed.seq, recorded.seq + 1);
+    assert!(store.verify_audit().await.unwrap().is_intact());
 }
 
 async fn audit_chain(store: &dyn Store) {

@@ -238,6 +238,7 @@ async fn secrets_never_reach_the_database_file() {
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                follow_up: None,
             },
         )
         .await
@@ -358,6 +359,7 @@ async fn plain_decision(store: &SqliteStore, digest: &str) -> warden_store::Resu
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                follow_up: None,
             },
         )
         .await
