@@ -255,10 +255,7 @@ pub fn change_factors(
             format!("{deleted} destroyed, {replaced} replaced"),
         ));
     }
-    let stateful_kinds: Vec<String> = warden_rules::find("stateful-resource-destroyed")
-        .and_then(|m| m.param_default("kinds"))
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
+    let stateful_kinds = stateful_kinds();
     let stateful: Vec<&str> = managed()
         .filter(|r| r.action.destroys())
         .filter(|r| {
@@ -357,20 +354,20 @@ pub fn context_factors(
 
 /// Sets the decision's risk to its current factors with `factors` merged in (replacing
 /// factors of the same name), and makes the WD-RISK-001 finding by the thresholds again.
-/// `rule` is the resolved WD-RISK-001 (none when it is not selected: the score is still
-/// set).
+/// `rule` gives the resolved WD-RISK-001; it is asked for only when a threshold is set.
 pub fn apply(
     decision: &mut Decision,
     settings: &RiskSettings,
     factors: Vec<RiskFactor>,
-    rule: Option<&warden_rules::ResolvedRule>,
+    rule: impl FnOnce() -> Option<warden_rules::ResolvedRule>,
 ) {
     let risk = match decision.risk.take() {
         Some(r) => r.with(factors),
         None => Risk::from_factors(factors),
     };
     decision.findings.retain(|f| f.rule_id != RULE_ID);
-    if let Some(rule) = rule {
+    let thresholds = settings.approval_at.is_some() || settings.deny_at.is_some();
+    if let Some(rule) = thresholds.then(rule).flatten() {
         let over = |at: Option<u8>| at.filter(|&a| risk.score >= a);
         let breached = over(settings.deny_at)
             .map(|a| (Enforcement::Deny, "deny-at", a))
@@ -412,6 +409,17 @@ pub fn apply(
     }
     decision.risk = Some(risk);
     decision.refresh();
+}
+
+/// WD-GOV-007's default list of data-holding kinds, parsed once.
+fn stateful_kinds() -> &'static [String] {
+    static KINDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        warden_rules::find("stateful-resource-destroyed")
+            .and_then(|m| m.param_default("kinds"))
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default()
+    })
 }
 
 fn points(n: usize, cap: u8) -> u8 {

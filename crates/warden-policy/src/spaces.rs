@@ -281,12 +281,7 @@ impl<'a> Layered<'a> {
             .first()
             .map_or(warden_core::ActorKind::Human, |c| c.context.actor_kind);
         factors.extend(crate::risk::context_factors(settings, kind, now));
-        crate::risk::apply(
-            decision,
-            settings,
-            factors,
-            self.account.risk_rule().as_ref(),
-        );
+        crate::risk::apply(decision, settings, factors, || self.account.risk_rule());
     }
 
     /// The estimate of the change sets with the account's catalog and usage, and the

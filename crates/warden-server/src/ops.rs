@@ -378,12 +378,9 @@ pub async fn decide(
         now,
     );
     factors.extend(attempt.as_ref().map(crate::agents::Attempt::denials_factor));
-    warden_policy::risk::apply(
-        &mut decision,
-        risk,
-        factors,
-        policies.account().risk_rule().as_ref(),
-    );
+    warden_policy::risk::apply(&mut decision, risk, factors, || {
+        policies.account().risk_rule()
+    });
     let mut cited = None;
     if decision.outcome == Outcome::RequireApproval {
         cited = store
