@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use warden_core::cost::money::{signed_usd, usd};
 use warden_core::cost::{Catalog, CostError, CostEstimate, CostLimit, LimitScope, Usage};
-use warden_core::{Action, ChangeSet, Enforcement, Finding, Location};
+use warden_core::{ChangeSet, Enforcement, Finding, Location};
 use warden_rules::{ResolvedRule, UnknownPolicy};
 
 use crate::config::ConfigError;
@@ -327,30 +327,18 @@ pub fn check(
             true,
         )
     };
-    let meta = rule.meta;
-    findings.push(Finding {
-        rule_id: meta.id.to_owned(),
-        rule_name: meta.name.to_owned(),
-        title: meta.title.to_owned(),
-        severity: meta.severity,
-        enforcement,
-        resource: plan.clone(),
-        resource_kind: "terraform_plan".to_owned(),
-        action: Action::NoOp,
-        attribute: None,
-        location: Location {
+    findings.push(rule.derived_finding(
+        plan.clone(),
+        "terraform_plan",
+        Location {
             file: Some(plan.clone()),
             line: None,
             pointer: None,
         },
+        enforcement,
         message,
-        why: rule.why.clone(),
-        fix: None,
         unknown,
-        aliases: Vec::new(),
-        help_uri: Some(rule.help_uri.clone()),
-        note: None,
-    });
+    ));
 }
 
 /// Records each threshold in the estimate's `limits`, with the amount and the headroom.
@@ -370,14 +358,10 @@ pub fn record_limits(estimate: &mut CostEstimate, limits: &Effective) {
 #[must_use]
 pub fn default_rule(unknown: UnknownPolicy) -> Option<ResolvedRule> {
     let meta = warden_rules::find(RULE_ID)?;
-    Some(ResolvedRule {
+    Some(ResolvedRule::defaults(
         meta,
-        enforcement: meta.enforcement,
-        unknown_enforcement: unknown.for_rule(meta.enforcement),
-        params: serde_json::Map::new(),
-        why: meta.why(),
-        help_uri: meta.help_uri(),
-    })
+        unknown.for_rule(meta.enforcement),
+    ))
 }
 
 #[cfg(test)]

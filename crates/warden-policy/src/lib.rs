@@ -431,14 +431,7 @@ impl PolicySet {
             .cloned()
             .or_else(|| {
                 let meta = warden_rules::find(risk::RULE_ID)?;
-                Some(warden_rules::ResolvedRule {
-                    meta,
-                    enforcement: meta.enforcement,
-                    unknown_enforcement: meta.enforcement,
-                    params: serde_json::Map::new(),
-                    why: meta.why(),
-                    help_uri: meta.help_uri(),
-                })
+                Some(warden_rules::ResolvedRule::defaults(meta, meta.enforcement))
             })
     }
 

@@ -19,7 +19,7 @@ use time::{OffsetDateTime, Time, Weekday};
 use warden_core::cost::money::signed_usd;
 use warden_core::exceptions::glob_matches;
 use warden_core::risk::{Risk, RiskFactor};
-use warden_core::{Action, ActorKind, ChangeSet, Decision, Enforcement, Finding, Location, Mode};
+use warden_core::{Action, ActorKind, ChangeSet, Decision, Enforcement, Location, Mode};
 
 use crate::config::ConfigError;
 
@@ -373,38 +373,30 @@ pub fn apply(
             .map(|a| (Enforcement::Deny, "deny-at", a))
             .or_else(|| over(settings.approval_at).map(|a| (rule.enforcement, "approval-at", a)));
         if let Some((enforcement, key, at)) = breached {
-            decision.findings.push(Finding {
-                rule_id: rule.meta.id.to_owned(),
-                rule_name: rule.meta.name.to_owned(),
-                title: rule.meta.title.to_owned(),
-                severity: rule.meta.severity,
+            let factors = risk
+                .factors
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} +{} ({})",
+                        f.factor.replace('_', " "),
+                        f.points,
+                        f.detail
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            decision.findings.push(rule.derived_finding(
+                "change".to_owned(),
+                "change",
+                Location::default(),
                 enforcement,
-                resource: "change".to_owned(),
-                resource_kind: "change".to_owned(),
-                action: Action::NoOp,
-                attribute: None,
-                location: Location::default(),
-                message: format!(
-                    "the risk score is {}, at or above `risk.{key}` = {at}: {}",
-                    risk.score,
-                    risk.factors
-                        .iter()
-                        .map(|f| format!(
-                            "{} +{} ({})",
-                            f.factor.replace('_', " "),
-                            f.points,
-                            f.detail
-                        ))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                format!(
+                    "the risk score is {}, at or above `risk.{key}` = {at}: {factors}",
+                    risk.score
                 ),
-                why: rule.why.clone(),
-                fix: None,
-                unknown: false,
-                aliases: Vec::new(),
-                help_uri: Some(rule.help_uri.clone()),
-                note: None,
-            });
+                false,
+            ));
         }
     }
     decision.risk = Some(risk);

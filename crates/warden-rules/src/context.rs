@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use warden_core::{
-    ChangeSet, Enforcement, Finding, Fix, Mode, ProviderConfig, Resource, ResourceConfig,
+    Action, ChangeSet, Enforcement, Finding, Fix, Location, Mode, ProviderConfig, Resource,
+    ResourceConfig,
 };
 
 use crate::rule::RuleMeta;
@@ -186,6 +187,57 @@ pub struct ResolvedRule {
     pub why: String,
     /// Documentation URL.
     pub help_uri: String,
+}
+
+impl ResolvedRule {
+    /// The rule as configured by default: its own enforcement, no parameters, and
+    /// `unknown_enforcement` for findings on values known only after apply.
+    #[must_use]
+    pub fn defaults(meta: &'static RuleMeta, unknown_enforcement: Enforcement) -> ResolvedRule {
+        ResolvedRule {
+            meta,
+            enforcement: meta.enforcement,
+            unknown_enforcement,
+            params: serde_json::Map::new(),
+            why: meta.why(),
+            help_uri: meta.help_uri(),
+        }
+    }
+
+    /// A finding of a derived rule (`Check::Derived`: made outside the engine, about the
+    /// whole change or the actor rather than one resource): `resource` is what it is
+    /// about, `kind` that thing's kind.
+    #[must_use]
+    pub fn derived_finding(
+        &self,
+        resource: String,
+        kind: &str,
+        location: Location,
+        enforcement: Enforcement,
+        message: String,
+        unknown: bool,
+    ) -> Finding {
+        let meta = self.meta;
+        Finding {
+            rule_id: meta.id.to_owned(),
+            rule_name: meta.name.to_owned(),
+            title: meta.title.to_owned(),
+            severity: meta.severity,
+            enforcement,
+            resource,
+            resource_kind: kind.to_owned(),
+            action: Action::NoOp,
+            attribute: None,
+            location,
+            message,
+            why: self.why.clone(),
+            fix: None,
+            unknown,
+            aliases: meta.aliases.iter().map(|a| (*a).to_owned()).collect(),
+            help_uri: Some(self.help_uri.clone()),
+            note: None,
+        }
+    }
 }
 
 /// Where a rule writes its findings.

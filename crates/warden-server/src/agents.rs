@@ -264,24 +264,35 @@ fn check_quotas(
 
 /// A finding of one of the WD-AGENT rules, on the agent.
 fn finding(rule_id: &str, enforcement: Enforcement, principal: &str, message: String) -> Finding {
-    let meta = warden_rules::find(rule_id);
-    Finding {
-        rule_id: rule_id.to_owned(),
-        rule_name: meta.map(|m| m.name.to_owned()).unwrap_or_default(),
-        title: meta.map(|m| m.title.to_owned()).unwrap_or_default(),
-        severity: meta.map_or(warden_core::Severity::Medium, |m| m.severity),
-        enforcement,
-        resource: format!("agent/{principal}"),
-        resource_kind: "agent".to_owned(),
-        action: Action::NoOp,
-        attribute: None,
-        location: Location::default(),
-        message,
-        why: meta.map(warden_rules::RuleMeta::why).unwrap_or_default(),
-        fix: None,
-        unknown: false,
-        aliases: Vec::new(),
-        help_uri: meta.map(warden_rules::RuleMeta::help_uri),
-        note: None,
+    let resource = format!("agent/{principal}");
+    match warden_rules::find(rule_id) {
+        Some(meta) => warden_rules::ResolvedRule::defaults(meta, meta.enforcement).derived_finding(
+            resource,
+            "agent",
+            Location::default(),
+            enforcement,
+            message,
+            false,
+        ),
+        // Unreachable (the rules are registered), but never a lost deny.
+        None => Finding {
+            rule_id: rule_id.to_owned(),
+            rule_name: String::new(),
+            title: String::new(),
+            severity: warden_core::Severity::Medium,
+            enforcement,
+            resource,
+            resource_kind: "agent".to_owned(),
+            action: Action::NoOp,
+            attribute: None,
+            location: Location::default(),
+            message,
+            why: String::new(),
+            fix: None,
+            unknown: false,
+            aliases: Vec::new(),
+            help_uri: None,
+            note: None,
+        },
     }
 }
