@@ -461,12 +461,20 @@ impl PolicySet {
         Layered::alone(self).evaluate(changes, now)
     }
 
+    /// Whether one of this set's Rego policies reads `data.warden.risk`.
+    fn reads_risk(&self) -> bool {
+        self.rego
+            .as_ref()
+            .is_some_and(warden_rego::RegoEngine::reads_risk)
+    }
+
     /// The findings of every engine on the change sets, with this set's load errors and the
     /// engines' errors.
     fn collect(
         &self,
         changes: &[&ChangeSet],
         now: OffsetDateTime,
+        risk: Option<&serde_json::Value>,
         findings: &mut Vec<warden_core::Finding>,
         errors: &mut Vec<warden_core::EngineError>,
     ) {
@@ -481,7 +489,7 @@ impl PolicySet {
                 }
             }
             if let Some(rego) = &self.rego {
-                if let Err(e) = rego.evaluate_at(c, now_ns(now), findings) {
+                if let Err(e) = rego.evaluate_with(c, now_ns(now), risk, findings) {
                     errors.push(e);
                 }
             }

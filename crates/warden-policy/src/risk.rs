@@ -13,10 +13,15 @@
 //! factors of who asks and when ([`context_factors`]: an agent, a change outside the window;
 //! the server adds the agent's recent denials) are applied with [`apply`], which can run
 //! again on a decision (a remembered one, say) and replaces factors by name.
+//!
+//! Rego policies read the score as `data.warden.risk` ([`before_engines`]): the factors
+//! known before any engine runs — every one but `unknown_values` (it counts findings) and
+//! `recent_denials` (the server adds it from the decision log afterwards).
 
 use serde::Deserialize;
 use time::{OffsetDateTime, Time, Weekday};
 use warden_core::cost::money::signed_usd;
+use warden_core::cost::CostEstimate;
 use warden_core::exceptions::glob_matches;
 use warden_core::risk::{Risk, RiskFactor};
 use warden_core::{Action, ActorKind, ChangeSet, Decision, Enforcement, Location, Mode};
@@ -235,7 +240,8 @@ const EXPOSURE_KINDS: &[&str] = &[
 #[must_use]
 pub fn change_factors(
     changes: &[&ChangeSet],
-    decision: &Decision,
+    cost: Option<&CostEstimate>,
+    unknown: usize,
     space: Option<&str>,
     settings: &RiskSettings,
 ) -> Vec<RiskFactor> {
@@ -291,7 +297,7 @@ pub fn change_factors(
             format!("IAM or network exposure changes: {}", list(&exposed)),
         ));
     }
-    if let Some(cost) = &decision.cost {
+    if let Some(cost) = cost {
         let p = match cost.delta {
             d if d >= 10_000.0 => 20,
             d if d >= 1_000.0 => 10,
@@ -304,7 +310,6 @@ pub fn change_factors(
             format!("monthly cost delta {}", signed_usd(cost.delta)),
         ));
     }
-    let unknown = decision.findings.iter().filter(|f| f.unknown).count();
     if unknown > 0 {
         factors.push(RiskFactor::new(
             "unknown_values",
@@ -350,6 +355,24 @@ pub fn context_factors(
         }),
     ));
     factors
+}
+
+/// The score Rego policies see as `data.warden.risk`: the change's factors (with the cost
+/// estimate made before the engines run, no findings yet) and those of its context.
+#[must_use]
+pub fn before_engines(
+    changes: &[&ChangeSet],
+    cost: Option<&CostEstimate>,
+    space: Option<&str>,
+    settings: &RiskSettings,
+    now: OffsetDateTime,
+) -> Risk {
+    let mut factors = change_factors(changes, cost, 0, space, settings);
+    let kind = changes
+        .first()
+        .map_or(ActorKind::Human, |c| c.context.actor_kind);
+    factors.extend(context_factors(settings, kind, now));
+    Risk::from_factors(factors)
 }
 
 /// Sets the decision's risk to its current factors with `factors` merged in (replacing
@@ -553,6 +576,76 @@ mod tests {
         let d = evaluate(toml, "dev", ActorKind::Human);
         assert_eq!(d.risk.as_ref().map(|r| r.score), Some(41));
         assert_eq!(d.outcome, warden_core::Outcome::Allow);
+    }
+
+    #[test]
+    fn rego_policies_read_the_score_before_the_engines() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+        let policy = dir.path().join("risk.rego");
+        std::fs::write(
+            &policy,
+            "package main\n\n\
+             deny contains msg if {\n\
+               data.warden.risk.score >= 50\n\
+               names := [f.factor | some f in data.warden.risk.factors]\n\
+               msg := sprintf(\"risk %d (%s): %s\", [data.warden.risk.score, data.warden.risk.level, concat(\",\", names)])\n\
+             }\n",
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let decide = |space: &str, kind: ActorKind| {
+            let config = crate::config::parse("warden.toml", "select = [\"WD-RISK-001\"]\n")
+                .unwrap_or_else(|e| unreachable!("{e}"));
+            let policies = crate::Policies::load(
+                config,
+                std::slice::from_ref(&policy),
+                &crate::RegoOptions::default(),
+            )
+            .unwrap_or_else(|e| unreachable!("{e}"));
+            let input = warden_core::inputs::InputBytes {
+                name: "plan.json".into(),
+                bytes: RISKY.as_bytes().to_vec(),
+            };
+            let mut change =
+                warden_core::inputs::parse(&input).unwrap_or_else(|e| unreachable!("{e}"));
+            change.context.actor_kind = kind;
+            policies
+                .layered(space)
+                .evaluate(&[&change], at("2026-11-22T12:00:00Z"))
+        };
+        // replaced 6 + stateful 15 + exposure 10 + agent 10 = 41: under the policy's 50.
+        let d = decide("dev", ActorKind::Agent);
+        assert_eq!(d.outcome, warden_core::Outcome::Allow, "{:?}", d.findings);
+        // In a production space (+15) the policy denies, naming the factors it saw.
+        let config = "[risk]\nproduction-spaces = [\"prod\"]\n[spaces.prod]\n";
+        let policies = crate::Policies::load(
+            crate::config::parse("warden.toml", config).unwrap_or_else(|e| unreachable!("{e}")),
+            std::slice::from_ref(&policy),
+            &crate::RegoOptions::default(),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let input = warden_core::inputs::InputBytes {
+            name: "plan.json".into(),
+            bytes: RISKY.as_bytes().to_vec(),
+        };
+        let mut change = warden_core::inputs::parse(&input).unwrap_or_else(|e| unreachable!("{e}"));
+        change.context.actor_kind = ActorKind::Agent;
+        let d = policies
+            .layered("prod")
+            .evaluate(&[&change], at("2026-11-22T12:00:00Z"));
+        let rego: Vec<&str> = d
+            .findings
+            .iter()
+            .filter(|f| f.message.starts_with("risk "))
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(
+            rego,
+            ["risk 56 (high): production,stateful,agent,exposure,blast_radius"],
+            "{:?} {:?}",
+            d.errors,
+            d.risk
+        );
+        assert_eq!(d.risk.as_ref().map(|r| r.score), Some(56));
     }
 
     #[test]

@@ -240,18 +240,33 @@ impl<'a> Layered<'a> {
         let start = std::time::Instant::now();
         let mut findings = Vec::new();
         let mut errors = errored_plans(changes);
+        let estimate = warden_core::cost::has_priced_kinds(changes)
+            .then(|| self.account.cost().estimate(changes));
+        let reads_risk = self.account.reads_risk() || self.space.is_some_and(PolicySet::reads_risk);
+        let risk = reads_risk
+            .then(|| {
+                let risk = crate::risk::before_engines(
+                    changes,
+                    estimate.as_ref().filter(|e| e.is_relevant()),
+                    self.space_name(changes),
+                    &self.account.config.risk,
+                    now,
+                );
+                serde_json::to_value(risk).ok()
+            })
+            .flatten();
         self.account
-            .collect(changes, now, &mut findings, &mut errors);
+            .collect(changes, now, risk.as_ref(), &mut findings, &mut errors);
         let mut rules = self.account.rules.len();
         let mut bundles = self.account.bundles.clone();
         if let Some(space) = self.space {
             let mut added = Vec::new();
-            space.collect(changes, now, &mut added, &mut errors);
+            space.collect(changes, now, risk.as_ref(), &mut added, &mut errors);
             merge_stricter(&mut findings, added);
             rules += space.rules.len();
             bundles.extend(space.bundles.iter().cloned());
         }
-        let cost = self.cost(changes, &mut findings);
+        let cost = estimate.and_then(|e| self.cost(changes, e, &mut findings));
         let mut decision = self.account.decide(
             changes,
             findings,
@@ -267,16 +282,26 @@ impl<'a> Layered<'a> {
         decision
     }
 
+    /// The space the change is decided in: the layer's, else the one its context names.
+    fn space_name<'c>(&'c self, changes: &[&'c ChangeSet]) -> Option<&'c str> {
+        self.space_cost
+            .map(|(name, _)| name)
+            .or_else(|| changes.first().and_then(|c| c.context.space.as_deref()))
+    }
+
     /// Sets the decision's risk score: the change's factors and those of its context (the
     /// actor kind the change sets carry, the decision time against the change window), and
     /// WD-RISK-001 by the `[risk]` thresholds.
     fn assess_risk(&self, changes: &[&ChangeSet], now: OffsetDateTime, decision: &mut Decision) {
         let settings = &self.account.config.risk;
-        let space = self
-            .space_cost
-            .map(|(name, _)| name)
-            .or_else(|| changes.first().and_then(|c| c.context.space.as_deref()));
-        let mut factors = crate::risk::change_factors(changes, decision, space, settings);
+        let unknown = decision.findings.iter().filter(|f| f.unknown).count();
+        let mut factors = crate::risk::change_factors(
+            changes,
+            decision.cost.as_ref(),
+            unknown,
+            self.space_name(changes),
+            settings,
+        );
         let kind = changes
             .first()
             .map_or(warden_core::ActorKind::Human, |c| c.context.actor_kind);
@@ -284,19 +309,16 @@ impl<'a> Layered<'a> {
         crate::risk::apply(decision, settings, factors, || self.account.risk_rule());
     }
 
-    /// The estimate of the change sets with the account's catalog and usage, and the
-    /// WD-COST-001 finding on it under the account's thresholds (when the rule is enabled
-    /// there) and the space's; `None` when the catalog knows none of the resources.
+    /// The WD-COST-001 finding on the estimate (made before the engines ran) under the
+    /// account's thresholds (when the rule is enabled there) and the space's; the estimate
+    /// back, or `None` when it tells nothing.
     fn cost(
         &self,
         changes: &[&ChangeSet],
+        mut estimate: warden_core::cost::CostEstimate,
         findings: &mut Vec<Finding>,
     ) -> Option<warden_core::cost::CostEstimate> {
-        if !warden_core::cost::has_priced_kinds(changes) {
-            return None;
-        }
         let policy = self.account.cost();
-        let mut estimate = policy.estimate(changes);
         let account_rule = self.account.cost_rule();
         let mut limits = crate::cost::Effective::default();
         if account_rule.is_some() {

@@ -16,6 +16,10 @@
 //!   `type`, `name`, `provider`, `mode`, `module`, `action`, `before`, `after`,
 //!   `after_unknown`, `file`, `line`; `context`; `input`), built only when a policy mentions
 //!   `data.warden`.
+//! - **The risk score** is `data.warden.risk` (`score`, `level`, `factors` with `factor`,
+//!   `points`, `detail`), when the caller supplies it ([`RegoEngine::evaluate_with`]) and a
+//!   policy mentions `data.warden.risk`: the score of what is known before the engines run
+//!   (see `warden_policy::risk`).
 //! - **Messages**: strings, or objects with `msg` plus metadata mapped onto the finding:
 //!   `rule`/`id`, `title`, `severity`, `enforcement`, `why`, `fix` (a JSON Patch list, a
 //!   sentence, or `{description, patch}`), `resource`/`address`, `attribute`/`path`,
@@ -114,6 +118,7 @@ pub struct RegoEngine {
     exceptions: BTreeSet<String>,
     /// `true` when a policy reads `data.warden` (the normalized change set).
     wants_changeset: bool,
+    wants_risk: bool,
     /// The top-level keys of `input` the policies read (`None`: any).
     input_keys: InputKeys,
     /// Whether the generated rule collecting every queried rule at once compiled
@@ -187,8 +192,10 @@ impl RegoEngine {
         let mut entrypoints: BTreeMap<(String, String), Entrypoint> = BTreeMap::new();
         let mut exceptions = BTreeSet::new();
         let mut wants_changeset = false;
+        let mut wants_risk = false;
         for file in compiled.files.iter().filter(|f| !f.is_test_file()) {
             wants_changeset |= file.source.contains("data.warden");
+            wants_risk |= file.source.contains("data.warden.risk");
             let Some(package) = &file.scan.package else {
                 continue;
             };
@@ -234,6 +241,7 @@ impl RegoEngine {
             entrypoints: entrypoints.into_values().collect(),
             exceptions,
             wants_changeset,
+            wants_risk,
             input_keys,
             collect: false,
         };
@@ -379,11 +387,30 @@ impl RegoEngine {
         &self.compiled
     }
 
+    /// Whether a policy reads `data.warden.risk` (so the caller should score the change
+    /// before the engines run and pass it to [`RegoEngine::evaluate_with`]).
+    #[must_use]
+    pub fn reads_risk(&self) -> bool {
+        self.wants_risk && !self.entrypoints.is_empty()
+    }
+
     /// Evaluates one change set at the decision time `now_ns` (what `time.now_ns()` returns).
     pub fn evaluate_at(
         &self,
         changes: &ChangeSet,
         now_ns: i64,
+        out: &mut Vec<Finding>,
+    ) -> Result<(), EngineError> {
+        self.evaluate_with(changes, now_ns, None, out)
+    }
+
+    /// [`RegoEngine::evaluate_at`] with the change's risk as `data.warden.risk` (a
+    /// serialized `warden_core::Risk`; `null` when `None`).
+    pub fn evaluate_with(
+        &self,
+        changes: &ChangeSet,
+        now_ns: i64,
+        risk: Option<&serde_json::Value>,
         out: &mut Vec<Finding>,
     ) -> Result<(), EngineError> {
         if self.entrypoints.is_empty() {
@@ -392,7 +419,15 @@ impl RegoEngine {
         crate::extensions::set_now_ns(now_ns);
         let mut engine = self.compiled.engine.clone();
         if self.wants_changeset {
-            let data = serde_json::json!({ "warden": { "changeset": changeset_json(changes) } });
+            let mut warden = serde_json::Map::new();
+            warden.insert("changeset".to_owned(), changeset_json(changes));
+            if self.wants_risk {
+                warden.insert(
+                    "risk".to_owned(),
+                    risk.cloned().unwrap_or(serde_json::Value::Null),
+                );
+            }
+            let data = serde_json::json!({ "warden": warden });
             crate::guard(|| {
                 engine
                     .add_data(regorus::Value::from(data))
