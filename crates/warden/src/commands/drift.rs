@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use warden_core::drift::{self, verdict::VerdictOptions, DriftReport};
-use warden_core::inputs::{self, InputError};
+use warden_core::drift::{self, DriftReport};
+use warden_core::inputs;
 use warden_core::{ChangeSet, InputKind};
 use warden_policy::{Config, PolicySet};
 
@@ -108,18 +108,7 @@ fn drift(args: &DriftArgs) -> anyhow::Result<Status> {
             ..warden_policy::RegoOptions::default()
         },
     )?;
-    let last_known = policy.evaluate(&[&comparison.last_known], now);
-    let live = policy.evaluate(&[&comparison.live], now);
-    let rule = policy.rules().iter().find(|r| r.id == drift::RULE_ID);
-    let report = drift::verdict::apply(
-        comparison,
-        (&last_known).into(),
-        (&live).into(),
-        &VerdictOptions {
-            rule,
-            secret_rules: &[warden_server::ops::SECRET_RULE],
-        },
-    );
+    let report = policy.drift(comparison, now);
     output::emit(args.output.as_deref(), |out| match args.format {
         DriftFormat::Text => out.write_all(drift::render::text(&report).as_bytes()),
         DriftFormat::Json => {
@@ -179,24 +168,9 @@ fn kubernetes(args: &DriftArgs) -> anyhow::Result<drift::Comparison> {
 /// `kubectl get -o json` output; an empty `List` is an empty cluster, not an error.
 fn live_objects(path: &Path, max_bytes: u64) -> anyhow::Result<ChangeSet> {
     let input = inputs::read(path, max_bytes)?;
-    match inputs::kubernetes::parse_manifests(&input.name, &input.bytes) {
-        Ok(parsed) => Ok(parsed),
-        Err(InputError::NotAPlan { .. }) => Ok(ChangeSet {
-            resources: Vec::new(),
-            context: warden_core::Context::default(),
-            input: warden_core::InputInfo {
-                path: input.name.clone(),
-                kind: InputKind::KubernetesManifests,
-                digest: warden_core::digest::sha256(&input.bytes),
-                format_version: None,
-                tool_version: None,
-            },
-            terraform: None,
-        }),
-        Err(e) => Err(anyhow::anyhow!(
-            "{e} (--live takes `kubectl get -o json` output: one object or a List)"
-        )),
-    }
+    drift::kubernetes::parse_live(&input.name, &input.bytes).map_err(|e| {
+        anyhow::anyhow!("{e} (--live takes `kubectl get -o json` output: one object or a List)")
+    })
 }
 
 fn load_config(args: &DriftArgs, first: &Path) -> anyhow::Result<Config> {
