@@ -405,11 +405,13 @@ impl SqliteStore {
         }
         let first = 1 + 5 * inputs.len();
         sql.push_str(&insert_decision_sql(first));
-        // The touched addresses ride in the same round trip, after the decision's insert.
+        // The touched addresses ride in the same round trip, after the decision's insert. Its
+        // id is the table's largest (this is the only writer, inside `BEGIN IMMEDIATE`):
+        // `last_insert_rowid()` is not set yet by an `INSERT ... RETURNING` still being read.
         let resources = resources_json(new)?;
         if resources.is_some() {
             sql.push_str(&drift::insert_resources_sql(
-                "last_insert_rowid()",
+                "(SELECT MAX(id) FROM decisions)",
                 first + 12,
             ));
         }

@@ -16,8 +16,9 @@ use crate::drift::{
 use crate::error::Result;
 use crate::model::{to_millis, Actor};
 
-/// Records the addresses a decision touched, in its transaction: `$1` the decision id (or
-/// `last_insert_rowid()` in the two-round-trip path), then space, time, JSON array.
+/// Records the addresses a decision touched, in its transaction: `id` the decision id (a
+/// parameter, or an expression in the two-round-trip path), then parameters from `first`:
+/// space, time, JSON array.
 pub(super) fn insert_resources_sql(id: &str, first: usize) -> String {
     let [space, at, list] = [first, first + 1, first + 2];
     format!(

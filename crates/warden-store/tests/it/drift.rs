@@ -48,7 +48,13 @@ async fn record(store: &dyn Store, resources: &[&str], follow_up: bool) -> i64 {
                 decision: &d,
                 text: None,
                 space: Some("ops".into()),
-                inputs: vec![],
+                // The same input each time: stored once, then known (no insert before the
+                // decision's).
+                inputs: vec![warden_store::NewInput {
+                    digest: "sha256:drift-touch".into(),
+                    kind: "terraform-plan".into(),
+                    content: "{}".into(),
+                }],
                 secrets: vec![],
                 exception_uses: vec![],
                 approval_id: None,
@@ -95,6 +101,15 @@ pub async fn run(store: &dyn Store, clock: &ManualClock) {
     let bucket = "aws_s3_bucket.logs";
 
     // Decisions remember what they touched, on both write paths.
+    for _ in 0..2 {
+        let plain = record(store, &[sg], false).await;
+        let touches = store
+            .resource_touches("ops", &[sg.into()], None)
+            .await
+            .unwrap();
+        assert_eq!(touches.len(), 1);
+        assert_eq!(touches[0].decision_id, plain, "the plain path's own id");
+    }
     let plain = record(store, &[sg], false).await;
     clock.advance(Duration::seconds(1));
     let governed = record(store, &[sg, "v1/ConfigMap/default/c"], true).await;
