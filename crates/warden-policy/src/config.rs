@@ -49,6 +49,13 @@
 //! changes-per-hour = 120                  # evaluations per agent per rolling hour
 //! monthly-cost = 1000.0                   # USD of allowed monthly cost deltas per agent
 //!
+//! [drift]                                 # scheduled drift scans (`warden serve`, docs/drift.md)
+//! interval-minutes = 60
+//! [[drift.targets]]                       # one per workspace: a command printing a refresh-only plan
+//! name = "network"
+//! space = "prod"
+//! command = ["./drift-plan.sh"]           # argv, no shell; `workdir`, `show`, `timeout-seconds`
+//!
 //! [spaces.prod]                           # a space's layer (`warden serve`): it adds, never removes
 //! description = "production accounts"
 //! select = ["WD-GOV-007"]                 # more built-in rules, run in this space only
@@ -74,6 +81,7 @@ use warden_rules::UnknownPolicy;
 
 use crate::agents::{AgentSettings, RawAgents};
 use crate::cost::{CostSettings, Thresholds};
+use crate::drift::{DriftSettings, RawDrift};
 use crate::risk::{RawRisk, RiskSettings};
 
 /// The file name looked for upward from the input.
@@ -187,6 +195,8 @@ pub struct Config {
     pub agents: AgentSettings,
     /// `[risk]`: production spaces, the change window, WD-RISK-001's thresholds.
     pub risk: RiskSettings,
+    /// `[drift]`: the targets `warden serve` scans for drift, and how often.
+    pub drift: DriftSettings,
 }
 
 impl Config {
@@ -285,6 +295,7 @@ impl Default for Config {
             cost: CostSettings::default(),
             agents: AgentSettings::default(),
             risk: RiskSettings::default(),
+            drift: DriftSettings::default(),
         }
     }
 }
@@ -308,6 +319,7 @@ struct RawConfig {
     cost: Option<RawCost>,
     agents: Option<RawAgents>,
     risk: Option<RawRisk>,
+    drift: Option<RawDrift>,
 }
 
 #[derive(Deserialize)]
@@ -408,7 +420,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         message: e.to_string(),
     })?;
     parse(&path.display().to_string(), &text).map(|mut c| {
-        // Rego, catalog and usage paths are relative to the configuration file.
+        // Rego, catalog, usage and drift workdir paths are relative to the configuration file.
         let base = path.parent().unwrap_or(Path::new("."));
         let space_paths = c
             .spaces
@@ -422,6 +434,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             .chain(space_paths)
             .chain(c.cost.catalog.iter_mut())
             .chain(c.cost.usage.iter_mut())
+            .chain(
+                c.drift
+                    .targets
+                    .iter_mut()
+                    .filter_map(|t| t.workdir.as_mut()),
+            )
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -518,6 +536,9 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
     }
     if let Some(risk) = raw.risk {
         config.risk = risk.validate(name, |key| line_in_tables(text, &["[risk]"], key))?;
+    }
+    if let Some(drift) = raw.drift {
+        config.drift = drift.validate(name, text)?;
     }
     if let Some(agents) = raw.agents {
         config.agents = agents.validate(name, |key| {

@@ -231,6 +231,21 @@ impl<'a> Layered<'a> {
         }
     }
 
+    /// The drift report of a comparison under both layers at time `now` (see
+    /// [`crate::drift::verdict`]; `WD-DRIFT-001` as the account configures it).
+    #[must_use]
+    pub fn drift(
+        &self,
+        comparison: warden_core::drift::Comparison,
+        now: OffsetDateTime,
+    ) -> warden_core::drift::DriftReport {
+        crate::drift::verdict(
+            comparison,
+            |change| self.evaluate(&[change], now),
+            self.account.rules(),
+        )
+    }
+
     /// Evaluates change sets under both layers into one decision at time `now`: the
     /// account's findings, the space's added, one finding per rule, resource, attribute and
     /// message at the stricter enforcement; exceptions and waiver tags as the account
@@ -461,6 +476,8 @@ fn layer(
         cost: crate::cost::CostSettings::default(),
         agents: account_config.agents.clone(),
         risk: account_config.risk.clone(),
+        // Scans are the server's, configured once for the account.
+        drift: crate::drift::DriftSettings::default(),
     };
     let mut set = PolicySet::load(config).map_err(|e| match e {
         ConfigError::Invalid {

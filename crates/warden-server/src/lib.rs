@@ -11,7 +11,9 @@
 //! `POST /v1/exceptions?space=S` (`{"rule", "resource", "justification", "ticket", "days"}`),
 //! `GET /v1/exceptions/{id}`, `POST /v1/exceptions/{id}/grant`,
 //! `POST /v1/exceptions/{id}/reject` (`{"reason": "..."}`), `GET /v1/audit/verify` (viewer
-//! over every space), `GET /healthz`, `GET /readyz`,
+//! over every space), `POST /v1/drift/scans?space=S&target=T` (a refresh-only plan, or
+//! `{"manifests", "live"}`: [`drift`]), `GET /v1/drift[?space=&target=&state=open|resolved]`,
+//! `GET /v1/drift/{id}`, `GET /healthz`, `GET /readyz`,
 //! `GET /metrics` (Prometheus text; like the health endpoints, no token: it holds counts, no
 //! content), `GET /openapi.json` (the OpenAPI 3.1 document of all of these, [`openapi`]).
 //! `POST /v1/admission[?space=S]` is the Kubernetes validating admission webhook
@@ -26,6 +28,7 @@
 pub mod admission;
 pub mod agents;
 pub mod change_request;
+pub mod drift;
 pub mod error;
 pub mod mcp;
 pub mod memo;
@@ -108,6 +111,9 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/v1/exceptions/{id}/reject",
             post(reject_exception),
         ),
+        (Method::POST, "/v1/drift/scans", post(drift_scan)),
+        (Method::GET, "/v1/drift", get(list_drift)),
+        (Method::GET, "/v1/drift/{id}", get(get_drift)),
         (Method::GET, "/v1/audit/verify", get(verify_audit)),
         (Method::GET, "/healthz", get(healthz)),
         (Method::GET, "/readyz", get(readyz)),
@@ -418,6 +424,69 @@ async fn reject_exception(
     Ok(Json(ops::exception_json(&e)))
 }
 
+#[derive(Debug, Deserialize)]
+struct DriftScanQuery {
+    space: Option<String>,
+    target: Option<String>,
+}
+
+async fn drift_scan(
+    State(state): State<AppState>,
+    q: Result<Query<DriftScanQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let token = token(&state, &headers).await?;
+    let q = query(q)?;
+    let required = |v: Option<String>, name: &str| {
+        v.filter(|s| !s.is_empty())
+            .ok_or_else(|| ApiError::bad_request(format!("`{name}` query parameter is required")))
+    };
+    let space = required(q.space, "space")?;
+    let target = required(q.target, "target")?;
+    let bytes = body(bytes)?;
+    let answer = drift::api::submit(&state, &token, &space, &target, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+#[derive(Debug, Deserialize)]
+struct DriftListQuery {
+    space: Option<String>,
+    target: Option<String>,
+    state: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list_drift(
+    State(state): State<AppState>,
+    q: Result<Query<DriftListQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let q = query(q)?;
+    let empty_none = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    drift::api::list(
+        &state,
+        &token,
+        empty_none(&q.space).as_deref(),
+        empty_none(&q.target).as_deref(),
+        q.state.as_deref(),
+        q.limit,
+    )
+    .await
+    .map(Json)
+}
+
+async fn get_drift(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    drift::api::get(&state, &token, id).await.map(Json)
+}
+
 async fn verify_audit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -484,9 +553,17 @@ async fn gauges(state: &AppState) -> Result<metrics::Gauges, ApiError> {
             .map_err(err)?
             .len() as u64;
     }
+    let drift = store
+        .drift_stats(
+            store.now() - metrics::DRIFT_RATE_WINDOW,
+            &metrics::REMEDIATION_BUCKETS,
+        )
+        .await
+        .map_err(err)?;
     Ok(metrics::Gauges {
         approvals_pending: pending.len() as u64,
         exceptions_active: active,
+        drift,
     })
 }
 

@@ -44,6 +44,8 @@ pub struct Memoized {
     pub secrets: Vec<String>,
     /// The subject derived from the change ([`crate::agents::change_subject`]).
     pub subject: String,
+    /// The addresses the change touches ([`crate::ops::touched_addresses`]).
+    pub resources: Vec<String>,
 }
 
 /// A bounded map from evaluation to its result (first in, first out).
@@ -140,6 +142,7 @@ mod tests {
             kind: "terraform_plan".into(),
             secrets: Vec::new(),
             subject: "resources:none".into(),
+            resources: Vec::new(),
         }
     }
 

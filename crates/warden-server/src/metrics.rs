@@ -3,7 +3,9 @@
 //!
 //! Counters: decisions by outcome, space and actor kind; findings by rule (the policy hit
 //! rate); approvals approved. Histograms: evaluation latency, time to approval. Gauges read
-//! from the store at scrape time: approval requests pending, exceptions active.
+//! from the store at scrape time: approval requests pending, exceptions active, and drift
+//! (open events and scans by space, the drift rate over the last day, time to remediation),
+//! so every replica of a shared database reports the same.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,6 +20,22 @@ const LATENCY_BUCKETS: [f64; 12] = [
 const APPROVAL_BUCKETS: [f64; 8] = [
     60.0, 300.0, 900.0, 3600.0, 14_400.0, 86_400.0, 259_200.0, 604_800.0,
 ];
+
+/// Upper bounds of the time-to-remediation histogram, in seconds (five minutes to 30 days).
+pub const REMEDIATION_BUCKETS: [f64; 9] = [
+    300.0,
+    900.0,
+    3600.0,
+    14_400.0,
+    43_200.0,
+    86_400.0,
+    259_200.0,
+    604_800.0,
+    2_592_000.0,
+];
+
+/// The window of `warden_drift_rate`: scans finished in the last 24 hours.
+pub const DRIFT_RATE_WINDOW: time::Duration = time::Duration::hours(24);
 
 #[derive(Debug, Clone, Default)]
 struct Histogram {
@@ -67,12 +85,15 @@ pub struct Metrics {
 }
 
 /// Gauges read from the store when scraped.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Gauges {
     /// Approval requests pending.
     pub approvals_pending: u64,
     /// Exceptions granted and unexpired.
     pub exceptions_active: u64,
+    /// Drift per space and time to remediation ([`DRIFT_RATE_WINDOW`],
+    /// [`REMEDIATION_BUCKETS`]).
+    pub drift: warden_store::DriftStats,
 }
 
 impl Metrics {
@@ -156,6 +177,7 @@ impl Metrics {
             "# HELP warden_exceptions_active Exceptions granted and unexpired.\n# TYPE warden_exceptions_active gauge\nwarden_exceptions_active {}",
             gauges.exceptions_active
         );
+        write_drift(&mut out, &gauges.drift);
         let _ = writeln!(
             out,
             "# HELP warden_policy_info The policy revision in force.\n# TYPE warden_policy_info gauge\nwarden_policy_info{{revision=\"{}\"}} 1",
@@ -163,6 +185,53 @@ impl Metrics {
         );
         out
     }
+}
+
+/// The drift series: open events, scans by result, drift rate, time to remediation.
+fn write_drift(out: &mut String, drift: &warden_store::DriftStats) {
+    out.push_str("# HELP warden_drift_open Drift events open (resources drifted and not back in line), by space.\n# TYPE warden_drift_open gauge\n");
+    for s in &drift.spaces {
+        let _ = writeln!(
+            out,
+            "warden_drift_open{{space=\"{}\"}} {}",
+            escape(&s.space),
+            s.open
+        );
+    }
+    out.push_str("# HELP warden_drift_scans_total Drift scans recorded, by space and result (clean, drift, error: the scan could not be made or its verdict is incomplete).\n# TYPE warden_drift_scans_total counter\n");
+    for s in &drift.spaces {
+        let space = escape(&s.space);
+        for (result, n) in [
+            ("clean", s.scans_clean),
+            ("drift", s.scans_drift),
+            ("error", s.scans_error),
+        ] {
+            let _ = writeln!(
+                out,
+                "warden_drift_scans_total{{space=\"{space}\",result=\"{result}\"}} {n}"
+            );
+        }
+    }
+    out.push_str("# HELP warden_drift_rate Share of the successful drift scans finished in the last 24 hours that found drift, by space (no series without such a scan).\n# TYPE warden_drift_rate gauge\n");
+    for s in drift.spaces.iter().filter(|s| s.window_scans > 0) {
+        #[allow(clippy::cast_precision_loss, reason = "a ratio of counts")]
+        let rate = s.window_drift as f64 / s.window_scans as f64;
+        let _ = writeln!(
+            out,
+            "warden_drift_rate{{space=\"{}\"}} {rate}",
+            escape(&s.space)
+        );
+    }
+    out.push_str("# HELP warden_drift_time_to_remediation_seconds From a drift event's opening to the scan that found the resource back in line.\n# TYPE warden_drift_time_to_remediation_seconds histogram\n");
+    let r = &drift.remediation;
+    let name = "warden_drift_time_to_remediation_seconds";
+    for (i, b) in REMEDIATION_BUCKETS.iter().enumerate() {
+        let c = r.buckets.get(i).copied().unwrap_or(0);
+        let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {c}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", r.count);
+    let _ = writeln!(out, "{name}_sum {}", r.sum_seconds);
+    let _ = writeln!(out, "{name}_count {}", r.count);
 }
 
 /// A label value escaped for the exposition format.
@@ -190,6 +259,22 @@ mod tests {
             Gauges {
                 approvals_pending: 2,
                 exceptions_active: 1,
+                drift: warden_store::DriftStats {
+                    spaces: vec![warden_store::SpaceDrift {
+                        space: "prod".into(),
+                        open: 3,
+                        scans_clean: 5,
+                        scans_drift: 2,
+                        scans_error: 1,
+                        window_scans: 4,
+                        window_drift: 1,
+                    }],
+                    remediation: warden_store::RemediationTimes {
+                        count: 2,
+                        sum_seconds: 4000.0,
+                        buckets: vec![0, 1, 2, 2, 2, 2, 2, 2, 2],
+                    },
+                },
             },
             "sha256:abc",
         );
@@ -209,6 +294,16 @@ mod tests {
             "warden_policy_reloads_total{result=\"ok\"} 1",
             "warden_policy_reloads_total{result=\"failed\"} 2",
             "warden_policy_info{revision=\"sha256:abc\"} 1",
+            "warden_drift_open{space=\"prod\"} 3",
+            "warden_drift_scans_total{space=\"prod\",result=\"clean\"} 5",
+            "warden_drift_scans_total{space=\"prod\",result=\"drift\"} 2",
+            "warden_drift_scans_total{space=\"prod\",result=\"error\"} 1",
+            "warden_drift_rate{space=\"prod\"} 0.25",
+            "warden_drift_time_to_remediation_seconds_bucket{le=\"300\"} 0",
+            "warden_drift_time_to_remediation_seconds_bucket{le=\"900\"} 1",
+            "warden_drift_time_to_remediation_seconds_bucket{le=\"+Inf\"} 2",
+            "warden_drift_time_to_remediation_seconds_sum 4000",
+            "warden_drift_time_to_remediation_seconds_count 2",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

@@ -207,6 +207,58 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
                 ("409", "It is not pending.", Some("Error")),
             ]),
         }),
+        ("POST", "/v1/drift/scans") => json!({
+            "operationId": "submitDriftScan",
+            "tags": ["drift"],
+            "summary": "Scan a target for drift and record the scan",
+            "description": "The body is a refresh-only plan (`terraform show -json` of `terraform plan -refresh-only -out p`), or `{\"manifests\", \"live\"}` for Kubernetes. Evaluated under the space's policies as `warden drift` does: each violation the drift introduces is a WD-DRIFT-001 finding. Newly drifted resources open drift events (attributed to the Warden decision that touched them since the target's last scan, or out of band), resources still drifted keep theirs, and the target's open events no longer drifted are resolved. An incomplete verdict (an engine error) is recorded as a failed scan that changes no event. Needs the requester role in the space.",
+            "parameters": [
+                space_query(true, "The space the target belongs to."),
+                { "name": "target", "in": "query", "required": true, "schema": { "type": "string" },
+                  "description": "The target scanned (a workspace, a set of manifests): 1-64 letters, digits, `-`, `_`, `.`." }
+            ],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                "oneOf": [
+                    { "type": "object", "description": "A refresh-only plan (`terraform show -json`)." },
+                    { "$ref": "#/components/schemas/KubernetesDriftBody" }
+                ] } } } },
+            "responses": responses(&[
+                ("201", "The scan recorded, its report and its events.", Some("DriftScanResult")),
+                ("400", "Missing space or target, or a body that is not a plan or {manifests, live}.", Some("Error")),
+                ("401", "", Some("Error")), ("403", "", Some("Error")),
+                ("404", "The space does not exist.", Some("Error")),
+                ("413", "The body is larger than the server accepts.", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/drift") => json!({
+            "operationId": "listDrift",
+            "tags": ["drift"],
+            "summary": "Drift events in the token's spaces, newest first",
+            "parameters": [
+                space_query(false, "Only this space."),
+                { "name": "target", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Only this target." },
+                { "name": "state", "in": "query", "required": false, "schema": { "enum": ["open", "resolved"] } },
+                { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0 },
+                  "description": "At most this many (500 by default; 0: all)." }
+            ],
+            "responses": responses(&[
+                ("200", "The events.", Some("DriftList")),
+                ("400", "Unknown state.", Some("Error")),
+                ("401", "", Some("Error")), ("403", "", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/drift/{id}") => json!({
+            "operationId": "getDrift",
+            "tags": ["drift"],
+            "summary": "One drift event",
+            "parameters": [id_param("The drift event's id.")],
+            "responses": responses(&[
+                ("200", "The event.", Some("DriftEvent")),
+                ("400", "The id is not a number.", Some("Error")),
+                ("401", "", Some("Error")),
+                ("404", "No such event in the token's spaces.", Some("Error")),
+            ]),
+        }),
         ("GET", "/v1/audit/verify") => json!({
             "operationId": "verifyAudit",
             "tags": ["audit"],
@@ -246,7 +298,7 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
             "summary": "Prometheus metrics (counts, no content)",
             "security": [],
             "responses": {
-                "200": { "description": "Prometheus text format 0.0.4: decisions by outcome, space and actor kind; findings per rule; evaluation latency; approvals pending and time to approval; exceptions active.",
+                "200": { "description": "Prometheus text format 0.0.4: decisions by outcome, space and actor kind; findings per rule; evaluation latency; approvals pending and time to approval; exceptions active; drift open, scans by result, drift rate and time to remediation.",
                          "content": { "text/plain": { "schema": { "type": "string" } } } },
                 "503": ref_response("The store could not be read.", "Error"),
             },
@@ -319,7 +371,7 @@ fn components() -> Value {
     let string = json!({ "type": "string" });
     let nullable_string = json!({ "type": ["string", "null"] });
     let time = json!({ "type": ["string", "null"], "format": "date-time" });
-    json!({
+    let mut components = json!({
         "securitySchemes": {
             "bearer": { "type": "http", "scheme": "bearer",
                         "description": "A token from `warden token create` (only its hash is stored)." }
@@ -525,6 +577,91 @@ fn components() -> Value {
                     "decided_at": time,
                     "reason": nullable_string
                 }
+            }
+        }
+    });
+    if let (Some(Value::Object(schemas)), Value::Object(drift)) =
+        (components.get_mut("schemas"), drift_schemas())
+    {
+        schemas.extend(drift);
+    }
+    components
+}
+
+/// The schemas of the drift endpoints.
+fn drift_schemas() -> Value {
+    let string = json!({ "type": "string" });
+    let nullable_string = json!({ "type": ["string", "null"] });
+    let time = json!({ "type": ["string", "null"], "format": "date-time" });
+    json!({
+        "KubernetesDriftBody": {
+            "type": "object", "additionalProperties": false, "required": ["manifests", "live"],
+            "properties": {
+                "manifests": { "description": "The desired manifests: YAML or JSON text, or JSON (an object, an array, a List)." },
+                "live": { "description": "`kubectl get -o json` output: one object or a List." },
+                "default_namespace": { "type": "string", "description": "The namespace of manifests that set none (`default`)." },
+                "include_extra": { "type": "boolean", "description": "Report live objects the manifests do not describe." }
+            }
+        },
+        "DriftScan": {
+            "type": "object",
+            "properties": {
+                "id": { "type": "integer", "format": "int64" },
+                "space": string, "target": string,
+                "source": { "enum": ["api", "schedule"] },
+                "actor": string,
+                "started_at": time, "finished_at": time,
+                "compared": { "type": "integer" },
+                "drifted": { "type": "integer" },
+                "result": { "enum": ["clean", "drift", "error"] },
+                "error": nullable_string,
+                "summary": { "type": "object", "description": "The report's counts." }
+            }
+        },
+        "Attribution": {
+            "type": "object",
+            "description": "Who made the change as far as Warden's records tell: the newest decision in the space that touched the address since the target's last successful scan, or out of band.",
+            "properties": {
+                "via": { "enum": ["warden-api", "admission", "out-of-band"] },
+                "decision_id": { "type": "integer", "format": "int64" },
+                "actor": nullable_string,
+                "actor_kind": string,
+                "at": time,
+                "outcome": string,
+                "summary": string
+            }
+        },
+        "DriftEvent": {
+            "type": "object",
+            "properties": {
+                "id": { "type": "integer", "format": "int64" },
+                "space": string, "target": string, "address": string, "resource_kind": string,
+                "status": { "enum": ["changed", "deleted", "missing", "extra"] },
+                "state": { "enum": ["open", "resolved"] },
+                "changes": { "type": "array", "description": "The attribute diff as last seen (secrets masked)." },
+                "introduced": { "type": "array", "description": "The violations the drift introduces." },
+                "severity": nullable_string,
+                "attribution": { "$ref": "#/components/schemas/Attribution" },
+                "remediation": { "type": "object", "description": "`suggested` (revert or adopt), `reason`, `revert`, `adopt`." },
+                "opened_scan": { "type": "integer", "format": "int64" },
+                "opened_at": time,
+                "last_scan": { "type": "integer", "format": "int64" },
+                "last_seen_at": time,
+                "resolved_scan": { "type": ["integer", "null"], "format": "int64" },
+                "resolved_at": time
+            }
+        },
+        "DriftList": {
+            "type": "object", "required": ["drift"],
+            "properties": { "drift": { "type": "array", "items": { "$ref": "#/components/schemas/DriftEvent" } } }
+        },
+        "DriftScanResult": {
+            "type": "object", "required": ["scan", "resolved", "text"],
+            "properties": {
+                "scan": { "$ref": "#/components/schemas/DriftScan" },
+                "report": { "type": "object", "description": "The drift report (docs/schemas/drift.schema.json); each drifted resource also carries `event_id`, `event` (`opened` or `kept`) and `attribution`." },
+                "resolved": { "type": "array", "items": { "$ref": "#/components/schemas/DriftEvent" } },
+                "text": { "type": "string", "description": "The report as `warden drift` prints it, with attribution and resolutions." }
             }
         }
     })

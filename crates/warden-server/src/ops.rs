@@ -296,7 +296,7 @@ pub async fn decide(
             date: now.date(),
         });
     let remembered = memo_key.as_ref().and_then(|k| state.memo.get(k));
-    let (mut decision, input, secrets, derived_subject) = if let (Some(hit), Some(key)) =
+    let (mut decision, input, secrets, derived_subject, touched) = if let (Some(hit), Some(key)) =
         (&remembered, &memo_key)
     {
         let mut decision = hit.decision.clone();
@@ -313,7 +313,13 @@ pub async fn decide(
                 Err(e) => return Err(ApiError::bad_request(e.to_string())),
             },
         };
-        (decision, input, hit.secrets.clone(), hit.subject.clone())
+        (
+            decision,
+            input,
+            hit.secrets.clone(),
+            hit.subject.clone(),
+            hit.resources.clone(),
+        )
     } else {
         let space = request.space.to_owned();
         let body = request.body.to_vec();
@@ -343,6 +349,7 @@ pub async fn decide(
                     kind: evaluated.1.kind.clone(),
                     secrets: evaluated.2.clone(),
                     subject: evaluated.3.clone(),
+                    resources: evaluated.4.clone(),
                 },
             );
         }
@@ -411,6 +418,7 @@ pub async fn decide(
                 subject: Some(subject),
                 attempt: attempt.as_ref().map(|a| a.number),
                 cost_delta: decision.cost.as_ref().map(|c| c.delta),
+                resources: touched,
                 follow_up: follow_up.map(|make| make(&decision)),
             },
         )
@@ -552,7 +560,7 @@ fn evaluate_blocking(
     now: OffsetDateTime,
     operation: Option<crate::change_request::Operation>,
     prepare: Option<Prepare>,
-) -> Result<(Decision, NewInput<'static>, Vec<String>, String), ApiError> {
+) -> Result<Evaluated, ApiError> {
     let input = warden_core::inputs::InputBytes {
         name: "request".into(),
         bytes: body,
@@ -593,11 +601,48 @@ fn evaluate_blocking(
         content: text.into(),
     };
     let subject = crate::agents::change_subject(&change);
-    Ok((decision, stored, secrets, subject))
+    Ok((
+        decision,
+        stored,
+        secrets,
+        subject,
+        touched_addresses(&change),
+    ))
+}
+
+/// What [`evaluate_blocking`] makes of a body: the decision, the input to store, the secrets
+/// to mask, the subject derived from the change and the addresses it touches.
+type Evaluated = (
+    Decision,
+    NewInput<'static>,
+    Vec<String>,
+    String,
+    Vec<String>,
+);
+
+/// The distinct addresses of the resources a change creates, updates, replaces or deletes
+/// (no-op and read resources are only looked at), as the store keeps them for drift
+/// attribution.
+#[must_use]
+pub fn touched_addresses(change: &warden_core::ChangeSet) -> Vec<String> {
+    let mut out: Vec<String> = change
+        .resources
+        .iter()
+        .filter(|r| {
+            !matches!(
+                r.action,
+                warden_core::Action::NoOp | warden_core::Action::Read
+            )
+        })
+        .map(|r| r.address.clone())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Id of the built-in rule that finds secrets written into the configuration.
-pub const SECRET_RULE: &str = "WD-GOV-008";
+pub const SECRET_RULE: &str = warden_policy::drift::SECRET_RULE;
 
 /// The secret values the secret rule found, read from the resources at the findings'
 /// attributes (the findings carry only where, never the value), so the store masks them in

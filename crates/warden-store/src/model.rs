@@ -305,6 +305,9 @@ pub struct NewDecision<'a> {
     pub attempt: Option<u32>,
     /// The monthly cost delta of the change in USD, when estimated.
     pub cost_delta: Option<f64>,
+    /// The addresses of the resources the change touches (created, updated, replaced or
+    /// deleted; not no-op or read), kept with the decision so drift can be attributed to it.
+    pub resources: Vec<String>,
     /// One more audit record to append in the same transaction, after `decision.recorded`
     /// (the admission webhook's `admission.reviewed`): its subject becomes `decision/<id>`
     /// and `decision_id` is added to its detail.

@@ -34,6 +34,9 @@ use sqlx::{Postgres, Row, Transaction};
 use time::OffsetDateTime;
 
 use crate::audit::{self, AuditEvent, AuditRecord, ChainVerifier, Verification};
+use crate::drift::{
+    DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
+};
 use crate::error::{Result, StoreError};
 use crate::model::{
     actor_kind_str, audit_time, from_millis, parse_outcome, to_millis, token_hash, Actor,
@@ -50,6 +53,8 @@ use crate::shared::{
 };
 use crate::store::Store;
 
+mod drift;
+
 /// The schema migrations, in order: (version, name, SQL).
 const MIGRATIONS: Migrations = &[
     (
@@ -61,6 +66,11 @@ const MIGRATIONS: Migrations = &[
         2,
         "0002_agents",
         include_str!("../migrations/postgres/0002_agents.sql"),
+    ),
+    (
+        4,
+        "0004_drift",
+        include_str!("../migrations/postgres/0004_drift.sql"),
     ),
 ];
 
@@ -430,6 +440,18 @@ impl PostgresStore {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        if !new.resources.is_empty() {
+            sqlx::query(
+                "INSERT INTO decision_resources (decision_id, space, address, created_at)
+                 SELECT $1, $2, a, $3 FROM unnest($4::text[]) AS a",
+            )
+            .bind(id)
+            .bind(&new.space)
+            .bind(now)
+            .bind(&new.resources)
+            .execute(&mut *tx)
+            .await?;
+        }
         for u in &new.exception_uses {
             let e = exceptions
                 .iter()
@@ -1364,6 +1386,43 @@ impl Store for PostgresStore {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn record_drift_scan(
+        &self,
+        actor: &Actor,
+        scan: &NewDriftScan,
+    ) -> Result<DriftScanResult> {
+        self.drift_record(actor, scan).await
+    }
+
+    async fn last_drift_scan(&self, space: &str, target: &str) -> Result<Option<DriftScan>> {
+        self.drift_last_scan(space, target).await
+    }
+
+    async fn drift_events(&self, filter: &DriftFilter) -> Result<Vec<DriftEvent>> {
+        self.drift_events_filtered(filter).await
+    }
+
+    async fn drift_event(&self, id: i64) -> Result<Option<DriftEvent>> {
+        self.drift_event_by_id(id).await
+    }
+
+    async fn resource_touches(
+        &self,
+        space: &str,
+        addresses: &[String],
+        since: Option<OffsetDateTime>,
+    ) -> Result<Vec<ResourceTouch>> {
+        self.touches(space, addresses, since).await
+    }
+
+    async fn drift_stats(
+        &self,
+        window_since: OffsetDateTime,
+        bounds_secs: &[f64],
+    ) -> Result<DriftStats> {
+        self.drift_statistics(window_since, bounds_secs).await
     }
 
     fn now(&self) -> OffsetDateTime {

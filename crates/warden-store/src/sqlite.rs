@@ -32,6 +32,9 @@ use sqlx::{Connection as _, Row, Sqlite, Transaction};
 use time::OffsetDateTime;
 
 use crate::audit::{self, AuditEvent, AuditRecord, ChainVerifier, Verification};
+use crate::drift::{
+    DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
+};
 use crate::error::{Result, StoreError};
 use crate::model::{
     actor_kind_str, audit_time, from_millis, parse_outcome, to_millis, token_hash, Actor,
@@ -49,6 +52,8 @@ use crate::shared::{
 pub use crate::shared::{Clock, OpenOptions};
 use crate::store::Store;
 
+mod drift;
+
 /// The schema migrations, in order: (version, name, SQL).
 const MIGRATIONS: Migrations = &[
     (
@@ -60,6 +65,11 @@ const MIGRATIONS: Migrations = &[
         2,
         "0002_agents",
         include_str!("../migrations/sqlite/0002_agents.sql"),
+    ),
+    (
+        4,
+        "0004_drift",
+        include_str!("../migrations/sqlite/0004_drift.sql"),
     ),
 ];
 
@@ -366,11 +376,20 @@ fn bind_decision<'q>(
         .bind(new.cost_delta)
 }
 
+/// The addresses a decision touched as a JSON array, or `None` when there are none.
+fn resources_json(new: &NewDecision<'_>) -> Result<Option<String>> {
+    if new.resources.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::to_string(&new.resources)?))
+}
+
 impl SqliteStore {
     /// Records a decision that cites no approval and used no exception — the common case,
     /// nothing to re-check inside the transaction — in two round trips: `BEGIN IMMEDIATE`,
-    /// the inputs, the decision and the next audit sequence number in one; the audit record,
-    /// the new chain head and `COMMIT` in the other (see [`RawWrite`]).
+    /// the inputs, the decision, the addresses it touched and the next audit sequence number
+    /// in one; the audit record, the new chain head and `COMMIT` in the other (see
+    /// [`RawWrite`]).
     async fn record_plain_decision(
         &self,
         actor: &Actor,
@@ -384,18 +403,31 @@ impl SqliteStore {
         for i in 0..inputs.len() {
             sql.push_str(&insert_input_sql(1 + 5 * i));
         }
-        sql.push_str(&insert_decision_sql(1 + 5 * inputs.len()));
+        let first = 1 + 5 * inputs.len();
+        sql.push_str(&insert_decision_sql(first));
+        // The touched addresses ride in the same round trip, after the decision's insert. Its
+        // id is the table's largest (this is the only writer, inside `BEGIN IMMEDIATE`):
+        // `last_insert_rowid()` is not set yet by an `INSERT ... RETURNING` still being read.
+        let resources = resources_json(new)?;
+        if resources.is_some() {
+            sql.push_str(&drift::insert_resources_sql(
+                "(SELECT MAX(id) FROM decisions)",
+                first + 12,
+            ));
+        }
         sql.push_str(NEXT_AUDIT_SEQ);
         let mut write = RawWrite(Some(self.writer.acquire().await?));
-        let rows = bind_decision(
+        let mut query = bind_decision(
             bind_inputs(sqlx::query(&sql), inputs, now),
             actor,
             new,
             document,
             now,
-        )
-        .fetch_all(&mut *write.conn()?)
-        .await?;
+        );
+        if let Some(list) = &resources {
+            query = query.bind(&new.space).bind(now).bind(list);
+        }
+        let rows = query.fetch_all(&mut *write.conn()?).await?;
         let [decision_row, head_row] = rows.as_slice() else {
             return Err(StoreError::Corrupt(format!(
                 "recording a decision returned {} rows, not 2",
@@ -468,6 +500,15 @@ impl SqliteStore {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        if let Some(list) = resources_json(new)? {
+            sqlx::query(&drift::insert_resources_sql("$1", 2))
+                .bind(id)
+                .bind(&new.space)
+                .bind(now)
+                .bind(list)
+                .execute(&mut *tx)
+                .await?;
+        }
         for u in &new.exception_uses {
             let e = load_exception_tx(&mut tx, u.exception_id).await?;
             if e.state != ExceptionState::Granted || to_millis(e.expires_at) <= now {
@@ -1433,6 +1474,43 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn record_drift_scan(
+        &self,
+        actor: &Actor,
+        scan: &NewDriftScan,
+    ) -> Result<DriftScanResult> {
+        self.drift_record(actor, scan).await
+    }
+
+    async fn last_drift_scan(&self, space: &str, target: &str) -> Result<Option<DriftScan>> {
+        self.drift_last_scan(space, target).await
+    }
+
+    async fn drift_events(&self, filter: &DriftFilter) -> Result<Vec<DriftEvent>> {
+        self.drift_events_filtered(filter).await
+    }
+
+    async fn drift_event(&self, id: i64) -> Result<Option<DriftEvent>> {
+        self.drift_event_by_id(id).await
+    }
+
+    async fn resource_touches(
+        &self,
+        space: &str,
+        addresses: &[String],
+        since: Option<OffsetDateTime>,
+    ) -> Result<Vec<ResourceTouch>> {
+        self.touches(space, addresses, since).await
+    }
+
+    async fn drift_stats(
+        &self,
+        window_since: OffsetDateTime,
+        bounds_secs: &[f64],
+    ) -> Result<DriftStats> {
+        self.drift_statistics(window_since, bounds_secs).await
     }
 
     fn now(&self) -> OffsetDateTime {

@@ -6,6 +6,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::audit::{AuditEvent, AuditRecord, Verification};
+use crate::drift::{
+    DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
+};
 use crate::error::Result;
 use crate::model::{
     Actor, AgentQuery, AgentRecord, Approval, ApprovalFilter, DecisionRecord, ExceptionRecord,
@@ -127,6 +130,40 @@ pub trait Store: Send + Sync {
     async fn active_exceptions(&self, space: &str) -> Result<Vec<ExceptionRecord>>;
     /// Recorded uses of an exception.
     async fn exception_uses(&self, id: i64) -> Result<Vec<ExceptionUse>>;
+
+    // --- drift --------------------------------------------------------------------------
+
+    /// Records a drift scan of a target: opens an event per newly drifted resource, keeps
+    /// (updating the diff and last sighting) the open events still drifted, resolves the
+    /// open events of the same space and target no longer drifted; audit records
+    /// `drift.scan`, `drift.opened`, `drift.resolved`. A failed scan (`error` set) is stored
+    /// and changes no event. The space must exist.
+    async fn record_drift_scan(
+        &self,
+        actor: &Actor,
+        scan: &NewDriftScan,
+    ) -> Result<DriftScanResult>;
+    /// The latest successful scan of a target.
+    async fn last_drift_scan(&self, space: &str, target: &str) -> Result<Option<DriftScan>>;
+    /// Drift events, newest first.
+    async fn drift_events(&self, filter: &DriftFilter) -> Result<Vec<DriftEvent>>;
+    /// A drift event by id.
+    async fn drift_event(&self, id: i64) -> Result<Option<DriftEvent>>;
+    /// For each address, the newest decision in the space at or after `since` (any time
+    /// when `None`) whose change touched it; addresses no decision touched are left out.
+    async fn resource_touches(
+        &self,
+        space: &str,
+        addresses: &[String],
+        since: Option<OffsetDateTime>,
+    ) -> Result<Vec<ResourceTouch>>;
+    /// Drift counts per space, drift rate over the scans finished since `window_since`, and
+    /// the opened → resolved histogram with these upper bounds (seconds).
+    async fn drift_stats(
+        &self,
+        window_since: OffsetDateTime,
+        bounds_secs: &[f64],
+    ) -> Result<DriftStats>;
 
     // --- time ---------------------------------------------------------------------------
 

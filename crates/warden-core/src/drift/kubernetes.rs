@@ -37,6 +37,29 @@ use crate::changeset::{ChangeSet, Context, InputInfo, InputKind};
 use crate::resource::Resource;
 use crate::value::Value;
 
+/// Live objects from `kubectl get -o json` output (one object or a `List`) named `name`; an
+/// empty `List` is an empty cluster, not an error.
+///
+/// # Errors
+/// When the bytes are not Kubernetes objects.
+pub fn parse_live(name: &str, bytes: &[u8]) -> Result<ChangeSet, crate::inputs::InputError> {
+    match crate::inputs::kubernetes::parse_manifests(name, bytes) {
+        Err(crate::inputs::InputError::NotAPlan { .. }) => Ok(ChangeSet {
+            resources: Vec::new(),
+            context: Context::default(),
+            input: InputInfo {
+                path: name.to_owned(),
+                kind: InputKind::KubernetesManifests,
+                digest: crate::digest::sha256(bytes),
+                format_version: None,
+                tool_version: None,
+            },
+            terraform: None,
+        }),
+        other => other,
+    }
+}
+
 /// How to match and what to report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {

@@ -163,6 +163,24 @@ endpoint directly (its MCP client speaks TLS), or use http://",
         self.json(&bytes)
     }
 
+    /// `POST /v1/drift/scans?space=S&target=T` with a refresh-only plan or
+    /// `{"manifests", "live"}` (`warden drift --server`): the recorded scan as the server
+    /// answered it.
+    pub async fn drift_scan(
+        &self,
+        space: &str,
+        target: &str,
+        body: Vec<u8>,
+    ) -> Result<Value, RemoteError> {
+        let path = format!(
+            "/v1/drift/scans?space={}&target={}",
+            encode(space),
+            encode(target)
+        );
+        let bytes = self.call(hyper::Method::POST, &path, Some(body)).await?;
+        self.json(&bytes)
+    }
+
     /// `GET /v1/approvals/{id}`.
     pub async fn approval(&self, id: i64) -> Result<Value, RemoteError> {
         let bytes = self

@@ -147,6 +147,7 @@ pub async fn run(store: &dyn Store, clock: &ManualClock) {
     exceptions(store, clock).await;
     agent_records(store, clock).await;
     follow_ups(store).await;
+    crate::drift::run(store, clock).await;
     audit_chain(store).await;
 }
 
@@ -281,6 +282,7 @@ async fn decisions_and_inputs(store: &dyn Store) {
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                resources: Vec::new(),
                 follow_up: None,
             },
         )
@@ -317,6 +319,7 @@ async fn decisions_and_inputs(store: &dyn Store) {
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                resources: Vec::new(),
                 follow_up: None,
             },
         )
@@ -437,6 +440,7 @@ async fn approvals(store: &dyn Store, clock: &ManualClock) {
                     subject: None,
                     attempt: None,
                     cost_delta: None,
+                    resources: Vec::new(),
                     follow_up: None,
                 },
             )
@@ -674,6 +678,7 @@ async fn exceptions(store: &dyn Store, clock: &ManualClock) {
         subject: None,
         attempt: None,
         cost_delta: None,
+        resources: Vec::new(),
         follow_up: None,
     };
     let rec = store
@@ -776,6 +781,7 @@ async fn attempt(
                 subject: Some(subject.into()),
                 attempt: Some(1),
                 cost_delta,
+                resources: Vec::new(),
                 follow_up: None,
             },
         )
@@ -870,6 +876,7 @@ async fn follow_ups(store: &dyn Store) {
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                resources: Vec::new(),
                 follow_up: Some(AuditEvent::new(
                     "admission.reviewed",
                     "set by the store",

@@ -9,6 +9,7 @@
 )]
 
 mod conformance;
+mod drift;
 mod model;
 mod postgres;
 mod sqlite;

@@ -344,6 +344,7 @@ async fn check(ops: Vec<Op>) -> Result<(), TestCaseError> {
                             subject: None,
                             attempt: None,
                             cost_delta: None,
+                            resources: Vec::new(),
                             follow_up: None,
                         },
                     )

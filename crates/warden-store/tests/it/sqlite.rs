@@ -175,7 +175,10 @@ async fn reopening_keeps_everything_and_migrations_run_once() {
         .fetch_one(store.raw_pool())
         .await
         .unwrap();
-    assert_eq!(migrations, 2, "0001_init and 0002_agents, once each");
+    assert_eq!(
+        migrations, 3,
+        "0001_init, 0002_agents and 0004_drift, once each"
+    );
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(store.raw_pool())
         .await
@@ -238,6 +241,7 @@ async fn secrets_never_reach_the_database_file() {
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                resources: Vec::new(),
                 follow_up: None,
             },
         )
@@ -359,6 +363,7 @@ async fn plain_decision(store: &SqliteStore, digest: &str) -> warden_store::Resu
                 subject: None,
                 attempt: None,
                 cost_delta: None,
+                resources: Vec::new(),
                 follow_up: None,
             },
         )

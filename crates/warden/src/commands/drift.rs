@@ -3,15 +3,19 @@
 //! A refresh-only plan's `resource_drift`, or desired manifests against live objects →
 //! [`warden_core::drift::Comparison`] → the policy set `warden check` would build, on the
 //! last-known and on the live state → the report → exit 0 (no drift), 2 (drift), 1 (error).
+//! With `--server`, the input goes to a Warden server instead, which records the scan
+//! (drift events, attribution) and answers with the report printed here.
 
 use std::path::{Path, PathBuf};
 
-use warden_core::drift::{self, verdict::VerdictOptions, DriftReport};
-use warden_core::inputs::{self, InputError};
+use warden_core::drift::{self, DriftReport};
+use warden_core::inputs;
 use warden_core::{ChangeSet, InputKind};
 use warden_policy::{Config, PolicySet};
 
+use super::control::TOKEN_ENV;
 use crate::{output, Status};
+use warden_server::mcp::remote::Remote;
 
 /// The exit codes, for `--help`.
 const EXIT_CODES: &str = "\
@@ -76,6 +80,18 @@ pub struct DriftArgs {
     /// Refuse inputs larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = inputs::DEFAULT_MAX_INPUT_BYTES)]
     pub max_input_size: u64,
+    /// Submit the scan to this Warden server (`http://host:port`) with the token in
+    /// WARDEN_TOKEN, which evaluates it under the space's policies, records it as drift events
+    /// (opened, kept, resolved) and attributes each change; the report printed is the
+    /// server's. Needs --space and --target.
+    #[arg(long, value_name = "URL", requires_all = ["space", "target"])]
+    pub server: Option<String>,
+    /// With --server: the space the target belongs to.
+    #[arg(long, value_name = "SPACE", requires = "server")]
+    pub space: Option<String>,
+    /// With --server: the target's name (a workspace, a set of manifests).
+    #[arg(long, value_name = "NAME", requires = "server")]
+    pub target: Option<String>,
 }
 
 /// Runs `warden drift`. Errors are reported here, with exit 1 (exit 2 means drift).
@@ -92,6 +108,9 @@ pub fn run(args: &DriftArgs) -> anyhow::Result<Status> {
 }
 
 fn drift(args: &DriftArgs) -> anyhow::Result<Status> {
+    if let Some(url) = &args.server {
+        return submit(args, url);
+    }
     let now = super::decision_time()?;
     let (comparison, first) = match &args.plan {
         Some(plan) => (terraform(plan, args.max_input_size)?, plan.clone()),
@@ -108,18 +127,7 @@ fn drift(args: &DriftArgs) -> anyhow::Result<Status> {
             ..warden_policy::RegoOptions::default()
         },
     )?;
-    let last_known = policy.evaluate(&[&comparison.last_known], now);
-    let live = policy.evaluate(&[&comparison.live], now);
-    let rule = policy.rules().iter().find(|r| r.id == drift::RULE_ID);
-    let report = drift::verdict::apply(
-        comparison,
-        (&last_known).into(),
-        (&live).into(),
-        &VerdictOptions {
-            rule,
-            secret_rules: &[warden_server::ops::SECRET_RULE],
-        },
-    );
+    let report = policy.drift(comparison, now);
     output::emit(args.output.as_deref(), |out| match args.format {
         DriftFormat::Text => out.write_all(drift::render::text(&report).as_bytes()),
         DriftFormat::Json => {
@@ -139,6 +147,69 @@ fn status(report: &DriftReport) -> Status {
     } else {
         Status::Success
     }
+}
+
+/// `--server`: the scan submitted, the server's report printed, the exit code from it.
+fn submit(args: &DriftArgs, url: &str) -> anyhow::Result<Status> {
+    let token = std::env::var(TOKEN_ENV)
+        .map_err(|_| anyhow::anyhow!("--server needs {TOKEN_ENV}: the API token to submit with"))?;
+    let body = match &args.plan {
+        Some(plan) => inputs::read(plan, args.max_input_size)?.bytes,
+        None => kubernetes_body(args)?,
+    };
+    let (space, target) = (
+        args.space.as_deref().unwrap_or_default(),
+        args.target.as_deref().unwrap_or_default(),
+    );
+    // The rules are the server's; the client needs none of its own.
+    let remote = Remote::new(url, token, PolicySet::load(Config::default())?)?;
+    let answer = super::control::runtime()?.block_on(remote.drift_scan(space, target, body))?;
+    output::emit(args.output.as_deref(), |out| match args.format {
+        DriftFormat::Text => out.write_all(answer["text"].as_str().unwrap_or_default().as_bytes()),
+        DriftFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &answer)?;
+            out.write_all(b"\n")
+        }
+    })?;
+    Ok(if answer["scan"]["result"] == "error" {
+        Status::Failure
+    } else if answer["scan"]["drifted"].as_i64().unwrap_or(0) > 0 {
+        Status::Drift
+    } else {
+        Status::Success
+    })
+}
+
+/// `{"manifests": ..., "live": ...}` from `--desired` files (one YAML stream) and `--live`
+/// files (one `List`).
+fn kubernetes_body(args: &DriftArgs) -> anyhow::Result<Vec<u8>> {
+    let mut manifests = String::new();
+    for path in inputs::discover(&args.desired)? {
+        let input = inputs::read(&path, args.max_input_size)?;
+        manifests.push_str("---\n");
+        manifests.push_str(&String::from_utf8_lossy(&input.bytes));
+        manifests.push('\n');
+    }
+    let mut items = Vec::new();
+    for path in &args.live {
+        let input = inputs::read(path, args.max_input_size)?;
+        let value: serde_json::Value = serde_json::from_slice(&input.bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e} (--live takes `kubectl get -o json` output)",
+                input.name
+            )
+        })?;
+        match value.get("items").and_then(serde_json::Value::as_array) {
+            Some(list) => items.extend(list.iter().cloned()),
+            None => items.push(value),
+        }
+    }
+    Ok(serde_json::to_vec(&serde_json::json!({
+        "manifests": manifests,
+        "live": { "apiVersion": "v1", "kind": "List", "items": items },
+        "default_namespace": args.default_namespace,
+        "include_extra": args.include_extra,
+    }))?)
 }
 
 /// The drift of a plan.
@@ -179,24 +250,9 @@ fn kubernetes(args: &DriftArgs) -> anyhow::Result<drift::Comparison> {
 /// `kubectl get -o json` output; an empty `List` is an empty cluster, not an error.
 fn live_objects(path: &Path, max_bytes: u64) -> anyhow::Result<ChangeSet> {
     let input = inputs::read(path, max_bytes)?;
-    match inputs::kubernetes::parse_manifests(&input.name, &input.bytes) {
-        Ok(parsed) => Ok(parsed),
-        Err(InputError::NotAPlan { .. }) => Ok(ChangeSet {
-            resources: Vec::new(),
-            context: warden_core::Context::default(),
-            input: warden_core::InputInfo {
-                path: input.name.clone(),
-                kind: InputKind::KubernetesManifests,
-                digest: warden_core::digest::sha256(&input.bytes),
-                format_version: None,
-                tool_version: None,
-            },
-            terraform: None,
-        }),
-        Err(e) => Err(anyhow::anyhow!(
-            "{e} (--live takes `kubectl get -o json` output: one object or a List)"
-        )),
-    }
+    drift::kubernetes::parse_live(&input.name, &input.bytes).map_err(|e| {
+        anyhow::anyhow!("{e} (--live takes `kubectl get -o json` output: one object or a List)")
+    })
 }
 
 fn load_config(args: &DriftArgs, first: &Path) -> anyhow::Result<Config> {

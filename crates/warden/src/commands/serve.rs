@@ -246,6 +246,20 @@ async fn serve(
         Arc::clone(&trigger),
     ));
     let hangup = tokio::spawn(reload_on_sighup(trigger));
+    // Scheduled drift scans of the `[drift]` targets in force (none: the loop only sleeps).
+    let policies_now = state.policies.current();
+    let drift = &policies_now.account().config().drift;
+    if !drift.targets.is_empty() {
+        output::note(&format!(
+            "drift scans of {} target(s) every {} s",
+            drift.targets.len(),
+            drift.interval.as_secs()
+        ));
+    }
+    let scans = tokio::spawn(warden_server::drift::schedule::run(
+        state.clone(),
+        Arc::new(warden_server::drift::schedule::configured),
+    ));
     match tls {
         Some(files) => {
             let check = if args.reload_interval > 0.0 {
@@ -260,6 +274,7 @@ async fn serve(
     .context("the server failed")?;
     watcher.abort();
     hangup.abort();
+    scans.abort();
     store.close().await;
     output::note("stopped; every acknowledged decision is stored");
     Ok(Status::Success)

@@ -1,0 +1,53 @@
+-- Drift, PostgreSQL: the same tables as migrations/sqlite/0004_drift.sql, with BIGSERIAL for
+-- SQLite's INTEGER PRIMARY KEY ids: the resources each decision touched (for attribution),
+-- drift scans, and the drift events they open, keep and resolve.
+-- Times are unix milliseconds; JSON documents are TEXT.
+
+-- The addresses of the resources a decision's change touches (not no-op or read), written
+-- in the decision's own transaction.
+CREATE TABLE decision_resources (
+    decision_id BIGINT NOT NULL REFERENCES decisions (id),
+    space       TEXT,
+    address     TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX decision_resources_by_address ON decision_resources (space, address, decision_id);
+
+CREATE TABLE drift_scans (
+    id          BIGSERIAL PRIMARY KEY,
+    space       TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    started_at  BIGINT NOT NULL,
+    finished_at BIGINT NOT NULL,
+    compared    BIGINT NOT NULL,
+    drifted     BIGINT NOT NULL,
+    error       TEXT,
+    summary     TEXT NOT NULL
+);
+CREATE INDEX drift_scans_by_target ON drift_scans (space, target, id);
+CREATE INDEX drift_scans_by_time ON drift_scans (finished_at);
+
+CREATE TABLE drift_events (
+    id            BIGSERIAL PRIMARY KEY,
+    space         TEXT NOT NULL,
+    target        TEXT NOT NULL,
+    address       TEXT NOT NULL,
+    resource_kind TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    changes       TEXT NOT NULL,
+    introduced    TEXT NOT NULL,
+    severity      TEXT,
+    attribution   TEXT NOT NULL,
+    remediation   TEXT NOT NULL,
+    opened_scan   BIGINT NOT NULL REFERENCES drift_scans (id),
+    opened_at     BIGINT NOT NULL,
+    last_scan     BIGINT NOT NULL REFERENCES drift_scans (id),
+    last_seen_at  BIGINT NOT NULL,
+    resolved_scan BIGINT REFERENCES drift_scans (id),
+    resolved_at   BIGINT
+);
+-- One open event per resource of a target.
+CREATE UNIQUE INDEX drift_events_open ON drift_events (space, target, address) WHERE resolved_at IS NULL;
+CREATE INDEX drift_events_by_target ON drift_events (space, target, id);
