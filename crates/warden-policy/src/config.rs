@@ -49,6 +49,11 @@
 //! changes-per-hour = 120                  # evaluations per agent per rolling hour
 //! monthly-cost = 1000.0                   # USD of allowed monthly cost deltas per agent
 //!
+//! [environments]                          # environment lifecycle (docs/environments.md)
+//! runner = ["tofu"]                       # the IaC tool's argv
+//! max-per-user = 3                        # concurrency; max-per-space, max-total
+//! max-monthly-cost = 500.0                # per-environment cap (USD)
+//!
 //! [spaces.prod]                           # a space's layer (`warden serve`): it adds, never removes
 //! description = "production accounts"
 //! select = ["WD-GOV-007"]                 # more built-in rules, run in this space only
@@ -74,6 +79,9 @@ use warden_rules::UnknownPolicy;
 
 use crate::agents::{AgentSettings, RawAgents};
 use crate::cost::{CostSettings, Thresholds};
+use crate::environments::{
+    EnvironmentSettings, RawEnvironments, RawSpaceEnvironments, SpaceEnvironments,
+};
 use crate::risk::{RawRisk, RiskSettings};
 
 /// The file name looked for upward from the input.
@@ -187,6 +195,8 @@ pub struct Config {
     pub agents: AgentSettings,
     /// `[risk]`: production spaces, the change window, WD-RISK-001's thresholds.
     pub risk: RiskSettings,
+    /// `[environments]`: the environment lifecycle (`warden serve`).
+    pub environments: EnvironmentSettings,
 }
 
 impl Config {
@@ -219,6 +229,9 @@ pub struct SpaceConfig {
     pub approvals: SpaceApprovals,
     /// `[spaces.<name>.cost]`: thresholds at or below the account's.
     pub cost: Thresholds,
+    /// `[spaces.<name>.environments]`: the space's budget and limits (the account's where
+    /// unset).
+    pub environments: SpaceEnvironments,
     /// 1-based line of the `[spaces.<name>]` table, for errors.
     pub line: usize,
 }
@@ -285,6 +298,7 @@ impl Default for Config {
             cost: CostSettings::default(),
             agents: AgentSettings::default(),
             risk: RiskSettings::default(),
+            environments: EnvironmentSettings::default(),
         }
     }
 }
@@ -308,6 +322,7 @@ struct RawConfig {
     cost: Option<RawCost>,
     agents: Option<RawAgents>,
     risk: Option<RawRisk>,
+    environments: Option<RawEnvironments>,
 }
 
 #[derive(Deserialize)]
@@ -337,6 +352,7 @@ struct RawSpace {
     approval_ttl_hours: Option<u32>,
     max_exception_days: Option<u32>,
     cost: Option<RawCost>,
+    environments: Option<RawSpaceEnvironments>,
     // Keys that would loosen the account's policy: named in a clear error, not "unknown".
     ignore: Option<toml::Value>,
     exceptions: Option<toml::Value>,
@@ -422,6 +438,8 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             .chain(space_paths)
             .chain(c.cost.catalog.iter_mut())
             .chain(c.cost.usage.iter_mut())
+            .chain(std::iter::once(&mut c.environments.workdir))
+            .chain(c.environments.blueprints.iter_mut())
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -524,6 +542,10 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
             line_in_tables(text, &["[agents.principals", "[agents]"], key)
         })?;
     }
+    if let Some(env) = raw.environments {
+        config.environments =
+            env.validate(name, |key| line_in_tables(text, &["[environments]"], key))?;
+    }
     for (name, space) in raw.spaces {
         let prefix = format!("spaces.{name}");
         let header = format!("[spaces.{name}]");
@@ -559,6 +581,18 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
             None => Thresholds::default(),
             Some(raw) => space_thresholds(raw, &name, config.cost.thresholds, text, &file)?,
         };
+        let environments = match space.environments {
+            None => SpaceEnvironments {
+                budget_monthly: None,
+                limits: config.environments.limits,
+            },
+            Some(raw) => {
+                let table = format!("[spaces.{name}.environments]");
+                raw.validate(&name, &config.environments.limits, &file, |key| {
+                    line_in_tables(text, &[table.as_str()], key)
+                })?
+            }
+        };
         config.spaces.insert(
             name.clone(),
             SpaceConfig {
@@ -574,6 +608,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
                     max_exception_days: space.max_exception_days,
                 },
                 cost,
+                environments,
                 line: line_of(text, &header),
             },
         );

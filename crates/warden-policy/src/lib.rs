@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod config;
 pub mod cost;
+pub mod environments;
 pub mod pod_security;
 pub mod risk;
 pub mod spaces;

@@ -439,6 +439,7 @@ fn layer(
         cost: crate::cost::CostSettings::default(),
         agents: account_config.agents.clone(),
         risk: account_config.risk.clone(),
+        environments: account_config.environments.clone(),
     };
     let mut set = PolicySet::load(config).map_err(|e| match e {
         ConfigError::Invalid {
