@@ -10,6 +10,7 @@
 //! core types: no HTTP, no engines.
 
 pub mod audit;
+pub mod environments;
 pub mod error;
 pub mod mask;
 pub mod model;
@@ -19,6 +20,10 @@ pub mod sqlite;
 pub mod store;
 
 pub use audit::{AuditEvent, AuditRecord, Break, BrokenLink, Verification};
+pub use environments::{
+    Blueprint, Environment, EnvironmentEvent, EnvironmentFilter, EnvironmentState,
+    EnvironmentUpdate, NewBlueprint, NewEnvironment,
+};
 pub use error::{Result, StoreError};
 pub use model::{
     token_hash, Actor, AgentQuery, AgentRecord, Approval, ApprovalFilter, ApprovalState,
