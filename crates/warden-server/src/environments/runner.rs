@@ -67,9 +67,20 @@ impl Runner {
         if !s.enabled() {
             return Err(RunnerError::NotConfigured);
         }
+        // The commands run in each environment's folder: a relative program path (one with a
+        // `/`) and the working folder are read against the server's own folder.
+        let absolute =
+            |p: &Path| std::env::current_dir().map_or_else(|_| p.to_path_buf(), |cwd| cwd.join(p));
+        let mut argv = s.runner.clone();
+        if let Some(program) = argv.first_mut() {
+            let path = Path::new(program.as_str());
+            if path.is_relative() && program.contains('/') {
+                *program = absolute(path).display().to_string();
+            }
+        }
         Ok(Runner {
-            argv: s.runner.clone(),
-            workdir: s.workdir.clone(),
+            argv,
+            workdir: absolute(&s.workdir),
             timeout: s.command_timeout,
         })
     }
