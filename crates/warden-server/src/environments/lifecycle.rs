@@ -337,25 +337,8 @@ async fn step(state: &AppState, env: Environment) -> Result<bool, ApiError> {
                     }
                 }
             }
-            if now >= env.ends_at {
-                let expired = state
-                    .store
-                    .update_environment(
-                        &system,
-                        env.id,
-                        &EnvironmentUpdate {
-                            event: "expired".into(),
-                            from: vec![S::Active, S::Expiring],
-                            state: Some(S::Expired),
-                            detail: json!({"ends_at": api::environment_json(&env)["ends_at"]}),
-                            ..EnvironmentUpdate::default()
-                        },
-                    )
-                    .await
-                    .map_err(|e| ApiError::store("expiring the environment", e))?;
-                teardown(state, &force, &system, expired, false).await?;
-                return Ok(true);
-            }
+            // The notice always goes out before expiry, even when the end passed while
+            // the server was down.
             let notice = time::Duration::try_from(force.settings.notify_before)
                 .unwrap_or(time::Duration::ZERO);
             if env.state == S::Active && now >= env.ends_at - notice {
@@ -382,6 +365,25 @@ async fn step(state: &AppState, env: Environment) -> Result<bool, ApiError> {
                     )
                     .await
                     .map_err(|e| ApiError::store("recording the expiry notice", e))?;
+                return Ok(true);
+            }
+            if now >= env.ends_at {
+                let expired = state
+                    .store
+                    .update_environment(
+                        &system,
+                        env.id,
+                        &EnvironmentUpdate {
+                            event: "expired".into(),
+                            from: vec![S::Active, S::Expiring],
+                            state: Some(S::Expired),
+                            detail: json!({"ends_at": api::environment_json(&env)["ends_at"]}),
+                            ..EnvironmentUpdate::default()
+                        },
+                    )
+                    .await
+                    .map_err(|e| ApiError::store("expiring the environment", e))?;
+                teardown(state, &force, &system, expired, false).await?;
                 return Ok(true);
             }
             Ok(false)

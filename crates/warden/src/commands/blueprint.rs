@@ -39,7 +39,12 @@ pub enum BlueprintCommand {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArg {
     /// The server's URL.
-    #[arg(long, global = true, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub server: String,
 }
 
