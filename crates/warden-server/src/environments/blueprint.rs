@@ -166,13 +166,13 @@ impl BlueprintSpec {
         let at = |key: &str| line_of(text, key);
         warden_store_name(&raw.name).map_err(|m| err(at("name:"), m))?;
         let duration = |key: &str, value: &str| {
-            parse_duration(value).map_err(|m| err(at(key), format!("duration.{key}: {m}")))
+            parse_duration(value).map_err(|m| err(at("duration:"), format!("duration.{key}: {m}")))
         };
         let default_duration = duration("default", &raw.duration.default)?;
         let max_duration = duration("max", &raw.duration.max)?;
         if default_duration > max_duration {
             return Err(err(
-                at("default"),
+                at("duration:"),
                 format!(
                     "duration.default {} is above duration.max {}",
                     raw.duration.default, raw.duration.max

@@ -337,7 +337,7 @@ mod tests {
         .unwrap();
         assert_eq!(long.enforcement, Enforcement::RequireApproval);
         assert!(
-            long.message.contains("80h") && long.message.contains("72h"),
+            long.message.contains("80h") && long.message.contains("maximum 3d"),
             "{}",
             long.message
         );
