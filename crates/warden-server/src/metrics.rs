@@ -202,6 +202,34 @@ fn escape(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// The environment gauges, read from the store at scrape time: environments by state and
+/// the monthly cost of the running ones per space.
+#[must_use]
+pub fn render_environments(
+    by_state: &BTreeMap<String, u64>,
+    cost: &BTreeMap<String, f64>,
+) -> String {
+    let mut out = String::from(
+        "# HELP warden_environments Environments by state.\n# TYPE warden_environments gauge\n",
+    );
+    for (state, n) in by_state {
+        let _ = writeln!(
+            out,
+            "warden_environments{{state=\"{}\"}} {n}",
+            escape(state)
+        );
+    }
+    out.push_str("# HELP warden_environment_monthly_cost_usd Monthly cost of the running environments, per space.\n# TYPE warden_environment_monthly_cost_usd gauge\n");
+    for (space, usd) in cost {
+        let _ = writeln!(
+            out,
+            "warden_environment_monthly_cost_usd{{space=\"{}\"}} {usd}",
+            escape(space)
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,32 +279,4 @@ mod tests {
     fn label_values_are_escaped() {
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
-}
-
-/// The environment gauges, read from the store at scrape time: environments by state and
-/// the monthly cost of the running ones per space.
-#[must_use]
-pub fn render_environments(
-    by_state: &BTreeMap<String, u64>,
-    cost: &BTreeMap<String, f64>,
-) -> String {
-    let mut out = String::from(
-        "# HELP warden_environments Environments by state.\n# TYPE warden_environments gauge\n",
-    );
-    for (state, n) in by_state {
-        let _ = writeln!(
-            out,
-            "warden_environments{{state=\"{}\"}} {n}",
-            escape(state)
-        );
-    }
-    out.push_str("# HELP warden_environment_monthly_cost_usd Monthly cost of the running environments, per space.\n# TYPE warden_environment_monthly_cost_usd gauge\n");
-    for (space, usd) in cost {
-        let _ = writeln!(
-            out,
-            "warden_environment_monthly_cost_usd{{space=\"{}\"}} {usd}",
-            escape(space)
-        );
-    }
-    out
 }
