@@ -8,6 +8,7 @@
 //! changes-per-hour = 120      # evaluations per agent in a rolling hour (unset: no quota)
 //! monthly-cost = 1000.0       # USD: monthly cost deltas of an agent's allowed changes this
 //!                             # calendar month (unset: no budget)
+//! max-environments = 2        # environments an agent may have running (WD-ENV-003)
 //!
 //! [agents.principals.claude-infra]   # one agent's own quotas, replacing the defaults above
 //! changes-per-hour = 20
@@ -41,6 +42,8 @@ pub struct AgentSettings {
     pub quotas: AgentQuotas,
     /// `[agents.principals.<name>]`: an agent's own quotas (replacing the defaults).
     pub principals: BTreeMap<String, AgentQuotas>,
+    /// Environments one agent may have running (unset: only `[environments]`' limits).
+    pub max_environments: Option<u32>,
 }
 
 impl Default for AgentSettings {
@@ -50,6 +53,7 @@ impl Default for AgentSettings {
             attempt_window_hours: DEFAULT_ATTEMPT_WINDOW_HOURS,
             quotas: AgentQuotas::default(),
             principals: BTreeMap::new(),
+            max_environments: None,
         }
     }
 }
@@ -89,6 +93,7 @@ pub(crate) struct RawAgents {
     attempt_window_hours: Option<u32>,
     changes_per_hour: Option<u32>,
     monthly_cost: Option<toml::Value>,
+    max_environments: Option<u32>,
     #[serde(default)]
     principals: BTreeMap<String, RawQuotas>,
 }
@@ -155,12 +160,13 @@ impl RawAgents {
                 },
             )?,
             principals,
+            max_environments: self.max_environments,
         })
     }
 }
 
 /// A TOML number ≥ 0 as USD.
-fn usd(value: &toml::Value) -> Option<f64> {
+pub(crate) fn usd(value: &toml::Value) -> Option<f64> {
     #[expect(clippy::cast_precision_loss, reason = "a monthly amount in USD")]
     let n = match value {
         toml::Value::Integer(i) => *i as f64,

@@ -55,6 +55,10 @@
 //! name = "network"
 //! space = "prod"
 //! command = ["./drift-plan.sh"]           # argv, no shell; `workdir`, `show`, `timeout-seconds`
+//! [environments]                          # environment lifecycle (docs/environments.md)
+//! runner = ["tofu"]                       # the IaC tool's argv
+//! max-per-user = 3                        # concurrency; max-per-space, max-total
+//! max-monthly-cost = 500.0                # per-environment cap (USD)
 //!
 //! [spaces.prod]                           # a space's layer (`warden serve`): it adds, never removes
 //! description = "production accounts"
@@ -82,6 +86,9 @@ use warden_rules::UnknownPolicy;
 use crate::agents::{AgentSettings, RawAgents};
 use crate::cost::{CostSettings, Thresholds};
 use crate::drift::{DriftSettings, RawDrift};
+use crate::environments::{
+    EnvironmentSettings, RawEnvironments, RawSpaceEnvironments, SpaceEnvironments,
+};
 use crate::risk::{RawRisk, RiskSettings};
 
 /// The file name looked for upward from the input.
@@ -197,6 +204,8 @@ pub struct Config {
     pub risk: RiskSettings,
     /// `[drift]`: the targets `warden serve` scans for drift, and how often.
     pub drift: DriftSettings,
+    /// `[environments]`: the environment lifecycle (`warden serve`).
+    pub environments: EnvironmentSettings,
 }
 
 impl Config {
@@ -229,6 +238,9 @@ pub struct SpaceConfig {
     pub approvals: SpaceApprovals,
     /// `[spaces.<name>.cost]`: thresholds at or below the account's.
     pub cost: Thresholds,
+    /// `[spaces.<name>.environments]`: the space's budget and limits (the account's where
+    /// unset).
+    pub environments: SpaceEnvironments,
     /// 1-based line of the `[spaces.<name>]` table, for errors.
     pub line: usize,
 }
@@ -296,6 +308,7 @@ impl Default for Config {
             agents: AgentSettings::default(),
             risk: RiskSettings::default(),
             drift: DriftSettings::default(),
+            environments: EnvironmentSettings::default(),
         }
     }
 }
@@ -320,6 +333,7 @@ struct RawConfig {
     agents: Option<RawAgents>,
     risk: Option<RawRisk>,
     drift: Option<RawDrift>,
+    environments: Option<RawEnvironments>,
 }
 
 #[derive(Deserialize)]
@@ -349,6 +363,7 @@ struct RawSpace {
     approval_ttl_hours: Option<u32>,
     max_exception_days: Option<u32>,
     cost: Option<RawCost>,
+    environments: Option<RawSpaceEnvironments>,
     // Keys that would loosen the account's policy: named in a clear error, not "unknown".
     ignore: Option<toml::Value>,
     exceptions: Option<toml::Value>,
@@ -440,6 +455,8 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                     .iter_mut()
                     .filter_map(|t| t.workdir.as_mut()),
             )
+            .chain(std::iter::once(&mut c.environments.workdir))
+            .chain(c.environments.blueprints.iter_mut())
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -545,6 +562,10 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
             line_in_tables(text, &["[agents.principals", "[agents]"], key)
         })?;
     }
+    if let Some(env) = raw.environments {
+        config.environments =
+            env.validate(name, |key| line_in_tables(text, &["[environments]"], key))?;
+    }
     for (name, space) in raw.spaces {
         let prefix = format!("spaces.{name}");
         let header = format!("[spaces.{name}]");
@@ -580,6 +601,18 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
             None => Thresholds::default(),
             Some(raw) => space_thresholds(raw, &name, config.cost.thresholds, text, &file)?,
         };
+        let environments = match space.environments {
+            None => SpaceEnvironments {
+                budget_monthly: None,
+                limits: config.environments.limits,
+            },
+            Some(raw) => {
+                let table = format!("[spaces.{name}.environments]");
+                raw.validate(&name, &config.environments.limits, &file, |key| {
+                    line_in_tables(text, &[table.as_str()], key)
+                })?
+            }
+        };
         config.spaces.insert(
             name.clone(),
             SpaceConfig {
@@ -595,6 +628,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
                     max_exception_days: space.max_exception_days,
                 },
                 cost,
+                environments,
                 line: line_of(text, &header),
             },
         );

@@ -6,6 +6,7 @@ pub mod agents;
 pub mod config;
 pub mod cost;
 pub mod drift;
+pub mod environments;
 pub mod pod_security;
 pub mod risk;
 pub mod spaces;

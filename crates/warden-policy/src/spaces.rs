@@ -478,6 +478,7 @@ fn layer(
         risk: account_config.risk.clone(),
         // Scans are the server's, configured once for the account.
         drift: crate::drift::DriftSettings::default(),
+        environments: account_config.environments.clone(),
     };
     let mut set = PolicySet::load(config).map_err(|e| match e {
         ConfigError::Invalid {

@@ -57,8 +57,8 @@ mod tests {
 
     #[test]
     fn ids_are_unique_well_formed_and_sorted() {
-        let id =
-            regex::Regex::new(r"^WD-(AWS|GCP|AZURE|GOV|K8S|DRIFT|COST|AGENT|RISK)-\d{3}$").unwrap();
+        let id = regex::Regex::new(r"^WD-(AWS|GCP|AZURE|GOV|K8S|DRIFT|COST|AGENT|RISK|ENV)-\d{3}$")
+            .unwrap();
         let name = regex::Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").unwrap();
         let mut ids = HashSet::new();
         let mut names = HashSet::new();

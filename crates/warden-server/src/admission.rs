@@ -486,6 +486,7 @@ pub async fn review(state: &AppState, space: Option<&str>, body: &[u8]) -> Resul
             body: &document,
             request: None,
             open_approval: !request.dry_run,
+            checkpoint: None,
         },
         Some(prepare),
         Some(reviewed),

@@ -29,6 +29,7 @@ pub mod admission;
 pub mod agents;
 pub mod change_request;
 pub mod drift;
+pub mod environments;
 pub mod error;
 pub mod mcp;
 pub mod memo;
@@ -114,6 +115,46 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/v1/drift/scans", post(drift_scan)),
         (Method::GET, "/v1/drift", get(list_drift)),
         (Method::GET, "/v1/drift/{id}", get(get_drift)),
+        (
+            Method::GET,
+            "/v1/blueprints",
+            get(environments::handlers::list_blueprints),
+        ),
+        (
+            Method::POST,
+            "/v1/blueprints",
+            post(environments::handlers::publish_blueprint),
+        ),
+        (
+            Method::GET,
+            "/v1/blueprints/{name}",
+            get(environments::handlers::get_blueprint),
+        ),
+        (
+            Method::GET,
+            "/v1/environments",
+            get(environments::handlers::list_environments),
+        ),
+        (
+            Method::POST,
+            "/v1/environments",
+            post(environments::handlers::launch),
+        ),
+        (
+            Method::GET,
+            "/v1/environments/{id}",
+            get(environments::handlers::get_environment),
+        ),
+        (
+            Method::POST,
+            "/v1/environments/{id}/extend",
+            post(environments::handlers::extend),
+        ),
+        (
+            Method::POST,
+            "/v1/environments/{id}/terminate",
+            post(environments::handlers::terminate),
+        ),
         (Method::GET, "/v1/audit/verify", get(verify_audit)),
         (Method::GET, "/healthz", get(healthz)),
         (Method::GET, "/readyz", get(readyz)),
@@ -140,7 +181,7 @@ pub async fn serve(
         .await
 }
 
-async fn token(state: &AppState, headers: &HeaderMap) -> Result<Token, ApiError> {
+pub(crate) async fn token(state: &AppState, headers: &HeaderMap) -> Result<Token, ApiError> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .map(|v| {
@@ -162,7 +203,7 @@ async fn token(state: &AppState, headers: &HeaderMap) -> Result<Token, ApiError>
     Ok(token)
 }
 
-fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|r| ApiError::BadRequest {
         status: r.status(),
         message: if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -174,7 +215,9 @@ fn body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 }
 
 /// The JSON body of a request, or `T::default()` when it is empty.
-fn json_body<T: for<'de> Deserialize<'de> + Default>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: for<'de> Deserialize<'de> + Default>(
+    bytes: &[u8],
+) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
@@ -182,7 +225,9 @@ fn json_body<T: for<'de> Deserialize<'de> + Default>(bytes: &[u8]) -> Result<T, 
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON here: {e}")))
 }
 
-fn query<T>(q: Result<Query<T>, axum::extract::rejection::QueryRejection>) -> Result<T, ApiError> {
+pub(crate) fn query<T>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
     q.map(|Query(q)| q)
         .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
 }
@@ -232,6 +277,7 @@ async fn evaluate(
             body: request.as_ref().map_or(&bytes[..], |r| &r.document[..]),
             request: request.as_ref(),
             open_approval: true,
+            checkpoint: None,
         },
     )
     .await
@@ -295,7 +341,7 @@ async fn list_approvals(
 }
 
 /// A numeric id from the path.
-fn approval_id(
+pub(crate) fn approval_id(
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<i64, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
@@ -518,13 +564,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Prometheus text; the gauges are read from the store (503 when it cannot be read).
 async fn metrics(State(state): State<AppState>) -> Response {
-    match gauges(&state).await {
-        Ok(g) => (
+    let envs = environments::handlers::gauges(&state).await;
+    match gauges(&state).await.and_then(|g| envs.map(|e| (g, e))) {
+        Ok((g, g_env)) => (
             [(
                 axum::http::header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            state.metrics.render(g, state.policies.current().revision()),
+            {
+                let mut text = state.metrics.render(g, state.policies.current().revision());
+                text.push_str(&g_env);
+                text
+            },
         )
             .into_response(),
         Err(e) => {

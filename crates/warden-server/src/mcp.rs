@@ -556,6 +556,7 @@ async fn evaluate_server(
             body: request.as_ref().map_or(bytes, |r| &r.document[..]),
             request: request.as_ref(),
             open_approval: true,
+            checkpoint: None,
         },
     )
     .await

@@ -76,6 +76,8 @@ struct Inner {
     latency: Histogram,
     time_to_approval: Histogram,
     reloads: [u64; 2],
+    environment_operations: BTreeMap<(String, String), u64>,
+    teardowns: [u64; 2],
 }
 
 /// The server's metrics.
@@ -131,6 +133,20 @@ impl Metrics {
         self.with(|m| m.reloads[usize::from(ok)] += 1);
     }
 
+    /// Counts an environment operation (`launch`, `extend`, `terminate`) by outcome.
+    pub fn environment_operation(&self, operation: &str, outcome: &str) {
+        self.with(|m| {
+            *m.environment_operations
+                .entry((operation.to_owned(), outcome.to_owned()))
+                .or_default() += 1;
+        });
+    }
+
+    /// Counts a teardown attempt that succeeded (`ok`) or failed.
+    pub fn teardown_attempt(&self, ok: bool) {
+        self.with(|m| m.teardowns[usize::from(ok)] += 1);
+    }
+
     /// Records how long an approval request waited before it was approved.
     pub fn approved_after(&self, seconds: f64) {
         self.with(|m| m.time_to_approval.observe(&APPROVAL_BUCKETS, seconds));
@@ -165,6 +181,20 @@ impl Metrics {
                 out,
                 "# HELP warden_policy_reloads_total Policy reloads: ok (in force) or failed (previous kept).\n# TYPE warden_policy_reloads_total counter\nwarden_policy_reloads_total{{result=\"ok\"}} {}\nwarden_policy_reloads_total{{result=\"failed\"}} {}",
                 m.reloads[1], m.reloads[0]
+            );
+            out.push_str("# HELP warden_environment_operations_total Environment launches, extends and terminates by outcome.\n# TYPE warden_environment_operations_total counter\n");
+            for ((operation, outcome), n) in &m.environment_operations {
+                let _ = writeln!(
+                    out,
+                    "warden_environment_operations_total{{operation=\"{}\",outcome=\"{}\"}} {n}",
+                    escape(operation),
+                    escape(outcome)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "# HELP warden_environment_teardown_attempts_total Teardown attempts: ok or failed.\n# TYPE warden_environment_teardown_attempts_total counter\nwarden_environment_teardown_attempts_total{{result=\"ok\"}} {}\nwarden_environment_teardown_attempts_total{{result=\"failed\"}} {}",
+                m.teardowns[1], m.teardowns[0]
             );
         });
         let _ = writeln!(
@@ -239,6 +269,34 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// The environment gauges, read from the store at scrape time: environments by state and
+/// the monthly cost of the running ones per space.
+#[must_use]
+pub fn render_environments(
+    by_state: &BTreeMap<String, u64>,
+    cost: &BTreeMap<String, f64>,
+) -> String {
+    let mut out = String::from(
+        "# HELP warden_environments Environments by state.\n# TYPE warden_environments gauge\n",
+    );
+    for (state, n) in by_state {
+        let _ = writeln!(
+            out,
+            "warden_environments{{state=\"{}\"}} {n}",
+            escape(state)
+        );
+    }
+    out.push_str("# HELP warden_environment_monthly_cost_usd Monthly cost of the running environments, per space.\n# TYPE warden_environment_monthly_cost_usd gauge\n");
+    for (space, usd) in cost {
+        let _ = writeln!(
+            out,
+            "warden_environment_monthly_cost_usd{{space=\"{}\"}} {usd}",
+            escape(space)
+        );
+    }
+    out
 }
 
 #[cfg(test)]

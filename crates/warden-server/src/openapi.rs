@@ -259,6 +259,99 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
                 ("404", "No such event in the token's spaces.", Some("Error")),
             ]),
         }),
+        ("GET", "/v1/blueprints") => json!({
+            "operationId": "listBlueprints",
+            "tags": ["environments"],
+            "summary": "The blueprint catalog: each blueprint's latest version",
+            "responses": responses(&[
+                ("200", "`{\"blueprints\": [...]}`.", Some("BlueprintList")),
+                ("401", "", Some("Error")), ("403", "", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/blueprints") => json!({
+            "operationId": "publishBlueprint",
+            "tags": ["environments"],
+            "summary": "Publish a blueprint file (a new version when it changed)",
+            "description": "Needs the policy-author role. The body is the blueprint file (YAML, docs/environments.md); errors name the line.",
+            "requestBody": { "required": true, "content": { "application/yaml": { "schema": { "type": "string" } } } },
+            "responses": responses(&[
+                ("200", "The published version.", Some("Blueprint")),
+                ("400", "The file is not a valid blueprint.", Some("Error")),
+                ("401", "", Some("Error")), ("403", "", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/blueprints/{name}") => json!({
+            "operationId": "getBlueprint",
+            "tags": ["environments"],
+            "summary": "A blueprint's latest version",
+            "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": responses(&[
+                ("200", "The blueprint.", Some("Blueprint")),
+                ("401", "", Some("Error")), ("404", "", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/environments") => json!({
+            "operationId": "listEnvironments",
+            "tags": ["environments"],
+            "summary": "Environments in the token's spaces",
+            "parameters": [
+                space_query(false, "Only this space."),
+                { "name": "state", "in": "query", "required": false,
+                  "schema": { "$ref": "#/components/schemas/EnvironmentState" } }
+            ],
+            "responses": responses(&[
+                ("200", "`{\"environments\": [...]}`.", Some("EnvironmentList")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")), ("403", "", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/environments") => json!({
+            "operationId": "launchEnvironment",
+            "tags": ["environments"],
+            "summary": "Launch an environment from a blueprint",
+            "description": "Needs the requester role in the space. The consumption and lifecycle checkpoints (WD-ENV-001..005) and the runner's plan are one recorded decision (operation `launch`); the runner applies only on allow or warn, or once the approval opened for this exact plan is granted (the reconcile loop then applies it).",
+            "requestBody": body_ref("LaunchRequest", true),
+            "responses": responses(&[
+                ("200", "The decision (as /v1/evaluate answers) with `environment`; `error` when the runner failed.", Some("EnvironmentAnswer")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")), ("403", "", Some("Error")),
+                ("404", "No such blueprint or space.", Some("Error")),
+                ("409", "Environments are off (no runner configured).", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/environments/{id}") => json!({
+            "operationId": "getEnvironment",
+            "tags": ["environments"],
+            "summary": "An environment with its lifecycle events",
+            "parameters": [id_param("The environment's id.")],
+            "responses": responses(&[
+                ("200", "The environment and `events`.", Some("Environment")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")), ("404", "", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/environments/{id}/extend") => json!({
+            "operationId": "extendEnvironment",
+            "tags": ["environments"],
+            "summary": "Move an environment's end",
+            "description": "Beyond the blueprint's maximum the decision is require_approval (WD-ENV-002): the end moves once the approval is granted.",
+            "parameters": [id_param("The environment's id.")],
+            "requestBody": body_ref("ExtendRequest", true),
+            "responses": responses(&[
+                ("200", "The decision with `environment`.", Some("EnvironmentAnswer")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")), ("403", "", Some("Error")),
+                ("404", "", Some("Error")), ("409", "It is not active.", Some("Error")),
+            ]),
+        }),
+        ("POST", "/v1/environments/{id}/terminate") => json!({
+            "operationId": "terminateEnvironment",
+            "tags": ["environments"],
+            "summary": "Tear an environment down",
+            "description": "The destroy plan is decided (operation `terminate`) and applied when allowed. A flagged environment (`teardown_failed`) is retried.",
+            "parameters": [id_param("The environment's id.")],
+            "responses": responses(&[
+                ("200", "The decision with `environment`; `error` when the teardown failed.", Some("EnvironmentAnswer")),
+                ("400", "", Some("Error")), ("401", "", Some("Error")), ("403", "", Some("Error")),
+                ("404", "", Some("Error")), ("409", "", Some("Error")),
+            ]),
+        }),
         ("GET", "/v1/audit/verify") => json!({
             "operationId": "verifyAudit",
             "tags": ["audit"],
@@ -368,6 +461,74 @@ fn responses(list: &[(&str, &str, Option<&str>)]) -> Value {
 }
 
 fn components() -> Value {
+    let mut out = base_components();
+    if let Some(Value::Object(schemas)) = out.get_mut("schemas") {
+        if let Value::Object(more) = environment_schemas() {
+            schemas.extend(more);
+        }
+    }
+    out
+}
+
+/// The schemas of the environment endpoints.
+fn environment_schemas() -> Value {
+    let string = json!({ "type": "string" });
+    let nullable_string = json!({ "type": ["string", "null"] });
+    let time = json!({ "type": ["string", "null"], "format": "date-time" });
+    json!({
+            "EnvironmentState": { "enum": ["pending_approval", "launching", "active", "expiring", "expired", "terminating", "terminated", "teardown_failed", "denied", "failed"] },
+            "Blueprint": {
+                "type": "object",
+                "description": "A blueprint version: the parsed file (name, description, source, inputs, duration, spaces, cost) plus version, digest, published_by, published_at and the file as `document`.",
+                "properties": {
+                    "name": string, "version": { "type": "integer" }, "digest": string,
+                    "published_by": string, "published_at": time, "document": string,
+                    "inputs": { "type": "object" }, "duration": { "type": "object" },
+                    "spaces": { "type": "array", "items": string }
+                }
+            },
+            "BlueprintList": { "type": "object", "properties": { "blueprints": { "type": "array", "items": { "$ref": "#/components/schemas/Blueprint" } } } },
+            "Environment": {
+                "type": "object",
+                "properties": {
+                    "id": { "type": "integer", "format": "int64" }, "blueprint": string,
+                    "version": { "type": "integer" }, "space": string, "owner": string,
+                    "owner_kind": string, "inputs": { "type": "object" },
+                    "state": { "$ref": "#/components/schemas/EnvironmentState" },
+                    "created_at": time, "updated_at": time, "ends_at": time, "pending_ends_at": time,
+                    "outputs": { "type": ["object", "null"] },
+                    "monthly_cost": { "type": ["number", "null"] },
+                    "decision_id": { "type": ["integer", "null"] }, "approval_id": { "type": ["integer", "null"] },
+                    "teardown_attempts": { "type": "integer" }, "next_attempt_at": time,
+                    "flagged_reason": nullable_string,
+                    "events": { "type": "array", "items": { "type": "object" } }
+                }
+            },
+            "EnvironmentList": { "type": "object", "properties": { "environments": { "type": "array", "items": { "$ref": "#/components/schemas/Environment" } } } },
+            "EnvironmentAnswer": {
+                "description": "The decision document (as /v1/evaluate answers, with decision_id, approval, approved_by, retry) plus the environment.",
+                "allOf": [{ "$ref": DECISION_SCHEMA }],
+                "properties": { "environment": { "$ref": "#/components/schemas/Environment" }, "error": string }
+            },
+            "LaunchRequest": {
+                "type": "object", "required": ["blueprint", "space"], "additionalProperties": false,
+                "properties": {
+                    "blueprint": string, "space": string,
+                    "inputs": { "type": "object", "description": "Input values by name; text is read as the declared type." },
+                    "duration": { "type": "string", "description": "`30m`, `8h`, `3d`; the blueprint's default when absent." }
+                }
+            },
+            "ExtendRequest": {
+                "type": "object", "additionalProperties": false,
+                "properties": {
+                    "until": { "type": "string", "format": "date-time" },
+                    "by": { "type": "string", "description": "A duration added to the current end." }
+                }
+            }
+    })
+}
+
+fn base_components() -> Value {
     let string = json!({ "type": "string" });
     let nullable_string = json!({ "type": ["string", "null"] });
     let time = json!({ "type": ["string", "null"], "format": "date-time" });

@@ -40,6 +40,8 @@ pub struct AppState {
     pub memo: Arc<crate::memo::DecisionMemo>,
     /// The admission webhook's settings (off unless set with [`AppState::with_admission`]).
     pub admission: Arc<crate::admission::AdmissionSettings>,
+    /// Environments this process is launching or tearing down.
+    pub environment_work: Arc<crate::environments::Busy>,
 }
 
 /// How many evaluations [`AppState::memo`] remembers unless told otherwise.
@@ -65,6 +67,7 @@ impl AppState {
             )),
             memo: Arc::new(crate::memo::DecisionMemo::new(DEFAULT_MEMO_CAPACITY)),
             admission: Arc::default(),
+            environment_work: Arc::default(),
         }
     }
 
@@ -175,6 +178,9 @@ pub struct EvaluateRequest<'a> {
     pub request: Option<&'a crate::change_request::ChangeRequest>,
     /// Open an approval request when the outcome is `require_approval` (false for a dry run).
     pub open_approval: bool,
+    /// An environment request's checkpoint: its findings are added to the decision (after
+    /// evaluation, before exceptions), the cost ones from the decision's estimate.
+    pub checkpoint: Option<&'a crate::environments::checkpoint::Checkpoint>,
 }
 
 /// Evaluates a change and records the decision (with its audit record) before returning
@@ -356,6 +362,13 @@ pub async fn decide(
         evaluated
     };
 
+    if let Some(check) = request.checkpoint {
+        let found = check.findings_for(&decision);
+        if !found.is_empty() {
+            decision.findings.extend(found);
+            decision.refresh();
+        }
+    }
     let exception_uses = apply_exceptions(&exceptions, now, &mut decision);
     let subject = request
         .subject

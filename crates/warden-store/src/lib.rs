@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod drift;
+pub mod environments;
 pub mod error;
 pub mod mask;
 pub mod model;
@@ -23,6 +24,10 @@ pub use audit::{AuditEvent, AuditRecord, Break, BrokenLink, Verification};
 pub use drift::{
     DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftState, DriftStats, NewDriftEvent,
     NewDriftScan, RemediationTimes, ResourceTouch, SpaceDrift,
+};
+pub use environments::{
+    Blueprint, Environment, EnvironmentEvent, EnvironmentFilter, EnvironmentState,
+    EnvironmentUpdate, NewBlueprint, NewEnvironment,
 };
 pub use error::{Result, StoreError};
 pub use model::{

@@ -28,6 +28,8 @@ pub(crate) trait StoreRow {
     fn int(&self, col: &str) -> Result<i64>;
     /// A nullable BIGINT column.
     fn opt_int(&self, col: &str) -> Result<Option<i64>>;
+    /// A nullable DOUBLE PRECISION column.
+    fn opt_float(&self, col: &str) -> Result<Option<f64>>;
 }
 
 macro_rules! store_row {
@@ -43,6 +45,9 @@ macro_rules! store_row {
                 Ok(self.try_get(col)?)
             }
             fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+                Ok(self.try_get(col)?)
+            }
+            fn opt_float(&self, col: &str) -> Result<Option<f64>> {
                 Ok(self.try_get(col)?)
             }
         }
@@ -519,3 +524,170 @@ pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS war
 /// Records a migration as applied: version, name, checksum, time.
 pub(crate) const INSERT_MIGRATION: &str =
     "INSERT INTO warden_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)";
+
+pub(crate) fn blueprint_from(row: &impl StoreRow) -> Result<crate::environments::Blueprint> {
+    Ok(crate::environments::Blueprint {
+        name: row.text("name")?,
+        version: row.int("version")?,
+        document: row.text("document")?,
+        digest: row.text("digest")?,
+        published_by: row.text("published_by")?,
+        published_at: from_millis(row.int("published_at")?)?,
+    })
+}
+
+fn json_column(what: &str, text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn env_state(text: &str) -> Result<crate::environments::EnvironmentState> {
+    crate::environments::EnvironmentState::parse(text)
+        .ok_or_else(|| corrupt("environment state", text))
+}
+
+pub(crate) fn environment_from(row: &impl StoreRow) -> Result<crate::environments::Environment> {
+    Ok(crate::environments::Environment {
+        id: row.int("id")?,
+        blueprint: row.text("blueprint")?,
+        version: row.int("version")?,
+        space: row.text("space")?,
+        owner: row.text("owner")?,
+        owner_kind: row.text("owner_kind")?,
+        inputs: json_column("environment inputs", &row.text("inputs")?)?,
+        state: env_state(&row.text("state")?)?,
+        created_at: from_millis(row.int("created_at")?)?,
+        updated_at: from_millis(row.int("updated_at")?)?,
+        ends_at: from_millis(row.int("ends_at")?)?,
+        pending_ends_at: opt_time(row.opt_int("pending_ends_at")?)?,
+        outputs: row
+            .opt_text("outputs")?
+            .map(|t| json_column("environment outputs", &t))
+            .transpose()?,
+        monthly_cost: row.opt_float("monthly_cost")?,
+        decision_id: row.opt_int("decision_id")?,
+        approval_id: row.opt_int("approval_id")?,
+        teardown_attempts: u32_from(row.int("teardown_attempts")?, "teardown attempts")?,
+        next_attempt_at: opt_time(row.opt_int("next_attempt_at")?)?,
+        flagged_reason: row.opt_text("flagged_reason")?,
+    })
+}
+
+pub(crate) fn environment_event_from(
+    row: &impl StoreRow,
+) -> Result<crate::environments::EnvironmentEvent> {
+    Ok(crate::environments::EnvironmentEvent {
+        id: row.int("id")?,
+        environment_id: row.int("environment_id")?,
+        at: from_millis(row.int("at")?)?,
+        actor: row.text("actor")?,
+        kind: row.text("kind")?,
+        from_state: row
+            .opt_text("from_state")?
+            .map(|s| env_state(&s))
+            .transpose()?,
+        to_state: env_state(&row.text("to_state")?)?,
+        detail: json_column("environment event detail", &row.text("detail")?)?,
+    })
+}
+
+/// An environment with an update applied (the caller checked `from`).
+pub(crate) fn apply_environment_update(
+    mut env: crate::environments::Environment,
+    update: &crate::environments::EnvironmentUpdate,
+    now: OffsetDateTime,
+) -> crate::environments::Environment {
+    if let Some(s) = update.state {
+        env.state = s;
+    }
+    if let Some(t) = update.ends_at {
+        env.ends_at = t;
+    }
+    if let Some(t) = update.pending_ends_at {
+        env.pending_ends_at = t;
+    }
+    if let Some(o) = &update.outputs {
+        env.outputs = Some(o.clone());
+    }
+    if let Some(c) = update.monthly_cost {
+        env.monthly_cost = Some(c);
+    }
+    if let Some(d) = update.decision_id {
+        env.decision_id = Some(d);
+    }
+    if let Some(a) = update.approval_id {
+        env.approval_id = a;
+    }
+    if let Some(n) = update.teardown_attempts {
+        env.teardown_attempts = n;
+    }
+    if let Some(t) = update.next_attempt_at {
+        env.next_attempt_at = t;
+    }
+    if let Some(r) = &update.flagged_reason {
+        env.flagged_reason = r.clone();
+    }
+    env.updated_at = now;
+    env
+}
+
+/// Checks an update's event name, detail and expected states against the stored state.
+pub(crate) fn check_environment_update(
+    env: &crate::environments::Environment,
+    update: &crate::environments::EnvironmentUpdate,
+) -> Result<()> {
+    non_empty("event", &update.event)?;
+    if !update.detail.is_object() {
+        return Err(StoreError::Invalid(
+            "environment event detail must be a JSON object".into(),
+        ));
+    }
+    if !update.from.is_empty() && !update.from.contains(&env.state) {
+        let names: Vec<&str> = update.from.iter().map(|s| s.as_str()).collect();
+        return Err(StoreError::Conflict(format!(
+            "environment {} is {}, not {}",
+            env.id,
+            env.state.as_str(),
+            names.join(" or ")
+        )));
+    }
+    Ok(())
+}
+
+/// Writes every mutable column of an environment (parameters: state, updated_at, ends_at,
+/// pending_ends_at, outputs, monthly_cost, decision_id, approval_id, teardown_attempts,
+/// next_attempt_at, flagged_reason, id).
+pub(crate) const UPDATE_ENVIRONMENT: &str = "UPDATE environments SET state = $1, updated_at = $2,
+    ends_at = $3, pending_ends_at = $4, outputs = $5, monthly_cost = $6, decision_id = $7,
+    approval_id = $8, teardown_attempts = $9, next_attempt_at = $10, flagged_reason = $11
+    WHERE id = $12";
+
+/// Inserts an environment event (parameters: environment_id, at, actor, kind, from_state,
+/// to_state, detail).
+pub(crate) const INSERT_ENVIRONMENT_EVENT: &str = "INSERT INTO environment_events
+    (environment_id, at, actor, kind, from_state, to_state, detail)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// The `environment.<event>` audit record of an event.
+pub(crate) fn environment_audit_event(
+    env: &crate::environments::Environment,
+    kind: &str,
+    from: Option<crate::environments::EnvironmentState>,
+    detail: &serde_json::Value,
+) -> AuditEvent {
+    let mut d = serde_json::Map::new();
+    d.insert("blueprint".into(), json!(env.blueprint));
+    d.insert("version".into(), json!(env.version));
+    d.insert("from".into(), json!(from.map(|s| s.as_str())));
+    d.insert("to".into(), json!(env.state.as_str()));
+    if let serde_json::Value::Object(extra) = detail {
+        for (k, v) in extra {
+            d.insert(k.clone(), v.clone());
+        }
+    }
+    AuditEvent::new(
+        format!("environment.{kind}"),
+        format!("environment/{}", env.id),
+        Some(&env.space),
+        serde_json::Value::Object(d),
+    )
+}

@@ -35,6 +35,10 @@ use crate::audit::{self, AuditEvent, AuditRecord, ChainVerifier, Verification};
 use crate::drift::{
     DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
 };
+use crate::environments::{
+    Blueprint, Environment, EnvironmentEvent, EnvironmentFilter, EnvironmentUpdate, NewBlueprint,
+    NewEnvironment,
+};
 use crate::error::{Result, StoreError};
 use crate::model::{
     actor_kind_str, audit_time, from_millis, parse_outcome, to_millis, token_hash, Actor,
@@ -43,16 +47,21 @@ use crate::model::{
     NewSpace, NewToken, PastDecision, Space, SpaceSettings, StoredInput, Token,
 };
 use crate::shared::{
-    approval_from, audit_from, audit_record, check_applied, check_audit_detail, check_decider,
-    corrupt, decision_event, decision_from, decision_record, exception_from, exception_use_from,
-    follow_up_event, insert_decision_sql, insert_input_sql, non_empty, opt_time, prepare_decision,
-    space_from, stored_input_from, token_from, valid_name, InputRow, Migrations, StoredInputs,
-    CREATE_MIGRATIONS_TABLE, INSERT_MIGRATION, NEXT_AUDIT_SEQ,
+    apply_environment_update, approval_from, audit_from, audit_record, blueprint_from,
+    check_applied, check_audit_detail, check_decider, check_environment_update, corrupt,
+    decision_event, decision_from, decision_record, environment_audit_event,
+    environment_event_from, environment_from, exception_from, exception_use_from, follow_up_event,
+    insert_decision_sql, insert_input_sql, non_empty, opt_time, prepare_decision, space_from,
+    stored_input_from, token_from, valid_name, InputRow, Migrations, StoredInputs,
+    CREATE_MIGRATIONS_TABLE, INSERT_ENVIRONMENT_EVENT, INSERT_MIGRATION, NEXT_AUDIT_SEQ,
+    UPDATE_ENVIRONMENT,
 };
 pub use crate::shared::{Clock, OpenOptions};
 use crate::store::Store;
 
 mod drift;
+/// Row lock taken before an environment changes.
+const LOCK_ROW: &str = "";
 
 /// The schema migrations, in order: (version, name, SQL).
 const MIGRATIONS: Migrations = &[
@@ -65,6 +74,11 @@ const MIGRATIONS: Migrations = &[
         2,
         "0002_agents",
         include_str!("../migrations/sqlite/0002_agents.sql"),
+    ),
+    (
+        3,
+        "0003_environments",
+        include_str!("../migrations/sqlite/0003_environments.sql"),
     ),
     (
         4,
@@ -1511,6 +1525,231 @@ impl Store for SqliteStore {
         bounds_secs: &[f64],
     ) -> Result<DriftStats> {
         self.drift_statistics(window_since, bounds_secs).await
+    }
+
+    async fn publish_blueprint(&self, actor: &Actor, bp: &NewBlueprint) -> Result<Blueprint> {
+        valid_name("blueprint name", &bp.name)?;
+        non_empty("blueprint document", &bp.document)?;
+        let digest = crate::audit::hash_canonical(&bp.document);
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let latest =
+            sqlx::query("SELECT * FROM blueprints WHERE name = $1 ORDER BY version DESC LIMIT 1")
+                .bind(&bp.name)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| blueprint_from(&r))
+                .transpose()?;
+        if let Some(latest) = latest.as_ref().filter(|l| l.digest == digest) {
+            return Ok(latest.clone());
+        }
+        let version = latest.map_or(1, |l| l.version + 1);
+        sqlx::query(
+            "INSERT INTO blueprints (name, version, document, digest, published_by, published_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&bp.name)
+        .bind(version)
+        .bind(&bp.document)
+        .bind(&digest)
+        .bind(&actor.principal)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            now,
+            actor,
+            AuditEvent::new(
+                "blueprint.published",
+                format!("blueprint/{}", bp.name),
+                None,
+                json!({"name": bp.name, "version": version, "digest": digest}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Blueprint {
+            name: bp.name.clone(),
+            version,
+            document: bp.document.clone(),
+            digest,
+            published_by: actor.principal.clone(),
+            published_at: from_millis(now)?,
+        })
+    }
+
+    async fn blueprint(&self, name: &str, version: Option<i64>) -> Result<Option<Blueprint>> {
+        sqlx::query(
+            "SELECT * FROM blueprints WHERE name = $1 AND ($2 IS NULL OR version = $2)
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(name)
+        .bind(version)
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| blueprint_from(&r))
+        .transpose()
+    }
+
+    async fn blueprints(&self) -> Result<Vec<Blueprint>> {
+        sqlx::query(
+            "SELECT b.* FROM blueprints b
+             WHERE b.version = (SELECT max(version) FROM blueprints l WHERE l.name = b.name)
+             ORDER BY b.name",
+        )
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(blueprint_from)
+        .collect()
+    }
+
+    async fn create_environment(&self, actor: &Actor, env: &NewEnvironment) -> Result<Environment> {
+        if !env.inputs.is_object() || !env.detail.is_object() {
+            return Err(StoreError::Invalid(
+                "environment inputs and detail must be JSON objects".into(),
+            ));
+        }
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO environments (blueprint, version, space, owner, owner_kind, inputs, state,
+                 created_at, updated_at, ends_at, monthly_cost, teardown_attempts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, 0) RETURNING id",
+        )
+        .bind(&env.blueprint)
+        .bind(env.version)
+        .bind(&env.space)
+        .bind(&actor.principal)
+        .bind(actor.kind_str())
+        .bind(env.inputs.to_string())
+        .bind(env.state.as_str())
+        .bind(now)
+        .bind(to_millis(env.ends_at))
+        .bind(env.monthly_cost)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(INSERT_ENVIRONMENT_EVENT)
+            .bind(id)
+            .bind(now)
+            .bind(&actor.principal)
+            .bind("requested")
+            .bind(None::<String>)
+            .bind(env.state.as_str())
+            .bind(env.detail.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query("SELECT * FROM environments WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let created = environment_from(&row)?;
+        append(
+            &mut tx,
+            now,
+            actor,
+            environment_audit_event(&created, "requested", None, &env.detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn environment(&self, id: i64) -> Result<Option<Environment>> {
+        sqlx::query("SELECT * FROM environments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| environment_from(&r))
+            .transpose()
+    }
+
+    async fn environments(&self, filter: &EnvironmentFilter) -> Result<Vec<Environment>> {
+        let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
+        sqlx::query(
+            "SELECT * FROM environments WHERE ($1 IS NULL OR space = $1)
+             AND ($2 = '' OR $2 LIKE '%,' || state || ',%') ORDER BY id",
+        )
+        .bind(&filter.space)
+        .bind(if states.is_empty() {
+            String::new()
+        } else {
+            format!(",{},", states.join(","))
+        })
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(environment_from)
+        .collect()
+    }
+
+    async fn update_environment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        update: &EnvironmentUpdate,
+    ) -> Result<Environment> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT * FROM environments WHERE id = $1{LOCK_ROW}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            kind: "environment",
+            id: id.to_string(),
+        })?;
+        let before = environment_from(&row)?;
+        check_environment_update(&before, update)?;
+        let from = before.state;
+        let env = apply_environment_update(before, update, from_millis(now)?);
+        sqlx::query(UPDATE_ENVIRONMENT)
+            .bind(env.state.as_str())
+            .bind(now)
+            .bind(to_millis(env.ends_at))
+            .bind(env.pending_ends_at.map(to_millis))
+            .bind(env.outputs.as_ref().map(ToString::to_string))
+            .bind(env.monthly_cost)
+            .bind(env.decision_id)
+            .bind(env.approval_id)
+            .bind(i64::from(env.teardown_attempts))
+            .bind(env.next_attempt_at.map(to_millis))
+            .bind(&env.flagged_reason)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(INSERT_ENVIRONMENT_EVENT)
+            .bind(id)
+            .bind(now)
+            .bind(&actor.principal)
+            .bind(&update.event)
+            .bind(from.as_str())
+            .bind(env.state.as_str())
+            .bind(update.detail.to_string())
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            now,
+            actor,
+            environment_audit_event(&env, &update.event, Some(from), &update.detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(env)
+    }
+
+    async fn environment_events(&self, id: i64) -> Result<Vec<EnvironmentEvent>> {
+        sqlx::query("SELECT * FROM environment_events WHERE environment_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(environment_event_from)
+            .collect()
     }
 
     fn now(&self) -> OffsetDateTime {

@@ -9,6 +9,10 @@ use crate::audit::{AuditEvent, AuditRecord, Verification};
 use crate::drift::{
     DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
 };
+use crate::environments::{
+    Blueprint, Environment, EnvironmentEvent, EnvironmentFilter, EnvironmentUpdate, NewBlueprint,
+    NewEnvironment,
+};
 use crate::error::Result;
 use crate::model::{
     Actor, AgentQuery, AgentRecord, Approval, ApprovalFilter, DecisionRecord, ExceptionRecord,
@@ -164,6 +168,39 @@ pub trait Store: Send + Sync {
         window_since: OffsetDateTime,
         bounds_secs: &[f64],
     ) -> Result<DriftStats>;
+    // --- environments -------------------------------------------------------------------
+
+    /// Publishes a blueprint: version 1, or one more than the latest when the document
+    /// changed; the same document as the latest returns the latest unchanged. Audited
+    /// `blueprint.published`.
+    async fn publish_blueprint(&self, actor: &Actor, blueprint: &NewBlueprint)
+        -> Result<Blueprint>;
+    /// A blueprint's version (`None`: the latest).
+    async fn blueprint(&self, name: &str, version: Option<i64>) -> Result<Option<Blueprint>>;
+    /// The latest version of every blueprint, by name.
+    async fn blueprints(&self) -> Result<Vec<Blueprint>>;
+    /// Creates an environment owned by the actor, with its `requested` event and audit
+    /// record.
+    async fn create_environment(
+        &self,
+        actor: &Actor,
+        environment: &NewEnvironment,
+    ) -> Result<Environment>;
+    /// An environment by id.
+    async fn environment(&self, id: i64) -> Result<Option<Environment>>;
+    /// Environments, by id.
+    async fn environments(&self, filter: &EnvironmentFilter) -> Result<Vec<Environment>>;
+    /// Changes an environment: the update, its event and its audit record in one
+    /// transaction; a conflict (nothing written) when the environment is not in one of
+    /// `update.from`.
+    async fn update_environment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        update: &EnvironmentUpdate,
+    ) -> Result<Environment>;
+    /// An environment's events, in order.
+    async fn environment_events(&self, id: i64) -> Result<Vec<EnvironmentEvent>>;
 
     // --- time ---------------------------------------------------------------------------
 

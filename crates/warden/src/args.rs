@@ -37,6 +37,12 @@ pub enum Command {
     Token(crate::commands::token::TokenArgs),
     /// List, approve or reject approval requests, as the principal of `WARDEN_TOKEN`.
     Approvals(crate::commands::approvals::ApprovalsArgs),
+    /// Publish, list and show environment blueprints on a server (`--server URL`, token in
+    /// WARDEN_TOKEN).
+    Blueprint(crate::commands::blueprint::BlueprintArgs),
+    /// Launch, list, show, extend and terminate environments on a server (`--server URL`,
+    /// token in WARDEN_TOKEN). Exit codes: 0 allowed, 1 denied, 3 waiting for approval.
+    Env(crate::commands::env::EnvArgs),
     /// Verify or export the audit log.
     ///
     /// `verify` exits 0 when the chain is intact and 1 naming the first broken record.

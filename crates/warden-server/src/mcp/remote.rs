@@ -11,6 +11,9 @@ use std::time::Duration;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+
+/// The HTTP method of [`Remote::request`].
+pub use hyper::Method;
 use serde_json::Value;
 use warden_policy::PolicySet;
 
@@ -69,7 +72,7 @@ impl std::fmt::Debug for Remote {
 }
 
 /// `s` percent-encoded for a query string value.
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -186,6 +189,21 @@ endpoint directly (its MCP client speaks TLS), or use http://",
         let bytes = self
             .call(hyper::Method::GET, &format!("/v1/approvals/{id}"), None)
             .await?;
+        self.json(&bytes)
+    }
+
+    /// Any call to the server's API: `method path` with an optional body (JSON text, or a
+    /// blueprint's YAML); the answer parsed as JSON.
+    ///
+    /// # Errors
+    /// When the server cannot be reached or answers with an error status.
+    pub async fn request(
+        &self,
+        method: hyper::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Value, RemoteError> {
+        let bytes = self.call(method, path, body).await?;
         self.json(&bytes)
     }
 

@@ -148,6 +148,7 @@ pub async fn run(store: &dyn Store, clock: &ManualClock) {
     agent_records(store, clock).await;
     follow_ups(store).await;
     crate::drift::run(store, clock).await;
+    environments(store, clock).await;
     audit_chain(store).await;
 }
 
@@ -900,6 +901,206 @@ async fn follow_ups(store: &dyn Store) {
     assert_eq!(reviewed.detail["uid"], "abc");
     assert_eq!(reviewed.seq, recorded.seq + 1);
     assert!(store.verify_audit().await.unwrap().is_intact());
+}
+
+async fn environments(store: &dyn Store, clock: &ManualClock) {
+    use warden_store::{
+        EnvironmentFilter, EnvironmentState as S, EnvironmentUpdate, NewBlueprint, NewEnvironment,
+    };
+    store.put_space(&alice(), &space("envs", 1)).await.unwrap();
+    let publish = |doc: &str| NewBlueprint {
+        name: "sandbox".into(),
+        document: doc.into(),
+    };
+    let v1 = store
+        .publish_blueprint(&alice(), &publish("name: sandbox\n"))
+        .await
+        .unwrap();
+    assert_eq!((v1.version, v1.published_by.as_str()), (1, "alice"));
+    // The same document again is the same version; a changed one is the next.
+    let again = store
+        .publish_blueprint(&bob(), &publish("name: sandbox\n"))
+        .await
+        .unwrap();
+    assert_eq!(again, v1);
+    let v2 = store
+        .publish_blueprint(&bob(), &publish("name: sandbox\n# v2\n"))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    invalid(
+        store
+            .publish_blueprint(
+                &bob(),
+                &NewBlueprint {
+                    name: "bad name".into(),
+                    document: "x".into(),
+                },
+            )
+            .await,
+    );
+    assert_eq!(
+        store.blueprint("sandbox", None).await.unwrap(),
+        Some(v2.clone())
+    );
+    assert_eq!(store.blueprint("sandbox", Some(1)).await.unwrap(), Some(v1));
+    assert_eq!(store.blueprint("nope", None).await.unwrap(), None);
+    assert_eq!(store.blueprints().await.unwrap(), vec![v2]);
+
+    let ends = clock.now() + Duration::hours(8);
+    let env = store
+        .create_environment(
+            &agent(),
+            &NewEnvironment {
+                blueprint: "sandbox".into(),
+                version: 2,
+                space: "envs".into(),
+                inputs: json!({"region": "eu-west-1"}),
+                state: S::Launching,
+                ends_at: ends,
+                monthly_cost: Some(12.5),
+                detail: json!({"duration": "8h"}),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            env.owner.as_str(),
+            env.owner_kind.as_str(),
+            env.state,
+            env.ends_at
+        ),
+        ("claude-infra", "agent", S::Launching, ends)
+    );
+    assert_eq!(env.monthly_cost, Some(12.5));
+    clock.advance(Duration::minutes(1));
+    let active = store
+        .update_environment(
+            &Actor::system(),
+            env.id,
+            &EnvironmentUpdate {
+                event: "launched".into(),
+                from: vec![S::Launching],
+                state: Some(S::Active),
+                detail: json!({"decision_id": 7}),
+                outputs: Some(json!({"url": "https://x"})),
+                decision_id: Some(7),
+                ..EnvironmentUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(active.state, S::Active);
+    assert_eq!(active.outputs, Some(json!({"url": "https://x"})));
+    assert_eq!(active.decision_id, Some(7));
+    assert!(active.updated_at > env.updated_at);
+    // From a state the update does not allow: a conflict, nothing written.
+    conflict(
+        store
+            .update_environment(
+                &Actor::system(),
+                env.id,
+                &EnvironmentUpdate {
+                    event: "launched".into(),
+                    from: vec![S::Launching],
+                    state: Some(S::Active),
+                    detail: json!({}),
+                    ..EnvironmentUpdate::default()
+                },
+            )
+            .await,
+    );
+    let flagged = store
+        .update_environment(
+            &Actor::system(),
+            env.id,
+            &EnvironmentUpdate {
+                event: "teardown_failed".into(),
+                state: Some(S::TeardownFailed),
+                detail: json!({"attempt": 3}),
+                teardown_attempts: Some(3),
+                flagged_reason: Some(Some("destroy failed".into())),
+                approval_id: Some(None),
+                ..EnvironmentUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(flagged.teardown_attempts, 3);
+    assert_eq!(flagged.flagged_reason.as_deref(), Some("destroy failed"));
+    assert_eq!(store.environment(env.id).await.unwrap(), Some(flagged));
+    assert_eq!(store.environment(env.id + 100).await.unwrap(), None);
+    assert!(matches!(
+        store
+            .update_environment(
+                &Actor::system(),
+                env.id + 100,
+                &EnvironmentUpdate {
+                    event: "x".into(),
+                    detail: json!({}),
+                    ..EnvironmentUpdate::default()
+                },
+            )
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let listed = |space: Option<&str>, states: Vec<S>| EnvironmentFilter {
+        space: space.map(str::to_owned),
+        states,
+    };
+    assert_eq!(
+        store
+            .environments(&listed(None, vec![]))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .environments(&listed(Some("envs"), vec![S::Active, S::TeardownFailed]))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store
+        .environments(&listed(Some("envs"), vec![S::Active]))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .environments(&listed(Some("other"), vec![]))
+        .await
+        .unwrap()
+        .is_empty());
+    let events = store.environment_events(env.id).await.unwrap();
+    let kinds: Vec<(&str, Option<S>, S)> = events
+        .iter()
+        .map(|e| (e.kind.as_str(), e.from_state, e.to_state))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("requested", None, S::Launching),
+            ("launched", Some(S::Launching), S::Active),
+            ("teardown_failed", Some(S::Active), S::TeardownFailed),
+        ]
+    );
+    let audited = actions(store).await;
+    let subject = format!("environment/{}", env.id);
+    for action in [
+        "environment.requested",
+        "environment.launched",
+        "environment.teardown_failed",
+    ] {
+        assert!(
+            audited.contains(&format!("{action} {subject}")),
+            "{action}: {audited:?}"
+        );
+    }
+    assert!(audited.contains(&"blueprint.published blueprint/sandbox".to_owned()));
 }
 
 async fn audit_chain(store: &dyn Store) {

@@ -176,8 +176,8 @@ async fn reopening_keeps_everything_and_migrations_run_once() {
         .await
         .unwrap();
     assert_eq!(
-        migrations, 3,
-        "0001_init, 0002_agents and 0004_drift, once each"
+        migrations, 4,
+        "0001_init, 0002_agents, 0003_environments and 0004_drift, once each"
     );
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(store.raw_pool())

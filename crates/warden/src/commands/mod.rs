@@ -7,9 +7,11 @@ mod test;
 
 pub mod approvals;
 pub mod audit;
+pub mod blueprint;
 pub mod control;
 pub mod cost;
 pub mod drift;
+pub mod env;
 pub mod mcp;
 pub mod serve;
 pub mod token;
@@ -31,6 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Drift(args) => drift::run(&args),
         Command::Cost(args) => cost::run(&args),
         Command::Mcp(args) => mcp::run(&args),
+        Command::Blueprint(args) => blueprint::run(&args),
+        Command::Env(args) => env::run(&args),
     }
 }
 

@@ -260,6 +260,8 @@ async fn serve(
         state.clone(),
         Arc::new(warden_server::drift::schedule::configured),
     ));
+    publish_blueprints(&state).await?;
+    let environments = tokio::spawn(warden_server::environments::lifecycle::run(state.clone()));
     match tls {
         Some(files) => {
             let check = if args.reload_interval > 0.0 {
@@ -275,6 +277,7 @@ async fn serve(
     watcher.abort();
     hangup.abort();
     scans.abort();
+    environments.abort();
     store.close().await;
     output::note("stopped; every acknowledged decision is stored");
     Ok(Status::Success)
@@ -282,6 +285,41 @@ async fn serve(
 
 /// Creates the admission space with default settings when the store does not have it (a
 /// webhook answering 404 would, with failurePolicy Fail, block every change in the cluster).
+/// Publishes the blueprint files of `[environments] blueprints` (a folder of `*.yaml`) as the
+/// system; an unchanged file keeps its version.
+async fn publish_blueprints(state: &AppState) -> anyhow::Result<()> {
+    let policies = state.policies.current();
+    let Some(folder) = policies.account().config().environments.blueprints.clone() else {
+        return Ok(());
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .with_context(|| format!("[environments] blueprints: {}", folder.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let spec = warden_server::environments::blueprint::BlueprintSpec::parse(
+            &file.display().to_string(),
+            &text,
+        )?;
+        let b = state
+            .store
+            .publish_blueprint(
+                &Actor::system(),
+                &warden_store::NewBlueprint {
+                    name: spec.name,
+                    document: text,
+                },
+            )
+            .await?;
+        output::note(&format!("blueprint {} version {}", b.name, b.version));
+    }
+    Ok(())
+}
+
 async fn admission_space(store: &dyn Store, name: &str) -> anyhow::Result<()> {
     if name.trim().is_empty() {
         anyhow::bail!("--admission-space must not be empty");

@@ -1,0 +1,410 @@
+//! The environments walk-through against the real binary and the fake runner
+//! (`examples/environments/fake-runner.sh`): publish a blueprint; an agent launches in an
+//! unapproved region (deny with the reason), fixes the region (allow, outputs recorded),
+//! exceeds the space's budget (deny); an extension beyond the maximum needs approval and is
+//! applied once approved; a short environment is announced to the webhook and torn down —
+//! across a server restart —; a teardown that keeps failing is retried, flagged, and torn
+//! down on an operator's request.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const ADMIN: &str = "wdn_env_e2e_admin_secret_0123456789";
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/environments");
+
+fn warden(dir: &Path, token: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
+    cmd.current_dir(dir).args(args).env_remove("WARDEN_TOKEN");
+    if let Some(t) = token {
+        cmd.env("WARDEN_TOKEN", t);
+    }
+    cmd.output().unwrap_or_else(|e| unreachable!("warden: {e}"))
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn token(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["token", "create", "--space", "dev"];
+    all.extend_from_slice(args);
+    let o = warden(dir, Some(ADMIN), &all);
+    assert!(o.status.success(), "token create: {}", text(&o));
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+fn serve(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .current_dir(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WARDEN_ADMIN_TOKEN", ADMIN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| unreachable!("serve: {e}"));
+    let stderr = child
+        .stderr
+        .take()
+        .unwrap_or_else(|| unreachable!("no stderr"));
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    break rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                }
+            }
+            other => {
+                let _ = child.kill();
+                unreachable!("serve ended before listening: {other:?}")
+            }
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn stop(mut child: Child) {
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    unreachable!("serve did not stop on SIGTERM");
+}
+
+fn get(addr: &str, path: &str, token: &str) -> Value {
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("connect: {e}"));
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes())
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let mut response = String::new();
+    s.read_to_string(&mut response)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body).unwrap_or_else(|e| unreachable!("not JSON ({e}): {response}"))
+}
+
+/// Waits (up to 30 s) until environment `id` satisfies `done`; returns it.
+fn wait_for(addr: &str, token: &str, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let env = get(addr, &format!("/v1/environments/{id}"), token);
+        if done(&env) {
+            return env;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "environment {id} never {what}: {env:#}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A webhook receiver: every POST body it gets.
+fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| unreachable!("{e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .to_string();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&got);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut length = 0usize;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            if let Ok(v) = serde_json::from_slice(&body) {
+                keep.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+            }
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (addr, got)
+}
+
+fn launch(dir: &Path, server: &str, token: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![
+        "env", "launch", "sandbox", "--space", "dev", "--json", "--server", server,
+    ];
+    args.extend_from_slice(extra);
+    let o = warden(dir, Some(token), &args);
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| unreachable!("launch answer not JSON ({e}): {}", text(&o)));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+fn rule_ids(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn environments_walk_through() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = tmp.path();
+    let copy = |from: &str, to: &str| {
+        std::fs::copy(Path::new(EXAMPLE).join(from), dir.join(to))
+            .unwrap_or_else(|e| unreachable!("copy {from}: {e}"));
+    };
+    std::fs::create_dir_all(dir.join("examples/environments/sandbox"))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    copy("fake-runner.sh", "fake-runner.sh");
+    copy("sandbox.yaml", "sandbox.yaml");
+    for f in ["plan-template.json", "main.tf"] {
+        copy(
+            &format!("sandbox/{f}"),
+            &format!("examples/environments/sandbox/{f}"),
+        );
+    }
+    let (hook, notices) = webhook();
+    std::fs::write(
+        dir.join("warden.toml"),
+        format!(
+            "[rules.WD-GOV-001]\nallowed = {{ aws = [\"eu-west-1\", \"eu-central-1\"] }}\n\
+             [environments]\nrunner = [\"./fake-runner.sh\"]\nworkdir = \"work\"\n\
+             notify-url = \"http://{hook}/hooks/warden\"\nnotify-before-minutes = 30\n\
+             reconcile-interval-seconds = 1\nteardown-max-attempts = 2\n\
+             [spaces.dev.environments]\nbudget-monthly = 300.0\n"
+        ),
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+
+    let (child, addr) = serve(dir);
+    let server = format!("http://{addr}");
+    let o = warden(
+        dir,
+        Some(ADMIN),
+        &["blueprint", "publish", "sandbox.yaml", "--server", &server],
+    );
+    assert!(
+        o.status.success() && text(&o).contains("sandbox version 1"),
+        "{}",
+        text(&o)
+    );
+    let agent = token(
+        dir,
+        &[
+            "--role",
+            "requester",
+            "--name",
+            "agent",
+            "--principal",
+            "claude",
+            "--kind",
+            "agent",
+        ],
+    );
+    let approver = token(
+        dir,
+        &[
+            "--role",
+            "approver",
+            "--name",
+            "carol",
+            "--principal",
+            "carol",
+        ],
+    );
+
+    // An unapproved region: denied with the reason, nothing applied.
+    let (code, v) = launch(dir, &server, &agent, &["--input", "region=us-east-2"]);
+    assert_eq!((code, v["outcome"].as_str()), (1, Some("deny")), "{v:#}");
+    assert!(rule_ids(&v).contains(&"WD-GOV-001".to_owned()), "{v:#}");
+    assert_eq!(v["environment"]["state"], "denied");
+    assert!(v["retry"]["change"].is_array(), "{v:#}");
+
+    // The region fixed: allowed, applied, outputs recorded.
+    let (code, v) = launch(dir, &server, &agent, &["--input", "region=eu-west-1"]);
+    assert_eq!((code, v["outcome"].as_str()), (0, Some("allow")), "{v:#}");
+    let kept = v["environment"]["id"].as_i64().unwrap_or_default();
+    assert_eq!(v["environment"]["state"], "active");
+    assert_eq!(
+        v["environment"]["outputs"]["url"],
+        "https://sandbox.eu-west-1.example.com"
+    );
+
+    // Over the space's budget: denied, naming the budget and the headroom.
+    let (code, v) = launch(
+        dir,
+        &server,
+        &agent,
+        &["--input", "instance_type=m5.4xlarge"],
+    );
+    assert_eq!(code, 1, "{v:#}");
+    let budget = v["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["rule_id"] == "WD-ENV-005")
+        .unwrap_or_else(|| unreachable!("no WD-ENV-005: {v:#}"));
+    let message = budget["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("`budget-monthly` is $300.00") && message.contains("headroom"),
+        "{message}"
+    );
+
+    // Beyond the blueprint's maximum: approval; once approved the loop moves the end.
+    let o = warden(
+        dir,
+        Some(&agent),
+        &[
+            "env",
+            "extend",
+            &kept.to_string(),
+            "--by",
+            "80h",
+            "--json",
+            "--server",
+            &server,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    assert!(rule_ids(&v).contains(&"WD-ENV-002".to_owned()), "{v:#}");
+    let approval = v["approval"]["id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{v:#}"));
+    let before = v["environment"]["ends_at"].clone();
+    let o = warden(
+        dir,
+        Some(&agent),
+        &["approvals", "approve", &approval.to_string()],
+    );
+    assert!(!o.status.success(), "an agent approved: {}", text(&o));
+    let o = warden(
+        dir,
+        Some(&approver),
+        &["approvals", "approve", &approval.to_string()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let env = wait_for(&addr, ADMIN, kept, "extended", |e| {
+        e["ends_at"] != before && e["pending_ends_at"].is_null()
+    });
+    assert_eq!(env["state"], "active");
+
+    // A short environment, the server restarted while it runs: the loop resumes, the
+    // webhook hears of it, it is torn down.
+    let (code, v) = launch(dir, &server, &agent, &["--duration", "2s"]);
+    assert_eq!(code, 0, "{v:#}");
+    let short = v["environment"]["id"].as_i64().unwrap_or_default();
+    stop(child);
+    std::thread::sleep(Duration::from_secs(2));
+    let (child, addr) = serve(dir);
+    let server = format!("http://{addr}");
+    let env = wait_for(&addr, ADMIN, short, "terminated", |e| {
+        e["state"] == "terminated"
+    });
+    let kinds: Vec<&str> = env["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"expired") && kinds.contains(&"terminated"),
+        "{kinds:?}"
+    );
+    let heard = notices.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(
+        heard
+            .iter()
+            .any(|n| n["environment"] == short && n["event"] == "environment.expiring"),
+        "{heard:?}"
+    );
+
+    // A teardown that keeps failing: retried, then flagged; an operator's terminate retries.
+    let (code, v) = launch(dir, &server, &agent, &["--duration", "2s"]);
+    assert_eq!(code, 0, "{v:#}");
+    let stuck = v["environment"]["id"].as_i64().unwrap_or_default();
+    std::fs::write(dir.join(format!("work/{stuck}/FAIL_DESTROY")), "")
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let env = wait_for(&addr, ADMIN, stuck, "flagged", |e| {
+        e["state"] == "teardown_failed"
+    });
+    assert_eq!(env["teardown_attempts"], 2, "{env:#}");
+    assert!(
+        env["flagged_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("destroy failed"),
+        "{env:#}"
+    );
+    let listed = get(&addr, "/v1/environments?state=teardown_failed", ADMIN);
+    assert_eq!(listed["environments"].as_array().map(Vec::len), Some(1));
+    let metrics = {
+        let mut s = TcpStream::connect(&addr).unwrap_or_else(|e| unreachable!("{e}"));
+        s.write_all(
+            format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let mut r = String::new();
+        s.read_to_string(&mut r)
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        r
+    };
+    assert!(
+        metrics.contains("warden_environments{state=\"teardown_failed\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("warden_environment_teardown_attempts_total{result=\"failed\"} 2"),
+        "{metrics}"
+    );
+    std::fs::remove_file(dir.join(format!("work/{stuck}/FAIL_DESTROY")))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let o = warden(
+        dir,
+        Some(&agent),
+        &["env", "terminate", &stuck.to_string(), "--server", &server],
+    );
+    assert!(
+        o.status.success() && text(&o).contains("terminated"),
+        "{}",
+        text(&o)
+    );
+
+    stop(child);
+    let o = warden(dir, Some(ADMIN), &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+}
