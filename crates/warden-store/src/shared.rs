@@ -28,6 +28,8 @@ pub(crate) trait StoreRow {
     fn int(&self, col: &str) -> Result<i64>;
     /// A nullable BIGINT column.
     fn opt_int(&self, col: &str) -> Result<Option<i64>>;
+    /// A nullable DOUBLE PRECISION column.
+    fn opt_float(&self, col: &str) -> Result<Option<f64>>;
 }
 
 macro_rules! store_row {
@@ -43,6 +45,9 @@ macro_rules! store_row {
                 Ok(self.try_get(col)?)
             }
             fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+                Ok(self.try_get(col)?)
+            }
+            fn opt_float(&self, col: &str) -> Result<Option<f64>> {
                 Ok(self.try_get(col)?)
             }
         }

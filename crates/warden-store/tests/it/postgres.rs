@@ -154,7 +154,11 @@ async fn replicas_starting_together_migrate_once() {
             .unwrap();
     assert_eq!(
         applied,
-        vec![(1, "0001_init".to_owned()), (2, "0002_agents".to_owned())],
+        vec![
+            (1, "0001_init".to_owned()),
+            (2, "0002_agents".to_owned()),
+            (5, "0005_ui".to_owned())
+        ],
         "each migration once"
     );
     for s in [a, b, c] {

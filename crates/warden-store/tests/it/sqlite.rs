@@ -175,7 +175,10 @@ async fn reopening_keeps_everything_and_migrations_run_once() {
         .fetch_one(store.raw_pool())
         .await
         .unwrap();
-    assert_eq!(migrations, 2, "0001_init and 0002_agents, once each");
+    assert_eq!(
+        migrations, 3,
+        "0001_init, 0002_agents and 0005_ui, once each"
+    );
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(store.raw_pool())
         .await
