@@ -182,7 +182,7 @@ fn would_do(d: &Value) -> Markup {
     let delta = d["cost"]["delta"].as_f64();
     html! {
         div {
-            (resources) " resources changed"
+            (layout::plural(resources, "resource", "resources")) " changed"
             @if let Some(delta) = delta { " · " (layout::money_delta(delta)) }
             @if let Some(score) = d["risk"]["score"].as_u64() { " · risk " (score) "/100" }
         }

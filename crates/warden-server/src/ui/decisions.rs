@@ -421,9 +421,9 @@ fn text(v: &Value) -> String {
 fn summary_line(summary: &Value) -> String {
     let n = |k: &str| summary[k].as_u64().unwrap_or(0);
     format!(
-        "{} resources · {} findings ({} deny, {} approval, {} warn) · {} waived",
-        n("resources"),
-        n("findings"),
+        "{} · {} ({} deny, {} approval, {} warn) · {} waived",
+        layout::plural(n("resources"), "resource", "resources"),
+        layout::plural(n("findings"), "finding", "findings"),
         n("deny"),
         n("require_approval"),
         n("warn"),
@@ -447,6 +447,9 @@ fn finding(f: &Value, waiver: Option<&Value>) -> Markup {
                 strong { (text(&f["title"])) }
                 span.badge.neutral { (enforcement.replace('_', " ")) }
                 @if f["unknown"] == true { span.badge.warn { "known after apply" } }
+                @if let Some(uri) = f["help_uri"].as_str().filter(|u| u.starts_with("https://")) {
+                    a.small href=(uri) rel="noopener noreferrer" { "rule docs" }
+                }
             }
             p { code { (text(&f["resource"])) } @if let Some(a) = f["attribute"].as_str() { span.muted { " · " (a) } } }
             p { (text(&f["message"])) }

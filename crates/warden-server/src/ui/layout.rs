@@ -316,3 +316,9 @@ pub fn empty(title: &str, text: Markup) -> Markup {
         }
     }
 }
+
+/// `1 resource`, `3 resources`.
+#[must_use]
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

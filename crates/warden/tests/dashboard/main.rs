@@ -74,9 +74,14 @@ fn serve(dir: &Path) -> (Child, String) {
 
 /// Evaluates a plan through the API; returns the decision.
 fn evaluate(addr: &str, token: &str, query: &str, body: &str) -> Value {
+    post(addr, token, &format!("/v1/evaluate?{query}"), body)
+}
+
+/// A POST to the API; returns the JSON answer.
+fn post(addr: &str, token: &str, path: &str, body: &str) -> Value {
     let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("connect: {e}"));
     let req = format!(
-        "POST /v1/evaluate?{query} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes())
@@ -133,7 +138,7 @@ fn dashboard_in_a_real_browser() {
         dir,
         &[
             "--role",
-            "approver,viewer",
+            "approver,viewer,requester",
             "--space",
             "*",
             "--name",
@@ -167,7 +172,7 @@ fn dashboard_in_a_real_browser() {
         ],
     );
     let shots = screenshots();
-    let b = Browser::start(&chromium, &chromedriver, 1440, 1000);
+    let b = Browser::start(&chromium, &chromedriver, 1440, 1180);
 
     // No session: every page leads to the login form; a wrong token is refused.
     b.goto(&format!("{base}/ui/decisions"));
@@ -203,12 +208,12 @@ fn dashboard_in_a_real_browser() {
 
     // The decision's page: the finding with why and fix, the approval, the audit record.
     b.find(&format!("a[href='/ui/decisions/{id}']")).click();
-    let page = b.text();
+    let page = b.text().to_lowercase();
     for needle in [
-        "WD-GOV-003",
-        "Why",
-        "Fix",
-        "Approval",
+        "wd-gov-003",
+        "why",
+        "missing required tag `team`",
+        "approval",
         "decision.recorded",
         "pending",
     ] {
@@ -266,6 +271,24 @@ fn dashboard_in_a_real_browser() {
     b.find("form[action='/ui/exceptions'] button[type=submit]")
         .click();
     assert!(b.text().contains("requested; an approver"), "{}", b.text());
+    // Bob's request through the API, granted here.
+    let asked = post(
+        &addr,
+        &requester,
+        "/v1/exceptions?space=dev",
+        r#"{"rule": "WD-AWS-002", "resource": "aws_s3_bucket.logs", "justification": "Public website bucket behind CloudFront", "ticket": "SEC-7", "days": 5}"#,
+    );
+    let asked = asked["id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{asked}"));
+    b.goto(&format!("{base}/ui/exceptions"));
+    b.find(&format!("#exception-{asked} button.approve"))
+        .click();
+    assert!(
+        b.text().contains(&format!("Exception #{asked} granted")),
+        "{}",
+        b.text()
+    );
     b.screenshot(&shots.join("05-exceptions.png"));
 
     for (path, name, needle) in [
@@ -305,13 +328,13 @@ fn dashboard_in_a_real_browser() {
     // The overview, with the day's activity.
     login(&b, &base, &approver);
     b.goto(&format!("{base}/ui/?range=24h"));
-    let overview = b.text();
+    let overview = b.text().to_lowercase();
     for needle in [
-        "Decisions by outcome",
-        "Top violated rules",
-        "Agent self-correction",
-        "100%",
-        "Intact",
+        "decisions by outcome",
+        "top violated rules",
+        "agent self-correction\n100%",
+        "wd-gov-003",
+        "intact",
     ] {
         assert!(
             overview.contains(needle),

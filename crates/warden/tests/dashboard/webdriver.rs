@@ -303,10 +303,28 @@ impl Element<'_> {
             .cmd("POST", &self.path("/value"), Some(json!({ "text": text })));
     }
 
-    /// Clicks it (and waits for a resulting navigation).
+    /// Clicks a link or submit button and waits for the next page to load.
     pub fn click(&self) {
+        self.browser.execute("window.__wardenOld = true;");
         self.browser
             .cmd("POST", &self.path("/click"), Some(json!({})));
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (status, v) = http(
+                &self.browser.addr,
+                "POST",
+                &format!("/session/{}/execute/sync", self.browser.session),
+                Some(&json!({
+                    "script": "return !window.__wardenOld && document.readyState === 'complete';",
+                    "args": []
+                })),
+            );
+            if status == 200 && v["value"] == true {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the click led to no new page");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Its visible text.
