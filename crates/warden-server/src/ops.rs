@@ -1078,28 +1078,6 @@ pub async fn revoke_token(
         .map_err(|e| ApiError::store("revoking the token", e))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn members_are_appended_to_the_serialized_object() {
-        let mut extra = serde_json::Map::new();
-        extra.insert("decision_id".into(), json!(7));
-        extra.insert("space".into(), json!("d\"ev"));
-        let out = json_with_members(br#"{"outcome":"allow"}"#.to_vec(), extra.clone()).ok();
-        let v: Value = serde_json::from_slice(&out.unwrap_or_default()).unwrap_or_default();
-        assert_eq!(
-            v,
-            json!({"outcome": "allow", "decision_id": 7, "space": "d\"ev"})
-        );
-        let out = json_with_members(b"{}".to_vec(), extra).ok();
-        let v: Value = serde_json::from_slice(&out.unwrap_or_default()).unwrap_or_default();
-        assert_eq!(v, json!({"decision_id": 7, "space": "d\"ev"}));
-        assert!(json_with_members(b"[1]".to_vec(), serde_json::Map::new()).is_err());
-    }
-}
-
 /// Revokes a granted exception, with a reason: approver role, never an agent (revoking
 /// tightens, so the requester may).
 pub async fn revoke_exception(
@@ -1205,4 +1183,26 @@ pub fn decision_summary_json(d: &warden_store::DecisionSummary) -> Value {
         "cost_delta": d.cost_delta,
         "created_at": d.created_at.format(&time::format_description::well_known::Rfc3339).ok(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_appended_to_the_serialized_object() {
+        let mut extra = serde_json::Map::new();
+        extra.insert("decision_id".into(), json!(7));
+        extra.insert("space".into(), json!("d\"ev"));
+        let out = json_with_members(br#"{"outcome":"allow"}"#.to_vec(), extra.clone()).ok();
+        let v: Value = serde_json::from_slice(&out.unwrap_or_default()).unwrap_or_default();
+        assert_eq!(
+            v,
+            json!({"outcome": "allow", "decision_id": 7, "space": "d\"ev"})
+        );
+        let out = json_with_members(b"{}".to_vec(), extra).ok();
+        let v: Value = serde_json::from_slice(&out.unwrap_or_default()).unwrap_or_default();
+        assert_eq!(v, json!({"decision_id": 7, "space": "d\"ev"}));
+        assert!(json_with_members(b"[1]".to_vec(), serde_json::Map::new()).is_err());
+    }
 }

@@ -102,16 +102,12 @@ async fn content(state: &AppState, viewer: &Viewer) -> Result<Markup, ApiError> 
     }
     all.sort_by_key(|e| std::cmp::Reverse(e.id));
     let now = viewer.now;
-    let requested: Vec<&ExceptionRecord> = all
-        .iter()
-        .filter(|e| e.state == ExceptionState::Requested && e.expires_at > now)
-        .collect();
+    let open = |e: &ExceptionRecord| e.state == ExceptionState::Requested && e.expires_at > now;
+    let requested: Vec<&ExceptionRecord> = all.iter().filter(|e| open(e)).collect();
     let active: Vec<&ExceptionRecord> = all.iter().filter(|e| e.is_active(now)).collect();
     let past: Vec<&ExceptionRecord> = all
         .iter()
-        .filter(|e| {
-            !e.is_active(now) && !(e.state == ExceptionState::Requested && e.expires_at > now)
-        })
+        .filter(|e| !(e.is_active(now) || open(e)))
         .take(50)
         .collect();
     let writable: Vec<&String> = spaces

@@ -326,15 +326,6 @@ impl Element<'_> {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-
-    /// Its visible text.
-    pub fn text(&self) -> String {
-        self.browser
-            .cmd("GET", &self.path("/text"), None)
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
 }
 
 impl Drop for Browser {
