@@ -73,7 +73,7 @@ async fn content(state: &AppState, viewer: &Viewer) -> Result<Markup, ApiError> 
                             td {
                                 @if let Some(id) = r.subject.strip_prefix("decision/") {
                                     a href=(format!("/ui/decisions/{id}")) { (r.subject) }
-                                } @else { (r.subject) }
+                                } @else { span title=(r.subject) { (layout::short_subject(&r.subject)) } }
                             }
                             td { (r.space.as_deref().unwrap_or("—")) }
                             td.nowrap { (r.actor) " " (layout::kind_chip(&r.actor_kind)) }

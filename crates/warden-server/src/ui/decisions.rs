@@ -243,7 +243,7 @@ fn body_rows(viewer: &Viewer, rows: &[DecisionSummary]) -> Markup {
                 td { (d.space.as_deref().unwrap_or("—")) }
                 td.nowrap { (d.actor) " " (layout::kind_chip(&d.actor_kind)) }
                 td {
-                    (d.subject.as_deref().map(short_subject).unwrap_or_default())
+                    (d.subject.as_deref().map(layout::short_subject).unwrap_or_default())
                     @if let Some(n) = d.attempt.filter(|n| *n > 1) { span.muted.small { " · attempt " (n) } }
                 }
                 td { (layout::digest(&d.input_digest)) }
@@ -251,14 +251,6 @@ fn body_rows(viewer: &Viewer, rows: &[DecisionSummary]) -> Markup {
                 td.nowrap { (layout::when(viewer.now, d.created_at)) }
             }
         }
-    }
-}
-
-/// A subject that is a digest is shortened like one.
-fn short_subject(s: &str) -> String {
-    match s.split_once("sha256:") {
-        Some((head, hex)) => format!("{head}{}…", hex.get(..12).unwrap_or(hex)),
-        None => s.to_owned(),
     }
 }
 
@@ -331,7 +323,7 @@ async fn detail_content(state: &AppState, viewer: &Viewer, id: i64) -> Result<Ma
                 dt { "Actor" } dd { (d.actor) " " (layout::kind_chip(&d.actor_kind)) }
                 @if let Some(r) = subject_record {
                     @if let Some(subject) = r.detail["subject"].as_str() {
-                        dt { "Subject" } dd { (short_subject(subject))
+                        dt { "Subject" } dd { (layout::short_subject(subject))
                             @if let Some(n) = r.detail["attempt"].as_i64() { span.muted { " · attempt " (n) } } }
                     }
                 }

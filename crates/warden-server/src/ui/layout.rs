@@ -322,3 +322,13 @@ pub fn empty(title: &str, text: Markup) -> Markup {
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// A name that holds a digest (`resources:sha256:…`, `policy/sha256:…`) with the digest
+/// shortened like [`digest`].
+#[must_use]
+pub fn short_subject(s: &str) -> String {
+    match s.split_once("sha256:") {
+        Some((head, hex)) => format!("{head}{}…", hex.get(..12).unwrap_or(hex)),
+        None => s.to_owned(),
+    }
+}

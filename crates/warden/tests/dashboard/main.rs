@@ -37,8 +37,28 @@ fn token(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
 
-/// Starts `warden serve` on a free port; returns the child and the address.
-fn serve(dir: &Path) -> (Child, String) {
+/// A running `warden serve`, stopped when dropped (also when the test fails midway).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `warden serve` on a free port; returns it and its address.
+fn serve(dir: &Path) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
         .current_dir(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
@@ -69,7 +89,7 @@ fn serve(dir: &Path) -> (Child, String) {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (Server(child), addr)
 }
 
 /// Evaluates a plan through the API; returns the decision.
@@ -132,7 +152,7 @@ fn dashboard_in_a_real_browser() {
         "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n",
     )
     .unwrap_or_else(|e| unreachable!("{e}"));
-    let (mut child, addr) = serve(dir);
+    let (server, addr) = serve(dir);
     let base = format!("http://{addr}");
     let approver = token(
         dir,
@@ -344,15 +364,5 @@ fn dashboard_in_a_real_browser() {
     b.screenshot(&shots.join("00-overview.png"));
 
     drop(b);
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
+    drop(server);
 }

@@ -142,7 +142,7 @@ impl Browser {
     /// profile, `width`×`height` pixels.
     pub fn start(chromium: &str, chromedriver: &str, width: u32, height: u32) -> Browser {
         let port = free_port();
-        let driver = Command::new(chromedriver)
+        let mut driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -174,10 +174,11 @@ impl Browser {
             "goog:chromeOptions": { "binary": chromium, "args": args }
         } } });
         let (status, v) = http(&addr, "POST", "/session", Some(&caps));
-        let session = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| unreachable!("no session ({status}): {v}"))
-            .to_owned();
+        let Some(session) = v["value"]["sessionId"].as_str().map(str::to_owned) else {
+            let _ = driver.kill();
+            let _ = driver.wait();
+            unreachable!("chromedriver opened no session ({status}): {v}")
+        };
         Browser {
             driver,
             addr,
