@@ -39,6 +39,7 @@ pub mod ops;
 pub mod ratelimit;
 pub mod reload;
 pub mod tls;
+pub mod ui;
 
 use std::time::Duration;
 
@@ -81,6 +82,7 @@ pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
         ));
     router
         .merge(mcp)
+        .merge(ui::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -95,6 +97,8 @@ pub fn router_with_limit(state: AppState, max_body_bytes: usize) -> Router {
 fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     vec![
         (Method::POST, "/v1/evaluate", post(evaluate)),
+        (Method::GET, "/v1/decisions", get(list_decisions)),
+        (Method::GET, "/v1/decisions/{id}", get(get_decision)),
         (Method::POST, "/v1/admission", post(admission_review)),
         (Method::GET, "/v1/approvals", get(list_approvals)),
         (Method::GET, "/v1/approvals/{id}", get(get_approval)),
@@ -154,6 +158,11 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::POST,
             "/v1/environments/{id}/terminate",
             post(environments::handlers::terminate),
+        ),
+        (
+            Method::POST,
+            "/v1/exceptions/{id}/revoke",
+            post(revoke_exception),
         ),
         (Method::GET, "/v1/audit/verify", get(verify_audit)),
         (Method::GET, "/healthz", get(healthz)),
@@ -531,6 +540,120 @@ async fn get_drift(
     let token = token(&state, &headers).await?;
     let id = approval_id(id)?;
     drift::api::get(&state, &token, id).await.map(Json)
+}
+
+async fn revoke_exception(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    let b: RejectBody = json_body(&body(bytes)?)?;
+    let reason = b
+        .reason
+        .ok_or_else(|| ApiError::bad_request("a revocation needs `{\"reason\": \"...\"}`"))?;
+    let e = ops::revoke_exception(state.store.as_ref(), &token, id, &reason).await?;
+    Ok(Json(ops::exception_json(&e)))
+}
+
+#[derive(Debug, Deserialize)]
+struct DecisionsQuery {
+    space: Option<String>,
+    outcome: Option<String>,
+    actor: Option<String>,
+    actor_kind: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// An RFC 3339 time from the query string.
+fn query_time(name: &str, value: Option<&str>) -> Result<Option<time::OffsetDateTime>, ApiError> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(
+                |e| ApiError::bad_request(format!("`{name}` is not an RFC 3339 time ({e}): `{v}`")),
+            )
+        })
+        .transpose()
+}
+
+async fn list_decisions(
+    State(state): State<AppState>,
+    q: Result<Query<DecisionsQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let q = query(q)?;
+    let outcome = q
+        .outcome
+        .as_deref()
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            warden_store::model::parse_outcome(o).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown outcome `{o}` (allow, warn, require_approval, deny)"
+                ))
+            })
+        })
+        .transpose()?;
+    let actor_kind = q.actor_kind.filter(|k| !k.is_empty());
+    if let Some(k) = &actor_kind {
+        if !["human", "agent", "pipeline", "system"].contains(&k.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "unknown actor_kind `{k}` (human, agent, pipeline, system)"
+            )));
+        }
+    }
+    let limit = q.limit.unwrap_or(50);
+    let list = ops::decisions(
+        state.store.as_ref(),
+        &token,
+        warden_store::DecisionQuery {
+            within: None,
+            space: q.space.filter(|s| !s.is_empty()),
+            outcome,
+            actor: q.actor.filter(|a| !a.is_empty()),
+            actor_kind,
+            since: query_time("since", q.since.as_deref())?,
+            until: query_time("until", q.until.as_deref())?,
+            before_id: q.before,
+            limit,
+        },
+    )
+    .await?;
+    let next = (list.len() >= limit.clamp(1, warden_store::DecisionQuery::MAX_LIMIT) as usize)
+        .then(|| list.last().map(|d| d.id))
+        .flatten();
+    Ok(Json(json!({
+        "decisions": list.iter().map(ops::decision_summary_json).collect::<Vec<_>>(),
+        "next_before": next,
+    })))
+}
+
+async fn get_decision(
+    State(state): State<AppState>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = token(&state, &headers).await?;
+    let id = approval_id(id)?;
+    let d = ops::decision(state.store.as_ref(), &token, id).await?;
+    let mut out = ops::decision_summary_json(&(&d).into());
+    let document = d
+        .document_value()
+        .map_err(|e| ApiError::store("reading the decision", e))?;
+    if let Value::Object(o) = &mut out {
+        o.remove("subject");
+        o.remove("attempt");
+        o.remove("cost_delta");
+        o.insert("decision".into(), document);
+    }
+    Ok(Json(out))
 }
 
 async fn verify_audit(

@@ -352,6 +352,60 @@ pub fn operation(method: &Method, path: &str) -> Option<Value> {
                 ("404", "", Some("Error")), ("409", "", Some("Error")),
             ]),
         }),
+        ("POST", "/v1/exceptions/{id}/revoke") => json!({
+            "operationId": "revokeException",
+            "tags": ["exceptions"],
+            "summary": "Revoke a granted exception, with a reason",
+            "description": "Needs the approver role and a human or pipeline token (agents never revoke); the requester may revoke their own, since revoking tightens.",
+            "parameters": [id_param("The exception's id.")],
+            "requestBody": body_ref("RejectBody", true),
+            "responses": responses(&[
+                ("200", "The revoked exception.", Some("Exception")),
+                ("400", "No reason.", Some("Error")), ("401", "", Some("Error")),
+                ("403", "", Some("Error")), ("404", "", Some("Error")),
+                ("409", "It is not granted, or it has expired.", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/decisions") => json!({
+            "operationId": "listDecisions",
+            "tags": ["decisions"],
+            "summary": "Recorded decisions in the token's spaces, newest first",
+            "description": "Filtered by space, outcome, actor, actor kind and time; paged by id: pass the response's `next_before` as `before` for the next page.",
+            "parameters": [
+                space_query(false, "Only this space."),
+                { "name": "outcome", "in": "query", "required": false,
+                  "schema": { "enum": ["allow", "warn", "require_approval", "deny"] } },
+                { "name": "actor", "in": "query", "required": false, "schema": { "type": "string" },
+                  "description": "Only this principal." },
+                { "name": "actor_kind", "in": "query", "required": false,
+                  "schema": { "enum": ["human", "agent", "pipeline", "system"] } },
+                { "name": "since", "in": "query", "required": false,
+                  "schema": { "type": "string", "format": "date-time" }, "description": "Made at or after (RFC 3339)." },
+                { "name": "until", "in": "query", "required": false,
+                  "schema": { "type": "string", "format": "date-time" }, "description": "Made before (RFC 3339)." },
+                { "name": "before", "in": "query", "required": false,
+                  "schema": { "type": "integer", "format": "int64" }, "description": "Only ids below this one (the previous page's `next_before`)." },
+                { "name": "limit", "in": "query", "required": false,
+                  "schema": { "type": "integer", "minimum": 1, "maximum": 500, "default": 50 } }
+            ],
+            "responses": responses(&[
+                ("200", "A page of decisions.", Some("DecisionList")),
+                ("400", "Unknown outcome or actor kind, or a time that is not RFC 3339.", Some("Error")),
+                ("401", "", Some("Error")), ("403", "The token may not read that space.", Some("Error")),
+            ]),
+        }),
+        ("GET", "/v1/decisions/{id}") => json!({
+            "operationId": "getDecision",
+            "tags": ["decisions"],
+            "summary": "One recorded decision with its document (secrets masked)",
+            "parameters": [id_param("The decision's id.")],
+            "responses": responses(&[
+                ("200", "The decision.", Some("StoredDecision")),
+                ("400", "The id is not a number.", Some("Error")),
+                ("401", "", Some("Error")),
+                ("404", "No such decision in the token's spaces.", Some("Error")),
+            ]),
+        }),
         ("GET", "/v1/audit/verify") => json!({
             "operationId": "verifyAudit",
             "tags": ["audit"],
@@ -695,6 +749,39 @@ fn base_components() -> Value {
                     "resolved_at": time,
                     "resolved_by": nullable_string,
                     "reason": nullable_string
+                }
+            },
+            "DecisionSummary": {
+                "type": "object",
+                "properties": {
+                    "id": { "type": "integer", "format": "int64" },
+                    "space": nullable_string,
+                    "actor": string,
+                    "actor_kind": { "enum": ["human", "agent", "pipeline", "system"] },
+                    "outcome": { "enum": ["allow", "warn", "require_approval", "deny"] },
+                    "input_digest": string,
+                    "policy_revision": string,
+                    "approval_id": { "type": ["integer", "null"], "description": "The approved request the decision cites." },
+                    "subject": nullable_string,
+                    "attempt": { "type": ["integer", "null"] },
+                    "cost_delta": { "type": ["number", "null"], "description": "Monthly cost delta in USD, when estimated." },
+                    "created_at": time,
+                }
+            },
+            "DecisionList": {
+                "type": "object", "required": ["decisions", "next_before"],
+                "properties": {
+                    "decisions": { "type": "array", "items": { "$ref": "#/components/schemas/DecisionSummary" } },
+                    "next_before": { "type": ["integer", "null"], "description": "`before` for the next page; null on the last." }
+                }
+            },
+            "StoredDecision": {
+                "type": "object",
+                "description": "A decision's columns (as `DecisionSummary`, without subject, attempt and cost_delta) and its document.",
+                "properties": {
+                    "id": { "type": "integer", "format": "int64" },
+                    "outcome": { "enum": ["allow", "warn", "require_approval", "deny"] },
+                    "decision": { "$ref": DECISION_SCHEMA }
                 }
             },
             "ApprovalList": {

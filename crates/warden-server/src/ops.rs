@@ -42,6 +42,8 @@ pub struct AppState {
     pub admission: Arc<crate::admission::AdmissionSettings>,
     /// Environments this process is launching or tearing down.
     pub environment_work: Arc<crate::environments::Busy>,
+    /// The dashboard's settings ([`AppState::with_ui`]).
+    pub ui: Arc<crate::ui::UiSettings>,
 }
 
 /// How many evaluations [`AppState::memo`] remembers unless told otherwise.
@@ -68,7 +70,15 @@ impl AppState {
             memo: Arc::new(crate::memo::DecisionMemo::new(DEFAULT_MEMO_CAPACITY)),
             admission: Arc::default(),
             environment_work: Arc::default(),
+            ui: Arc::default(),
         }
+    }
+
+    /// The same state with these dashboard settings.
+    #[must_use]
+    pub fn with_ui(mut self, settings: crate::ui::UiSettings) -> AppState {
+        self.ui = Arc::new(settings);
+        self
     }
 
     /// The same state with these admission webhook settings.
@@ -1124,6 +1134,113 @@ pub async fn revoke_token(
         .revoke_token(actor, token.id)
         .await
         .map_err(|e| ApiError::store("revoking the token", e))
+}
+
+/// Revokes a granted exception, with a reason: approver role, never an agent (revoking
+/// tightens, so the requester may).
+pub async fn revoke_exception(
+    store: &dyn Store,
+    token: &Token,
+    id: i64,
+    reason: &str,
+) -> Result<ExceptionRecord, ApiError> {
+    if token.kind == warden_core::ActorKind::Agent {
+        return Err(ApiError::Forbidden(format!(
+            "agents never revoke exceptions (token `{}` is an agent's)",
+            token.name
+        )));
+    }
+    require_role(token, Role::Approver, &format!("revoking exception {id}"))?;
+    if reason.trim().is_empty() {
+        return Err(ApiError::bad_request("a revocation needs a reason"));
+    }
+    exception(store, token, id).await?;
+    store
+        .revoke_exception(&Actor::from_token(token), id, reason)
+        .await
+        .map_err(|e| ApiError::store("revoke", e))
+}
+
+/// The spaces a token reads: `None` for every space (`*`), else its own.
+#[must_use]
+pub fn readable_spaces(token: &Token) -> Option<Vec<String>> {
+    if token.spaces.iter().any(|s| s == "*") {
+        None
+    } else {
+        Some(token.spaces.clone())
+    }
+}
+
+/// Decisions the token may see (any role reads, as with approval requests; its spaces
+/// only), newest first.
+pub async fn decisions(
+    store: &dyn Store,
+    token: &Token,
+    mut query: warden_store::DecisionQuery,
+) -> Result<Vec<warden_store::DecisionSummary>, ApiError> {
+    if let Some(space) = &query.space {
+        require_space(token, space)?;
+    }
+    query.within = readable_spaces(token);
+    store
+        .decisions(&query)
+        .await
+        .map_err(|e| ApiError::store("listing decisions", e))
+}
+
+/// A decision the token may see (a decision outside its spaces is not found).
+pub async fn decision(
+    store: &dyn Store,
+    token: &Token,
+    id: i64,
+) -> Result<warden_store::DecisionRecord, ApiError> {
+    let d = store
+        .decision(id)
+        .await
+        .map_err(|e| ApiError::store("reading the decision", e))?
+        .filter(|d| match &d.space {
+            Some(space) => token.allows_space(space),
+            None => readable_spaces(token).is_none(),
+        })
+        .ok_or_else(|| ApiError::NotFound(format!("decision {id} not found")))?;
+    Ok(d)
+}
+
+/// The overview's aggregates over the token's spaces since `since`.
+pub async fn decision_stats(
+    store: &dyn Store,
+    token: &Token,
+    since: OffsetDateTime,
+    bucket_secs: i64,
+) -> Result<warden_store::DecisionStats, ApiError> {
+    store
+        .decision_stats(&warden_store::StatsQuery {
+            within: readable_spaces(token),
+            since,
+            bucket_secs,
+            top_rules: 8,
+        })
+        .await
+        .map_err(|e| ApiError::store("reading decision statistics", e))
+}
+
+/// A decision in a list, as the API shows it.
+#[must_use]
+pub fn decision_summary_json(d: &warden_store::DecisionSummary) -> Value {
+    json!({
+        "id": d.id,
+        "space": d.space,
+        "actor": d.actor,
+        "actor_kind": d.actor_kind,
+        "outcome": d.outcome.as_str(),
+        "input_digest": d.input_digest,
+        "policy_revision": d.policy_revision,
+        "approval_id": d.approval_id,
+        "subject": d.subject,
+        "attempt": d.attempt,
+        "cost_delta": d.cost_delta,
+        "created_at": d.created_at.format(&time::format_description::well_known::Rfc3339).ok(),
+    })
 }
 
 #[cfg(test)]

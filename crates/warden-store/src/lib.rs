@@ -2,14 +2,17 @@
 //!
 //! [`Store`] is everything `warden serve` keeps: decisions with their input digest and policy
 //! revision, input documents by digest (secrets masked), approval requests bound to the digest
-//! of the exact change, governed exceptions and their uses, hashed API tokens, spaces, and the
-//! hash-chained audit log ([`audit`]), drift scans and events ([`drift`]). [`SqliteStore`] is the embedded implementation;
+//! of the exact change, governed exceptions and their uses, hashed API tokens, spaces, the
+//! dashboard's sessions and reads ([`dashboard`]), drift scans and events ([`drift`]),
+//! environments and blueprints ([`environments`]), and the hash-chained audit log
+//! ([`audit`]). [`SqliteStore`] is the embedded implementation;
 //! [`PostgresStore`] serves several replicas on one database and shares most of its SQL.
 //!
 //! Every state change writes its audit record in the same transaction. The store knows only
 //! core types: no HTTP, no engines.
 
 pub mod audit;
+pub mod dashboard;
 pub mod drift;
 pub mod environments;
 pub mod error;
@@ -21,6 +24,9 @@ pub mod sqlite;
 pub mod store;
 
 pub use audit::{AuditEvent, AuditRecord, Break, BrokenLink, Verification};
+pub use dashboard::{
+    DecisionQuery, DecisionStats, DecisionSummary, OutcomeBucket, RuleHits, StatsQuery, UiSession,
+};
 pub use drift::{
     DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftState, DriftStats, NewDriftEvent,
     NewDriftScan, RemediationTimes, ResourceTouch, SpaceDrift,

@@ -34,6 +34,9 @@ use sqlx::{Postgres, Row, Transaction};
 use time::OffsetDateTime;
 
 use crate::audit::{self, AuditEvent, AuditRecord, ChainVerifier, Verification};
+use crate::dashboard::{
+    self, bind_params, DecisionQuery, DecisionStats, DecisionSummary, StatsQuery, UiSession,
+};
 use crate::drift::{
     DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
 };
@@ -85,6 +88,11 @@ const MIGRATIONS: Migrations = &[
         4,
         "0004_drift",
         include_str!("../migrations/postgres/0004_drift.sql"),
+    ),
+    (
+        5,
+        "0005_ui",
+        include_str!("../migrations/postgres/0005_ui.sql"),
     ),
 ];
 
@@ -1750,5 +1758,147 @@ impl Store for PostgresStore {
         tx.rollback().await?;
         out.flush()?;
         Ok(written)
+    }
+
+    async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionSummary>> {
+        let (sql, params) = dashboard::decisions_sql(query);
+        bind_params!(sqlx::query(&sql), &params)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(dashboard::summary_from)
+            .collect()
+    }
+
+    async fn decision_stats(&self, query: &StatsQuery) -> Result<DecisionStats> {
+        dashboard::check_stats(query)?;
+        let (sql, params) = dashboard::buckets_sql(query);
+        let buckets = bind_params!(sqlx::query(&sql), &params)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(dashboard::bucket_from)
+            .collect::<Result<Vec<_>>>()?;
+        let (sql, params) = dashboard::top_rules_sql(
+            query,
+            "jsonb_array_elements(d.document::jsonb -> 'findings') f",
+            "f ->> 'rule_id'",
+        );
+        let top_rules = bind_params!(sqlx::query(&sql), &params)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(dashboard::rule_hits_from)
+            .collect::<Result<Vec<_>>>()?;
+        let (sql, params) = dashboard::self_correction_sql(query);
+        let row = bind_params!(sqlx::query(&sql), &params)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(DecisionStats {
+            decisions: buckets.iter().map(|b| b.count).sum(),
+            buckets,
+            top_rules,
+            agent_denied_subjects: dashboard::count(row.try_get("denied")?)?,
+            agent_corrected_subjects: dashboard::count(row.try_get("corrected")?)?,
+        })
+    }
+
+    async fn audit_for(&self, subject: &str) -> Result<Vec<AuditRecord>> {
+        sqlx::query("SELECT * FROM audit_log WHERE subject = $1 ORDER BY seq")
+            .bind(subject)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_from)
+            .collect()
+    }
+
+    async fn create_session(
+        &self,
+        token: &Token,
+        secret_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<UiSession> {
+        let now = self.now_ms();
+        dashboard::check_session(secret_hash, expires_at, now)?;
+        let mut tx = self.begin().await?;
+        sqlx::query(dashboard::DELETE_EXPIRED_SESSIONS)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(dashboard::INSERT_SESSION)
+            .bind(secret_hash)
+            .bind(token.id)
+            .bind(now)
+            .bind(to_millis(expires_at))
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            now,
+            &Actor::from_token(token),
+            AuditEvent::new(
+                "session.opened",
+                format!("token/{}", token.id),
+                None,
+                json!({ "token": token.name, "expires_at": audit_time(expires_at) }),
+            ),
+        )
+        .await?;
+        let row = sqlx::query(dashboard::SELECT_SESSION)
+            .bind(secret_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                kind: "token",
+                id: token.id.to_string(),
+            })?;
+        let out = dashboard::session_from(&row)?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn session(&self, secret_hash: &str) -> Result<Option<UiSession>> {
+        sqlx::query(dashboard::SELECT_SESSION)
+            .bind(secret_hash)
+            .bind(self.now_ms())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(dashboard::session_from)
+            .transpose()
+    }
+
+    async fn end_session(&self, secret_hash: &str) -> Result<bool> {
+        let now = self.now_ms();
+        let mut tx = self.begin().await?;
+        let Some(row) = sqlx::query(dashboard::SELECT_SESSION)
+            .bind(secret_hash)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let session = dashboard::session_from(&row)?;
+        sqlx::query("DELETE FROM ui_sessions WHERE secret_hash = $1")
+            .bind(secret_hash)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            now,
+            &Actor::from_token(&session.token),
+            AuditEvent::new(
+                "session.closed",
+                format!("token/{}", session.token.id),
+                None,
+                json!({ "token": session.token.name }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::audit::{AuditEvent, AuditRecord, Verification};
+use crate::dashboard::{DecisionQuery, DecisionStats, DecisionSummary, StatsQuery, UiSession};
 use crate::drift::{
     DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
 };
@@ -230,4 +231,27 @@ pub trait Store: Send + Sync {
         since: Option<OffsetDateTime>,
         out: &mut (dyn Write + Send),
     ) -> Result<u64>;
+
+    // --- dashboard ----------------------------------------------------------------------
+
+    /// Decisions matching the query, newest first; the next page starts below the last id.
+    async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionSummary>>;
+    /// The overview's aggregates over the decisions made since `query.since`.
+    async fn decision_stats(&self, query: &StatsQuery) -> Result<DecisionStats>;
+    /// The audit records about one subject (`decision/12`), in chain order.
+    async fn audit_for(&self, subject: &str) -> Result<Vec<AuditRecord>>;
+    /// Opens a dashboard session for a token, stored under the hash of its secret (the
+    /// caller generates the secret and sets it as a cookie), with its `session.opened` audit
+    /// record; sessions that have ended are dropped.
+    async fn create_session(
+        &self,
+        token: &Token,
+        secret_hash: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<UiSession>;
+    /// The unexpired session stored under this hash, if its token is not revoked.
+    async fn session(&self, secret_hash: &str) -> Result<Option<UiSession>>;
+    /// Ends a session (logout) with its `session.closed` audit record; false if there was
+    /// no such live session.
+    async fn end_session(&self, secret_hash: &str) -> Result<bool>;
 }

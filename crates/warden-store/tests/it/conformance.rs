@@ -150,6 +150,7 @@ pub async fn run(store: &dyn Store, clock: &ManualClock) {
     crate::drift::run(store, clock).await;
     environments(store, clock).await;
     audit_chain(store).await;
+    dashboard(store, clock).await;
 }
 
 async fn spaces(store: &dyn Store) {
@@ -1162,4 +1163,313 @@ async fn audit_chain(store: &dyn Store) {
         .unwrap();
     let first_bob = records.iter().find(|r| r.actor == "bob").unwrap();
     assert_eq!(broken.seq, first_bob.seq);
+}
+
+fn finding(rule: &str, resource: &str) -> warden_core::Finding {
+    warden_core::Finding {
+        rule_id: rule.into(),
+        rule_name: rule.to_lowercase(),
+        title: format!("{rule} title"),
+        severity: warden_core::Severity::High,
+        enforcement: warden_core::Enforcement::Deny,
+        resource: resource.into(),
+        resource_kind: "aws_s3_bucket".into(),
+        action: warden_core::Action::Create,
+        attribute: None,
+        location: warden_core::Location::default(),
+        message: "bad".into(),
+        why: "because".into(),
+        fix: None,
+        unknown: false,
+        aliases: vec![],
+        help_uri: None,
+        note: None,
+    }
+}
+
+/// Records a decision in space `space` by `who` with these rules' findings.
+async fn dash_decision(
+    store: &dyn Store,
+    who: &Actor,
+    space: &str,
+    subject: &str,
+    outcome: Outcome,
+    rules: &[&str],
+) -> i64 {
+    let mut d = decision(
+        &format!("sha256:ui-{subject}-{}", store.now().unix_timestamp_nanos()),
+        outcome,
+        "ui",
+    );
+    d.findings = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| finding(r, &format!("aws_s3_bucket.b{i}")))
+        .collect();
+    store
+        .record_decision(
+            who,
+            &NewDecision {
+                decision: &d,
+                text: None,
+                space: Some(space.into()),
+                inputs: vec![],
+                secrets: vec![],
+                exception_uses: vec![],
+                approval_id: None,
+                subject: Some(subject.into()),
+                attempt: Some(1),
+                cost_delta: Some(12.5),
+                follow_up: None,
+                resources: Vec::new(),
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// The dashboard's reads (filtered, keyset-paged list; the overview's aggregates; audit
+/// records by subject) and its sessions.
+async fn dashboard(store: &dyn Store, clock: &ManualClock) {
+    use warden_store::{DecisionQuery, StatsQuery};
+    clock.advance(Duration::days(60));
+    let start = clock.now();
+    let bot = actor("ui-bot", ActorKind::Agent, &[Role::Requester]);
+    let a1 = dash_decision(store, &bot, "ui", "net", Outcome::Deny, &["WD-A", "WD-B"]).await;
+    let a2 = dash_decision(store, &bot, "ui", "net", Outcome::Allow, &[]).await;
+    let a3 = dash_decision(store, &bot, "ui", "db", Outcome::Deny, &["WD-A"]).await;
+    clock.advance(Duration::hours(2));
+    let h1 = dash_decision(
+        store,
+        &alice(),
+        "ui",
+        "web",
+        Outcome::Warn,
+        &["WD-A", "WD-A"],
+    )
+    .await;
+    let o1 = dash_decision(store, &alice(), "ui-other", "web", Outcome::Deny, &["WD-C"]).await;
+
+    let all = |q: DecisionQuery| async move { store.decisions(&q).await.unwrap() };
+    let ids = |v: Vec<warden_store::DecisionSummary>| v.iter().map(|d| d.id).collect::<Vec<_>>();
+    let since = DecisionQuery {
+        since: Some(start),
+        limit: 100,
+        ..DecisionQuery::default()
+    };
+    assert_eq!(
+        ids(all(since.clone()).await),
+        [o1, h1, a3, a2, a1],
+        "newest first"
+    );
+    let page = all(DecisionQuery {
+        limit: 2,
+        ..since.clone()
+    })
+    .await;
+    assert_eq!(ids(page.clone()), [o1, h1]);
+    let next = all(DecisionQuery {
+        limit: 2,
+        before_id: page.last().map(|d| d.id),
+        ..since.clone()
+    })
+    .await;
+    assert_eq!(
+        ids(next),
+        [a3, a2],
+        "the next page starts below the last id"
+    );
+    let first = &page[1];
+    assert_eq!(first.actor, "alice");
+    assert_eq!(first.actor_kind, "human");
+    assert_eq!(first.outcome, Outcome::Warn);
+    assert_eq!(first.subject.as_deref(), Some("web"));
+    assert_eq!(first.cost_delta, Some(12.5));
+    let denied = all(DecisionQuery {
+        outcome: Some(Outcome::Deny),
+        ..since.clone()
+    })
+    .await;
+    assert_eq!(ids(denied), [o1, a3, a1]);
+    let agents = all(DecisionQuery {
+        actor_kind: Some("agent".into()),
+        space: Some("ui".into()),
+        ..since.clone()
+    })
+    .await;
+    assert_eq!(ids(agents), [a3, a2, a1]);
+    let by_alice = all(DecisionQuery {
+        actor: Some("alice".into()),
+        ..since.clone()
+    })
+    .await;
+    assert_eq!(ids(by_alice), [o1, h1]);
+    let early = all(DecisionQuery {
+        until: Some(start + Duration::hours(1)),
+        ..since.clone()
+    })
+    .await;
+    assert_eq!(ids(early), [a3, a2, a1]);
+    let scoped = all(DecisionQuery {
+        within: Some(vec!["ui-other".into(), "nowhere".into()]),
+        ..since.clone()
+    })
+    .await;
+    assert_eq!(ids(scoped), [o1], "a token's spaces bound the list");
+    let none = all(DecisionQuery {
+        within: Some(vec![]),
+        ..since.clone()
+    })
+    .await;
+    assert!(none.is_empty());
+    let star = all(DecisionQuery {
+        within: Some(vec!["*".into()]),
+        ..since.clone()
+    })
+    .await;
+    assert_eq!(star.len(), 5);
+
+    let stats = store
+        .decision_stats(&StatsQuery {
+            within: Some(vec!["ui".into()]),
+            since: start,
+            bucket_secs: 3600,
+            top_rules: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(stats.decisions, 4);
+    let buckets: Vec<(i64, &str, u64)> = stats
+        .buckets
+        .iter()
+        .map(|b| {
+            (
+                b.start.unix_timestamp() / 3600 - start.unix_timestamp() / 3600,
+                b.outcome.as_str(),
+                b.count,
+            )
+        })
+        .collect();
+    // Buckets start on the hour (of the Unix epoch).
+    assert!(stats
+        .buckets
+        .iter()
+        .all(|b| b.start.unix_timestamp() % 3600 == 0));
+    assert_eq!(buckets, [(0, "allow", 1), (0, "deny", 2), (2, "warn", 1)]);
+    let rules: Vec<(&str, u64, u64)> = stats
+        .top_rules
+        .iter()
+        .map(|r| (r.rule.as_str(), r.findings, r.decisions))
+        .collect();
+    assert_eq!(
+        rules,
+        [("WD-A", 4, 3), ("WD-B", 1, 1)],
+        "WD-C is another space's"
+    );
+    // The bot was denied on two subjects and allowed on one of them later.
+    assert_eq!(stats.agent_denied_subjects, 2);
+    assert_eq!(stats.agent_corrected_subjects, 1);
+    let later = store
+        .decision_stats(&StatsQuery {
+            within: None,
+            since: start + Duration::hours(1),
+            bucket_secs: 86_400,
+            top_rules: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(later.decisions, 2);
+    assert_eq!(later.top_rules.len(), 1);
+    assert_eq!(later.agent_denied_subjects, 0);
+    invalid(
+        store
+            .decision_stats(&StatsQuery {
+                within: None,
+                since: start,
+                bucket_secs: 1,
+                top_rules: 1,
+            })
+            .await,
+    );
+
+    let about = store.audit_for(&format!("decision/{a1}")).await.unwrap();
+    assert_eq!(about.len(), 1);
+    assert_eq!(about[0].action, "decision.recorded");
+    assert!(store.audit_for("decision/0").await.unwrap().is_empty());
+
+    // Sessions: stored by hash, bound to an unrevoked token, ending at expiry or logout.
+    let (token, _) = (
+        store
+            .create_token(
+                &Actor::system(),
+                &NewToken {
+                    name: "ui-viewer".into(),
+                    principal: "uma".into(),
+                    kind: ActorKind::Human,
+                    roles: vec![Role::Viewer],
+                    spaces: vec!["ui".into()],
+                },
+                "ui-viewer-secret-0123456789",
+            )
+            .await
+            .unwrap(),
+        (),
+    );
+    let hash = warden_store::token_hash("session-secret-1");
+    invalid(
+        store
+            .create_session(&token, "plain", start + Duration::hours(1))
+            .await,
+    );
+    invalid(store.create_session(&token, &hash, start).await);
+    let s = store
+        .create_session(&token, &hash, clock.now() + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(s.token, token);
+    assert_eq!(store.session(&hash).await.unwrap(), Some(s.clone()));
+    assert!(store
+        .session(&warden_store::token_hash("other"))
+        .await
+        .unwrap()
+        .is_none());
+    clock.advance(Duration::hours(2));
+    assert!(store.session(&hash).await.unwrap().is_none(), "expired");
+    let hash2 = warden_store::token_hash("session-secret-2");
+    store
+        .create_session(&token, &hash2, clock.now() + Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(store.session(&hash2).await.unwrap().is_some());
+    assert!(store.end_session(&hash2).await.unwrap());
+    assert!(store.session(&hash2).await.unwrap().is_none(), "logged out");
+    assert!(!store.end_session(&hash2).await.unwrap());
+    let hash3 = warden_store::token_hash("session-secret-3");
+    store
+        .create_session(&token, &hash3, clock.now() + Duration::hours(1))
+        .await
+        .unwrap();
+    store
+        .revoke_token(&Actor::system(), token.id)
+        .await
+        .unwrap();
+    assert!(
+        store.session(&hash3).await.unwrap().is_none(),
+        "a revoked token's sessions stop at once"
+    );
+    let acts = actions(store).await;
+    let tail: Vec<&str> = acts.iter().rev().take(5).map(String::as_str).collect();
+    let subject = format!("token/{}", token.id);
+    assert_eq!(
+        tail,
+        [
+            format!("token.revoked {subject}"),
+            format!("session.opened {subject}"),
+            format!("session.closed {subject}"),
+            format!("session.opened {subject}"),
+            format!("session.opened {subject}"),
+        ]
+    );
+    assert!(store.verify_audit().await.unwrap().is_intact());
 }

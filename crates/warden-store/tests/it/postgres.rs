@@ -158,7 +158,8 @@ async fn replicas_starting_together_migrate_once() {
             (1, "0001_init".to_owned()),
             (2, "0002_agents".to_owned()),
             (3, "0003_environments".to_owned()),
-            (4, "0004_drift".to_owned())
+            (4, "0004_drift".to_owned()),
+            (5, "0005_ui".to_owned())
         ],
         "each migration once"
     );

@@ -176,8 +176,8 @@ async fn reopening_keeps_everything_and_migrations_run_once() {
         .await
         .unwrap();
     assert_eq!(
-        migrations, 4,
-        "0001_init, 0002_agents, 0003_environments and 0004_drift, once each"
+        migrations, 5,
+        "0001_init, 0002_agents, 0003_environments, 0004_drift and 0005_ui, once each"
     );
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
         .fetch_one(store.raw_pool())

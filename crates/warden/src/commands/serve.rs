@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// e.g. `system:serviceaccount:ci:*`; repeatable. Other users are humans.
     #[arg(long, value_name = "USER")]
     pub admission_pipeline: Vec<String>,
+    /// Whether the dashboard's session cookie is marked `Secure`: `auto` when serving over
+    /// TLS, `always` behind a proxy that terminates TLS, `never`.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub ui_secure_cookie: String,
 }
 
 impl ServeArgs {
@@ -206,7 +210,7 @@ async fn serve(
     // Before saying "listening": from then on a SIGTERM must stop the server gracefully.
     let shutdown = shutdown_signal();
     output::note(&format!(
-        "listening on {}://{local} ({}, policy revision {}, spaces configured: {})",
+        "listening on {}://{local} ({}, policy revision {}, spaces configured: {}; dashboard at /ui/)",
         if tls.is_some() { "https" } else { "http" },
         location.describe(),
         policies.revision(),
@@ -232,6 +236,13 @@ async fn serve(
             default_space: args.admission_space.clone(),
             agents: args.admission_agent.clone(),
             pipelines: args.admission_pipeline.clone(),
+        })
+        .with_ui(warden_server::ui::UiSettings {
+            secure_cookies: match args.ui_secure_cookie.as_str() {
+                "always" => true,
+                "never" => false,
+                _ => tls.is_some(),
+            },
         });
     let trigger = Arc::new(tokio::sync::Notify::new());
     let every = if args.reload_interval > 0.0 {
@@ -458,6 +469,7 @@ mod tests {
             admission_space: warden_server::admission::DEFAULT_SPACE.into(),
             admission_agent: Vec::new(),
             admission_pipeline: Vec::new(),
+            ui_secure_cookie: "auto".into(),
         }
     }
 

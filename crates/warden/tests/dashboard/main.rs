@@ -1,0 +1,368 @@
+//! The dashboard in a real headless browser (Debian's `chromium` through `chromedriver`)
+//! against the real `warden serve`: log in, see a decision made through the API appear in
+//! the live list, open it, approve it from the approvals queue, see an agent refused and a
+//! forged form refused, and screenshot every page into `target/screenshots/`.
+//!
+//! Without chromium and chromedriver the test says it was skipped; under `CI=true` their
+//! absence is a failure (`.ci/run` installs them).
+
+mod webdriver;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use webdriver::Browser;
+
+const ADMIN: &str = "wdn_dash_admin_secret_0123456789";
+const COMPLIANT: &str = include_str!("../../../../examples/terraform/compliant/plan.json");
+const INSECURE: &str = include_str!("../../../../examples/terraform/insecure-web-app/plan.json");
+
+fn token(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .current_dir(dir)
+        .args(["token", "create"])
+        .args(args)
+        .env("WARDEN_TOKEN", ADMIN)
+        .output()
+        .unwrap_or_else(|e| unreachable!("warden: {e}"));
+    assert!(
+        o.status.success(),
+        "token create {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+/// A running `warden serve`, stopped when dropped (also when the test fails midway).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `warden serve` on a free port; returns it and its address.
+fn serve(dir: &Path) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .current_dir(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WARDEN_ADMIN_TOKEN", ADMIN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| unreachable!("serve: {e}"));
+    let stderr = child
+        .stderr
+        .take()
+        .unwrap_or_else(|| unreachable!("no stderr"));
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = match lines.next() {
+            Some(Ok(line)) => line,
+            other => {
+                let _ = child.kill();
+                unreachable!("serve ended before listening: {other:?}")
+            }
+        };
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (Server(child), addr)
+}
+
+/// Evaluates a plan through the API; returns the decision.
+fn evaluate(addr: &str, token: &str, query: &str, body: &str) -> Value {
+    post(addr, token, &format!("/v1/evaluate?{query}"), body)
+}
+
+/// A POST to the API; returns the JSON answer.
+fn post(addr: &str, token: &str, path: &str, body: &str) -> Value {
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("connect: {e}"));
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes())
+        .unwrap_or_else(|e| unreachable!("write: {e}"));
+    let mut response = String::new();
+    s.read_to_string(&mut response)
+        .unwrap_or_else(|e| unreachable!("read: {e}"));
+    let (_, body) = response
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| unreachable!("bad response: {response}"));
+    serde_json::from_str(body).unwrap_or_else(|e| unreachable!("not JSON ({e}): {body}"))
+}
+
+/// `target/screenshots/` (kept as CI artifacts).
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| unreachable!("{}: {e}", dir.display()));
+    dir
+}
+
+fn login(b: &Browser, base: &str, secret: &str) {
+    b.goto(&format!("{base}/ui/login"));
+    b.find("#token").send_keys(secret);
+    b.find("form button[type=submit]").click();
+}
+
+fn logout(b: &Browser) {
+    b.find("form[action='/ui/logout'] button").click();
+}
+
+#[test]
+fn dashboard_in_a_real_browser() {
+    let Some((chromium, chromedriver)) = webdriver::installed() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but chromium or chromedriver is missing (/usr/bin/chromium, /usr/bin/chromedriver)"
+        );
+        eprintln!("skipped: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("warden.toml"),
+        "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let (server, addr) = serve(dir);
+    let base = format!("http://{addr}");
+    let approver = token(
+        dir,
+        &[
+            "--role",
+            "approver,viewer,requester",
+            "--space",
+            "*",
+            "--name",
+            "alice-ui",
+            "--principal",
+            "alice",
+        ],
+    );
+    let requester = token(
+        dir,
+        &[
+            "--role",
+            "requester",
+            "--space",
+            "dev,prod",
+            "--name",
+            "bob-ci",
+            "--principal",
+            "bob",
+        ],
+    );
+    let agent = token(
+        dir,
+        &[
+            "--role",
+            "agent",
+            "--space",
+            "dev",
+            "--name",
+            "claude-infra",
+        ],
+    );
+    let shots = screenshots();
+    let b = Browser::start(&chromium, &chromedriver, 1440, 1180);
+
+    // No session: every page leads to the login form; a wrong token is refused.
+    b.goto(&format!("{base}/ui/decisions"));
+    assert!(b.url().ends_with("/ui/login"), "{}", b.url());
+    b.screenshot(&shots.join("01-login.png"));
+    login(&b, &base, "wdn_not_a_token_0000000000000000");
+    assert!(b.text().contains("unknown or revoked"), "{}", b.text());
+
+    // The approver logs in and watches the decision list.
+    login(&b, &base, &approver);
+    assert!(b.url().ends_with("/ui/"), "{}", b.url());
+    b.goto(&format!("{base}/ui/decisions"));
+    assert!(b.text().contains("No decisions yet"));
+    assert!(!b.source().contains(&approver), "a token is never rendered");
+
+    // An agent is denied, then a person's change needs approval: both show up live.
+    let denied = evaluate(&addr, &agent, "space=dev&subject=web-app", INSECURE);
+    assert_eq!(denied["outcome"], "deny", "{denied}");
+    let held = evaluate(&addr, &requester, "space=dev&subject=storage", COMPLIANT);
+    assert_eq!(held["outcome"], "require_approval", "{held}");
+    let id = held["decision_id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{held}"));
+    let approval = held["approval"]["id"]
+        .as_i64()
+        .or_else(|| held["approval_id"].as_i64())
+        .unwrap_or_else(|| unreachable!("no approval id: {held}"));
+    assert!(
+        b.wait_for_text(&format!("#{id}"), Duration::from_secs(20)),
+        "decision #{id} did not appear in the live list"
+    );
+    b.screenshot(&shots.join("02-decisions.png"));
+
+    // The decision's page: the finding with why and fix, the approval, the audit record.
+    b.find(&format!("a[href='/ui/decisions/{id}']")).click();
+    let page = b.text().to_lowercase();
+    for needle in [
+        "wd-gov-003",
+        "why",
+        "missing required tag `team`",
+        "approval",
+        "decision.recorded",
+        "pending",
+    ] {
+        assert!(
+            page.contains(needle),
+            "decision page lacks `{needle}`:\n{page}"
+        );
+    }
+    b.screenshot(&shots.join("03-decision.png"));
+
+    // The approvals queue: approve with a note.
+    b.goto(&format!("{base}/ui/approvals"));
+    assert!(b.text().contains(&format!("#{approval}")));
+    b.screenshot(&shots.join("04-approvals.png"));
+    b.find(&format!("#approval-{approval} input[name=note]"))
+        .send_keys("Tagged later in SEC-42");
+    b.find(&format!("#approval-{approval} button.approve"))
+        .click();
+    assert!(
+        b.text()
+            .contains(&format!("approval of request #{approval} is recorded")),
+        "{}",
+        b.text()
+    );
+    // The same change is now allowed, citing the approval; the agent's retry too.
+    let allowed = evaluate(&addr, &requester, "space=dev&subject=storage", COMPLIANT);
+    assert_eq!(allowed["outcome"], "allow", "{allowed}");
+    let retried = evaluate(&addr, &agent, "space=dev&subject=web-app", COMPLIANT);
+    assert_eq!(retried["outcome"], "allow", "{retried}");
+
+    // A forged form (wrong CSRF token) is refused.
+    b.goto(&format!("{base}/ui/exceptions"));
+    b.find("form[action='/ui/exceptions'] input[name=rule]")
+        .send_keys("WD-GOV-003");
+    b.find("form[action='/ui/exceptions'] input[name=resource]")
+        .send_keys("aws_s3_bucket.*");
+    b.find("form[action='/ui/exceptions'] textarea[name=justification]")
+        .send_keys("Tags are added by the landing zone");
+    b.execute("document.querySelector(\"form[action='/ui/exceptions'] input[name=csrf]\").value = 'forged';");
+    b.find("form[action='/ui/exceptions'] button[type=submit]")
+        .click();
+    assert!(
+        b.text().contains("CSRF token does not match"),
+        "{}",
+        b.text()
+    );
+    // The real form works.
+    b.goto(&format!("{base}/ui/exceptions"));
+    b.find("form[action='/ui/exceptions'] input[name=rule]")
+        .send_keys("WD-GOV-003");
+    b.find("form[action='/ui/exceptions'] input[name=resource]")
+        .send_keys("aws_s3_bucket.*");
+    b.find("form[action='/ui/exceptions'] textarea[name=justification]")
+        .send_keys("Tags are added by the landing zone");
+    b.find("form[action='/ui/exceptions'] button[type=submit]")
+        .click();
+    assert!(b.text().contains("requested; an approver"), "{}", b.text());
+    // Bob's request through the API, granted here.
+    let asked = post(
+        &addr,
+        &requester,
+        "/v1/exceptions?space=dev",
+        r#"{"rule": "WD-AWS-002", "resource": "aws_s3_bucket.logs", "justification": "Public website bucket behind CloudFront", "ticket": "SEC-7", "days": 5}"#,
+    );
+    let asked = asked["id"]
+        .as_i64()
+        .unwrap_or_else(|| unreachable!("{asked}"));
+    b.goto(&format!("{base}/ui/exceptions"));
+    b.find(&format!("#exception-{asked} button.approve"))
+        .click();
+    assert!(
+        b.text().contains(&format!("Exception #{asked} granted")),
+        "{}",
+        b.text()
+    );
+    b.screenshot(&shots.join("05-exceptions.png"));
+
+    for (path, name, needle) in [
+        ("/ui/audit", "06-audit.png", "Intact"),
+        ("/ui/environments", "07-environments.png", "not configured"),
+        ("/ui/drift", "08-drift.png", "not configured"),
+    ] {
+        b.goto(&format!("{base}{path}"));
+        assert!(b.text().contains(needle), "{path}: {}", b.text());
+        b.screenshot(&shots.join(name));
+    }
+
+    // Another change waits; the agent signs in and is refused when it tries to approve.
+    let second = evaluate(
+        &addr,
+        &requester,
+        "space=dev&subject=storage-v2",
+        &format!("{COMPLIANT}\n"),
+    );
+    assert_eq!(second["outcome"], "require_approval", "{second}");
+    logout(&b);
+    assert!(b.url().ends_with("/ui/login"), "{}", b.url());
+    b.goto(&format!("{base}/ui/approvals"));
+    assert!(b.url().ends_with("/ui/login"), "logged out: {}", b.url());
+    login(&b, &base, &agent);
+    b.goto(&format!("{base}/ui/approvals"));
+    assert!(b.text().contains("agents never approve"));
+    b.find("article.request button.approve").click();
+    let refused = b.text();
+    assert!(
+        refused.contains("Could not approve") && refused.contains("agents never approve"),
+        "{refused}"
+    );
+    b.screenshot(&shots.join("09-agent-refused.png"));
+    logout(&b);
+
+    // The overview, with the day's activity.
+    login(&b, &base, &approver);
+    b.goto(&format!("{base}/ui/?range=24h"));
+    let overview = b.text().to_lowercase();
+    for needle in [
+        "decisions by outcome",
+        "top violated rules",
+        "agent self-correction\n100%",
+        "wd-gov-003",
+        "intact",
+    ] {
+        assert!(
+            overview.contains(needle),
+            "overview lacks `{needle}`:\n{overview}"
+        );
+    }
+    b.screenshot(&shots.join("00-overview.png"));
+
+    drop(b);
+    drop(server);
+}
