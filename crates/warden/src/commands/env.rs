@@ -101,6 +101,9 @@ fn summarize(v: &Value, json_out: bool) -> anyhow::Result<Status> {
                 f["rule_id"].as_str().unwrap_or("?"),
                 f["message"].as_str().unwrap_or("")
             ));
+            if let Some(fix) = f["fix"]["description"].as_str() {
+                text.push_str(&format!("    fix: {fix}\n"));
+            }
         }
         if let Some(a) = v["approval"]["id"].as_i64() {
             text.push_str(&format!("  waiting for approval request {a}\n"));
