@@ -7,12 +7,15 @@
 //! - [`runner`]: the IaC tool's commands, one working folder per environment.
 //! - [`api`]: the operations (launch, extend, terminate, publish, reads) with their
 //!   authorisation, and the HTTP handlers.
+//! - [`drift`]: each running environment scanned for drift as target `env-<id>`; its open
+//!   drift closed at teardown.
 //! - [`lifecycle`]: the reconcile loop: approvals granted, expiry notices, expiry, teardown
 //!   with retries; everything read from the store, so a restart resumes where it stopped.
 
 pub mod api;
 pub mod blueprint;
 pub mod checkpoint;
+pub mod drift;
 pub mod handlers;
 pub mod lifecycle;
 pub mod runner;
