@@ -14,6 +14,11 @@ use crate::drift::scan::{self, ScanOf};
 use crate::drift::schedule::{BoxFuture, DriftSource};
 use crate::ops::AppState;
 
+/// How long a scan waits for an environment another task is working on.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often it looks again meanwhile.
+const CLAIM_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The drift target name of environment `id`.
 #[must_use]
 pub fn target(id: i64) -> String {
@@ -56,12 +61,23 @@ impl DriftSource for EnvironmentSource {
 
     fn refresh_plan(&self) -> BoxFuture<'_, Result<Vec<u8>, String>> {
         Box::pin(async move {
-            // A launch or teardown in the same folder would race the scan's plan file.
-            let Some(_claim) = self.state.environment_work.claim(self.id) else {
-                return Err(format!(
-                    "environment {} is being launched or torn down; scanned next round",
-                    self.id
-                ));
+            // A teardown in the same folder would race the scan's plan file. The reconcile
+            // loop claims each environment briefly every pass: wait a little for it.
+            let mut waited = std::time::Duration::ZERO;
+            let _claim = loop {
+                if let Some(claim) = self.state.environment_work.claim(self.id) {
+                    break claim;
+                }
+                if waited >= CLAIM_WAIT {
+                    return Err(format!(
+                        "environment {} stayed busy (a teardown or lifecycle step) for {} s; \
+scanned next round",
+                        self.id,
+                        CLAIM_WAIT.as_secs()
+                    ));
+                }
+                tokio::time::sleep(CLAIM_POLL).await;
+                waited += CLAIM_POLL;
             };
             let folder = self.runner.folder(self.id);
             if !folder.is_dir() {
