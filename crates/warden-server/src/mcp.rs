@@ -1,6 +1,7 @@
 //! The MCP server for AI agents ([`WardenMcp`], on the official SDK `rmcp`): the tools
-//! `evaluate_change`, `explain_rule`, `list_rules`, `request_exception` and
-//! `approval_status`, served over stdio by `warden mcp` and over streamable HTTP at `/mcp` on
+//! `evaluate_change`, `explain_rule`, `list_rules`, `request_exception`, `approval_status`,
+//! `list_environments` and `request_environment` (launch, extend, terminate through the same
+//! operations as the HTTP API, [`crate::environments::api`]), served over stdio by `warden mcp` and over streamable HTTP at `/mcp` on
 //! `warden serve` ([`service`]).
 //!
 //! One handler, three backends ([`Backend`]): `Local` evaluates in process with the policy
@@ -33,6 +34,7 @@ use warden_core::RuleInfo;
 use warden_policy::PolicySet;
 use warden_store::{Actor, AuditEvent, Token};
 
+use crate::environments::api as env_api;
 use crate::error::ApiError;
 use crate::ops::{self, AppState};
 
@@ -146,13 +148,152 @@ pub struct ApprovalStatus {
     pub id: i64,
 }
 
+/// `list_environments` arguments.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListEnvironments {
+    /// Only environments in this space (one the token may act in).
+    #[serde(default)]
+    pub space: Option<String>,
+    /// Only environments in this state: launching, pending_approval, active, expiring,
+    /// expired, terminating, terminated, teardown_failed, denied, failed.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// What `request_environment` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvironmentOperation {
+    /// A new environment from a blueprint.
+    Launch,
+    /// More time for a running environment.
+    Extend,
+    /// Tear an environment down now.
+    Terminate,
+}
+
+/// `request_environment` arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestEnvironment {
+    /// `launch` (with `blueprint`, `space`, optional `inputs` and `duration`), `extend`
+    /// (with `id` and `duration` or `until`) or `terminate` (with `id`).
+    pub operation: EnvironmentOperation,
+    /// launch: the blueprint's name (its latest version is launched).
+    #[serde(default)]
+    pub blueprint: Option<String>,
+    /// launch: the space the environment belongs to.
+    #[serde(default)]
+    pub space: Option<String>,
+    /// launch: the blueprint's inputs by name, e.g. `{"region": "eu-west-1"}`; the
+    /// blueprint's defaults fill the rest.
+    #[serde(default)]
+    pub inputs: Option<serde_json::Map<String, serde_json::Value>>,
+    /// launch: how long the environment lives (`8h`, `2d`; the blueprint's default when
+    /// absent). extend: the time added to its current end (`4h`).
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// extend and terminate: the environment's id (`environment.id` of a launch).
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// extend: the new end as an RFC 3339 time, instead of `duration`.
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+/// A checked `request_environment`.
+#[derive(Debug)]
+enum EnvironmentRequest {
+    Launch(env_api::LaunchRequest),
+    Extend(i64, env_api::ExtendRequest),
+    Terminate(i64),
+}
+
+impl RequestEnvironment {
+    /// The request the operation names, or a message naming the missing or stray argument.
+    fn check(self) -> Result<EnvironmentRequest, String> {
+        let bad = |m: &str| format!("error: bad input: {m}");
+        let op = self.operation;
+        let stray = |name: &str, given: bool| {
+            if given {
+                Err(bad(&format!(
+                    "`{name}` does not apply to {}",
+                    match op {
+                        EnvironmentOperation::Launch => "launch",
+                        EnvironmentOperation::Extend => "extend",
+                        EnvironmentOperation::Terminate => "terminate",
+                    }
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        let nonempty = |v: Option<String>| v.filter(|t| !t.trim().is_empty());
+        match op {
+            EnvironmentOperation::Launch => {
+                stray("id", self.id.is_some())?;
+                stray("until", self.until.is_some())?;
+                let (Some(blueprint), Some(space)) =
+                    (nonempty(self.blueprint), nonempty(self.space))
+                else {
+                    return Err(bad("launch needs `blueprint` and `space`"));
+                };
+                Ok(EnvironmentRequest::Launch(env_api::LaunchRequest {
+                    blueprint,
+                    space,
+                    inputs: self.inputs.unwrap_or_default(),
+                    duration: self.duration,
+                }))
+            }
+            EnvironmentOperation::Extend => {
+                stray("blueprint", self.blueprint.is_some())?;
+                stray("space", self.space.is_some())?;
+                stray("inputs", self.inputs.is_some())?;
+                let id = self
+                    .id
+                    .ok_or_else(|| bad("extend needs `id` (the environment's id)"))?;
+                match (&self.duration, &self.until) {
+                    (Some(_), None) | (None, Some(_)) => {}
+                    _ => {
+                        return Err(bad(
+                            "extend needs `duration` (time added, like 4h) or `until` (an RFC \
+3339 time), one of them",
+                        ))
+                    }
+                }
+                Ok(EnvironmentRequest::Extend(
+                    id,
+                    env_api::ExtendRequest {
+                        until: self.until,
+                        by: self.duration,
+                    },
+                ))
+            }
+            EnvironmentOperation::Terminate => {
+                stray("blueprint", self.blueprint.is_some())?;
+                stray("space", self.space.is_some())?;
+                stray("inputs", self.inputs.is_some())?;
+                stray("duration", self.duration.is_some())?;
+                stray("until", self.until.is_some())?;
+                let id = self
+                    .id
+                    .ok_or_else(|| bad("terminate needs `id` (the environment's id)"))?;
+                Ok(EnvironmentRequest::Terminate(id))
+            }
+        }
+    }
+}
+
 /// What the server tells a client when it connects.
 pub const INSTRUCTIONS: &str = "Warden is the policy gate for infrastructure changes. Before \
 applying a Terraform/OpenTofu plan or Kubernetes manifests, call evaluate_change with the plan \
 JSON (`terraform show -json`) or the manifests. The first lines of the result say the outcome \
 and, per finding, what to change and why; apply the fixes and evaluate again until the outcome \
 is allow. explain_rule gives a rule's full documentation. When a finding must stay, \
-request_exception asks a human approver; approval_status tells whether a request was decided.";
+request_exception asks a human approver; approval_status tells whether a request was decided. \
+With a server, list_environments and request_environment launch, extend and terminate \
+environments from blueprints through the same checkpoints.";
 
 fn text_result(text: String) -> CallToolResult {
     CallToolResult::success(vec![ContentBlock::text(text)])
@@ -411,7 +552,154 @@ allowed. Needs a Warden server."
             },
         })
     }
+    /// The environments the token may see.
+    #[tool(
+        name = "list_environments",
+        description = "List the environments (launched from blueprints) the token may see, \
+optionally in one space or one state: id, blueprint, space, state, when it ends, its outputs. \
+Needs a Warden server."
+    )]
+    async fn list_environments(
+        &self,
+        Parameters(args): Parameters<ListEnvironments>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let space = args.space.as_deref().filter(|s| !s.trim().is_empty());
+        let wanted = args.state.as_deref().filter(|s| !s.trim().is_empty());
+        let state = match wanted.map(|w| {
+            warden_store::EnvironmentState::parse(w).ok_or_else(|| {
+                let names: Vec<&str> = warden_store::EnvironmentState::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect();
+                format!(
+                    "error: bad input: `state` is `{w}`; one of {}",
+                    names.join(", ")
+                )
+            })
+        }) {
+            Some(Err(e)) => return Ok(error_result(e)),
+            Some(Ok(s)) => Some(s),
+            None => None,
+        };
+        Ok(match &self.backend {
+            Backend::Local(_) => error_result(ENVIRONMENTS_NEED_SERVER),
+            Backend::Server(app) => {
+                let token = match Self::token(&ctx) {
+                    Ok(t) => t,
+                    Err(r) => return Ok(r),
+                };
+                match env_api::environments(app, &token, space, state).await {
+                    Ok(list) => {
+                        Self::audit(
+                            app,
+                            &token,
+                            "list_environments",
+                            &format!("environments/{}", space.unwrap_or("*")),
+                            space,
+                        )
+                        .await;
+                        text_result(shape::environment_list(&json!({
+                            "environments":
+                                list.iter().map(env_api::environment_json).collect::<Vec<_>>()
+                        })))
+                    }
+                    Err(e) => api_error_result(&e),
+                }
+            }
+            Backend::Remote(remote) => {
+                let mut path = String::from("/v1/environments");
+                let mut sep = '?';
+                if let Some(space) = space {
+                    path.push_str(&format!("{sep}space={}", remote::encode(space)));
+                    sep = '&';
+                }
+                if let Some(state) = state {
+                    path.push_str(&format!("{sep}state={}", state.as_str()));
+                }
+                match remote.request(remote::Method::GET, &path, None).await {
+                    Ok(v) => text_result(shape::environment_list(&v)),
+                    Err(e) => error_result(e.to_string()),
+                }
+            }
+        })
+    }
+
+    /// Launches, extends or terminates an environment.
+    #[tool(
+        name = "request_environment",
+        description = "Launch an environment from a blueprint (operation launch: blueprint, \
+space, inputs, duration), give a running one more time (extend: id, duration or until) or tear \
+one down (terminate: id). Each request is a recorded decision through the environment \
+checkpoints (allowed spaces, maximum duration, concurrency, cost and budget) and the policies \
+on the runner's plan. The first lines say the outcome and, per blocking finding, \
+`<rule id> on <resource>: <what to change> — <why>`; then the environment (id, state, end, \
+outputs) and the JSON. A deny is a normal answer: fix and request again. Needs a Warden server."
+    )]
+    async fn request_environment(
+        &self,
+        Parameters(args): Parameters<RequestEnvironment>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, ErrorData> {
+        if matches!(self.backend, Backend::Local(_)) {
+            return Ok(error_result(ENVIRONMENTS_NEED_SERVER));
+        }
+        let request = match args.check() {
+            Ok(r) => r,
+            Err(e) => return Ok(error_result(e)),
+        };
+        Ok(match &self.backend {
+            Backend::Local(_) => error_result(ENVIRONMENTS_NEED_SERVER),
+            Backend::Server(app) => {
+                let token = match Self::token(&ctx) {
+                    Ok(t) => t,
+                    Err(r) => return Ok(r),
+                };
+                let answer = match &request {
+                    EnvironmentRequest::Launch(l) => env_api::launch(app, &token, l).await,
+                    EnvironmentRequest::Extend(id, x) => env_api::extend(app, &token, *id, x).await,
+                    EnvironmentRequest::Terminate(id) => env_api::terminate(app, &token, *id).await,
+                };
+                match answer {
+                    Ok(a) => text_result(shape::environment(&a.to_json())),
+                    Err(e) => api_error_result(&e),
+                }
+            }
+            Backend::Remote(remote) => {
+                let (path, body) = match &request {
+                    EnvironmentRequest::Launch(l) => (
+                        "/v1/environments".to_owned(),
+                        json!({"blueprint": l.blueprint, "space": l.space,
+                               "inputs": l.inputs, "duration": l.duration}),
+                    ),
+                    EnvironmentRequest::Extend(id, x) => (
+                        format!("/v1/environments/{id}/extend"),
+                        json!({"until": x.until, "by": x.by}),
+                    ),
+                    EnvironmentRequest::Terminate(id) => {
+                        (format!("/v1/environments/{id}/terminate"), json!({}))
+                    }
+                };
+                match remote
+                    .request(
+                        remote::Method::POST,
+                        &path,
+                        Some(body.to_string().into_bytes()),
+                    )
+                    .await
+                {
+                    Ok(v) => text_result(shape::environment(&v)),
+                    Err(e) => error_result(e.to_string()),
+                }
+            }
+        })
+    }
 }
+
+/// What the environment tools answer without a server.
+pub const ENVIRONMENTS_NEED_SERVER: &str = "error: environments are launched and run by a \
+Warden server (its runner, store and checkpoints); this MCP server evaluates locally. Run \
+`warden mcp --server URL` (token in WARDEN_TOKEN) or use the server's /mcp endpoint.";
 
 /// What `request_exception` and `approval_status` answer without a server.
 pub const NEEDS_SERVER: &str = "error: exceptions and approvals live on a Warden server; this \

@@ -856,7 +856,7 @@ fn drift_schemas() -> Value {
             "properties": {
                 "id": { "type": "integer", "format": "int64" },
                 "space": string, "target": string,
-                "source": { "enum": ["api", "schedule"] },
+                "source": { "enum": ["api", "schedule", "teardown"] },
                 "actor": string,
                 "started_at": time, "finished_at": time,
                 "compared": { "type": "integer" },

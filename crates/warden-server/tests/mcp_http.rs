@@ -125,7 +125,7 @@ async fn streamable_http_as_the_agent() {
             .auth_header(s.agent.clone()),
     );
     let client = ().serve(transport).await.unwrap();
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 5);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 7);
 
     evaluate_as_agent(&client, &s.store).await;
 
@@ -336,6 +336,259 @@ async fn remote_backend_forwards_as_the_token() {
     .await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).starts_with("error (401): "), "{}", text(&r));
+
+    client.cancel().await.unwrap();
+    other.cancel().await.unwrap();
+}
+
+const ENVIRONMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/environments");
+
+/// A server with environments on: the fake runner, EU regions only, the sandbox blueprint.
+async fn environments_server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        SqliteStore::open_dir(dir.path(), OpenOptions::default())
+            .await
+            .unwrap(),
+    );
+    let (_, agent) = ops::create_token(
+        store.as_ref(),
+        &Actor::system(),
+        &NewToken {
+            name: "claude-infra".into(),
+            principal: "claude-infra".into(),
+            kind: ActorKind::Agent,
+            roles: vec![Role::Requester],
+            spaces: vec!["dev".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let toml = format!(
+        "[rules.WD-GOV-001]\nallowed = {{ aws = [\"eu-west-1\"] }}\n[environments]\nrunner = [\"{ENVIRONMENTS}/fake-runner.sh\"]\nworkdir = \"{}\"\n",
+        dir.path().join("work").display()
+    );
+    let config = warden_policy::config::parse("warden.toml", &toml).unwrap();
+    let policies =
+        warden_policy::Policies::load(config, &[], &warden_policy::RegoOptions::default()).unwrap();
+    let blueprint = std::fs::read_to_string(format!("{ENVIRONMENTS}/sandbox.yaml"))
+        .unwrap()
+        .replace(
+            "examples/environments/sandbox",
+            &format!("{ENVIRONMENTS}/sandbox"),
+        );
+    store
+        .publish_blueprint(
+            &Actor::system(),
+            &warden_store::NewBlueprint {
+                name: "sandbox".into(),
+                document: blueprint,
+            },
+        )
+        .await
+        .unwrap();
+    let state = AppState::with_policies(policies, store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(warden_server::serve(
+        listener,
+        state,
+        std::future::pending::<()>(),
+    ));
+    Server {
+        _dir: dir,
+        store,
+        addr,
+        agent,
+    }
+}
+
+/// An agent lists and requests environments over MCP: a launch in an unapproved region is
+/// denied with the rule, the fix and the reason; the fixed one is allowed and runs; it is
+/// extended and terminated; every request is a decision recorded as the agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_requests_environments_over_mcp() {
+    let s = environments_server().await;
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(format!("http://{}/mcp", s.addr))
+            .auth_header(s.agent.clone()),
+    );
+    let client = ().serve(transport).await.unwrap();
+    let names: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert!(
+        names.contains(&"list_environments".to_owned())
+            && names.contains(&"request_environment".to_owned()),
+        "{names:?}"
+    );
+
+    // An unapproved region: denied, the first lines name the rule, what to change and why.
+    let r = call(
+        &client,
+        "request_environment",
+        json!({ "operation": "launch", "blueprint": "sandbox", "space": "dev",
+                "inputs": { "region": "us-east-2" } }),
+    )
+    .await;
+    let out = text(&r);
+    assert_eq!(r.is_error, Some(false), "{out}");
+    assert!(out.starts_with("deny: "), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("- WD-GOV-001 on "))
+        .unwrap_or_else(|| panic!("no WD-GOV-001 line: {out}"));
+    assert!(
+        line.contains(" — ") && line.contains("to `eu-west-1`"),
+        "{line}"
+    );
+    let denied = decision_json(&out);
+    assert_eq!(denied["environment"]["state"], "denied", "{out}");
+    assert!(out.contains(&format!(
+        "environment {} (sandbox version 1) in space dev: denied",
+        denied["environment"]["id"]
+    )));
+    let record = s
+        .store
+        .decision(denied["decision_id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (record.actor.as_str(), record.actor_kind.as_str()),
+        ("claude-infra", "agent")
+    );
+
+    // The region fixed: allowed, applied, the outputs shown.
+    let r = call(
+        &client,
+        "request_environment",
+        json!({ "operation": "launch", "blueprint": "sandbox", "space": "dev",
+                "inputs": { "region": "eu-west-1" }, "duration": "2h" }),
+    )
+    .await;
+    let out = text(&r);
+    assert!(out.starts_with("allow: "), "{out}");
+    let launched = decision_json(&out);
+    let id = launched["environment"]["id"].as_i64().unwrap();
+    assert!(
+        out.contains(&format!(
+            "environment {id} (sandbox version 1) in space dev: active"
+        )) && out.contains("outputs: url = https://sandbox.eu-west-1.example.com"),
+        "{out}"
+    );
+
+    // Listed (the read audited as the agent); a bad filter is a tool error naming it.
+    let r = call(
+        &client,
+        "list_environments",
+        json!({ "space": "dev", "state": "active" }),
+    )
+    .await;
+    let out = text(&r);
+    assert!(out.starts_with("1 environment(s).\n"), "{out}");
+    assert!(out.contains(&format!("- environment {id} ")), "{out}");
+    let audit = s.store.audit_records(0, 1000).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "mcp.list_environments" && a.actor == "claude-infra"));
+    let r = call(&client, "list_environments", json!({ "state": "bogus" })).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("`state` is `bogus`"), "{}", text(&r));
+    let r = call(&client, "list_environments", json!({ "space": "prod" })).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r).contains("may not act in space `prod`"),
+        "{}",
+        text(&r)
+    );
+
+    // Bad requests name the argument.
+    let r = call(
+        &client,
+        "request_environment",
+        json!({ "operation": "extend", "duration": "1h" }),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("extend needs `id`"), "{}", text(&r));
+    let r = call(
+        &client,
+        "request_environment",
+        json!({ "operation": "terminate", "id": id, "blueprint": "sandbox" }),
+    )
+    .await;
+    assert!(
+        text(&r).contains("`blueprint` does not apply to terminate"),
+        "{}",
+        text(&r)
+    );
+
+    // Extended within the blueprint's maximum, then terminated.
+    let r = call(
+        &client,
+        "request_environment",
+        json!({ "operation": "extend", "id": id, "duration": "1h" }),
+    )
+    .await;
+    let out = text(&r);
+    assert!(out.starts_with("allow: "), "{out}");
+    let extended = decision_json(&out);
+    assert_ne!(
+        extended["environment"]["ends_at"],
+        launched["environment"]["ends_at"]
+    );
+    let r = call(
+        &client,
+        "request_environment",
+        json!({ "operation": "terminate", "id": id }),
+    )
+    .await;
+    let out = text(&r);
+    assert_eq!(r.is_error, Some(false), "{out}");
+    assert!(
+        out.contains(&format!(
+            "environment {id} (sandbox version 1) in space dev: terminated"
+        )),
+        "{out}"
+    );
+
+    // Through `warden mcp --server` (the Remote backend): the same list.
+    let remote = Remote::new(
+        &format!("http://{}", s.addr),
+        s.agent.clone(),
+        PolicySet::load(Config::default()).unwrap(),
+    )
+    .unwrap();
+    let handler = WardenMcp::new(Backend::Remote(Arc::new(remote)));
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = handler.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let other = ().serve(client_io).await.unwrap();
+    let r = call(
+        &other,
+        "list_environments",
+        json!({ "space": "dev", "state": "terminated" }),
+    )
+    .await;
+    let out = text(&r);
+    assert!(out.starts_with("1 environment(s).\n"), "{out}");
+    assert!(out.contains(&format!("- environment {id} ")), "{out}");
+    let r = call(
+        &other,
+        "request_environment",
+        json!({ "operation": "launch", "blueprint": "sandbox", "space": "dev",
+                "inputs": { "region": "us-east-2" } }),
+    )
+    .await;
+    assert!(text(&r).starts_with("deny: "), "{}", text(&r));
 
     client.cancel().await.unwrap();
     other.cancel().await.unwrap();

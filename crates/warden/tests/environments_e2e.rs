@@ -4,7 +4,8 @@
 //! exceeds the space's budget (deny); an extension beyond the maximum needs approval and is
 //! applied once approved; a short environment is announced to the webhook and torn down —
 //! across a server restart —; a teardown that keeps failing is retried, flagged, and torn
-//! down on an operator's request.
+//! down on an operator's request. A running environment is scanned for drift as target
+//! `env-<id>`: drift opened by hand opens an event, resolved when put back or at teardown.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -403,6 +404,176 @@ fn environments_walk_through() {
         "{}",
         text(&o)
     );
+
+    stop(child);
+    let o = warden(dir, Some(ADMIN), &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// All drift events of `target`, newest first.
+fn drift_of(addr: &str, target: &str) -> Vec<Value> {
+    get(addr, &format!("/v1/drift?target={target}"), ADMIN)["drift"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Waits (up to 30 s) until the drift events of `target` satisfy `done`; returns them.
+fn wait_for_drift(
+    addr: &str,
+    target: &str,
+    what: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events = drift_of(addr, target);
+        if done(&events) {
+            return events;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the drift of {target} never {what}: {events:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn metrics(addr: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("{e}"));
+    s.write_all(
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let mut r = String::new();
+    s.read_to_string(&mut r)
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    r
+}
+
+/// A running environment is a drift target `env-<id>`: someone opens its security group to
+/// the internet by hand, the `[drift]` loop's scan through the runner opens an out-of-band
+/// event; put back, the event resolves; drifted again and terminated, the teardown resolves
+/// it (a terminated environment cannot drift).
+#[test]
+fn running_environments_are_scanned_for_drift() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("sandbox")).unwrap_or_else(|e| unreachable!("{e}"));
+    for f in [
+        "fake-runner.sh",
+        "sandbox/plan-template.json",
+        "sandbox/main.tf",
+    ] {
+        std::fs::copy(Path::new(EXAMPLE).join(f), dir.join(f))
+            .unwrap_or_else(|e| unreachable!("copy {f}: {e}"));
+    }
+    let blueprint = std::fs::read_to_string(Path::new(EXAMPLE).join("sandbox.yaml"))
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .replace("examples/environments/sandbox", "sandbox");
+    std::fs::write(dir.join("sandbox.yaml"), blueprint).unwrap_or_else(|e| unreachable!("{e}"));
+    std::fs::write(
+        dir.join("warden.toml"),
+        "[environments]\nrunner = [\"./fake-runner.sh\"]\nworkdir = \"work\"\n\
+         reconcile-interval-seconds = 1\n[drift]\ninterval-minutes = 0.02\n",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"));
+
+    let (child, addr) = serve(dir);
+    let server = format!("http://{addr}");
+    let o = warden(
+        dir,
+        Some(ADMIN),
+        &["blueprint", "publish", "sandbox.yaml", "--server", &server],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let alice = token(
+        dir,
+        &[
+            "--role",
+            "requester",
+            "--name",
+            "alice",
+            "--principal",
+            "alice",
+        ],
+    );
+    let (code, v) = launch(dir, &server, &alice, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    let id = v["environment"]["id"].as_i64().unwrap_or_default();
+    let target = format!("env-{id}");
+
+    // Scanned while clean: no event.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(drift_of(&addr, &target).is_empty());
+
+    // Opened to the internet by hand: an event on the environment's target, out of band.
+    let marker = dir.join(format!("work/{id}/DRIFTED"));
+    std::fs::write(&marker, "").unwrap_or_else(|e| unreachable!("{e}"));
+    let events = wait_for_drift(&addr, &target, "opened", |e| {
+        e.iter().any(|e| e["state"] == "open")
+    });
+    let event = &events[0];
+    assert_eq!(
+        (
+            event["space"].as_str(),
+            event["address"].as_str(),
+            event["attribution"]["via"].as_str(),
+            event["severity"].as_str()
+        ),
+        (
+            Some("dev"),
+            Some("aws_security_group.web"),
+            Some("out-of-band"),
+            Some("critical")
+        ),
+        "{event:#}"
+    );
+    assert!(
+        event["introduced"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v["rule_id"] == "WD-AWS-007"),
+        "{event:#}"
+    );
+    let m = metrics(&addr);
+    assert!(m.contains("warden_drift_open{space=\"dev\"} 1"), "{m}");
+    assert!(
+        m.contains("warden_drift_scans_total{space=\"dev\",result=\"drift\"}"),
+        "{m}"
+    );
+
+    // Put back: the next scan resolves it.
+    std::fs::remove_file(&marker).unwrap_or_else(|e| unreachable!("{e}"));
+    wait_for_drift(&addr, &target, "resolved", |e| {
+        !e.is_empty() && e.iter().all(|e| e["state"] == "resolved")
+    });
+    let m = metrics(&addr);
+    assert!(m.contains("warden_drift_open{space=\"dev\"} 0"), "{m}");
+    assert!(
+        m.contains("warden_drift_time_to_remediation_seconds_count 1"),
+        "{m}"
+    );
+
+    // Drifted again, then terminated: the teardown closes the open event.
+    std::fs::write(&marker, "").unwrap_or_else(|e| unreachable!("{e}"));
+    wait_for_drift(&addr, &target, "reopened", |e| {
+        e.iter().any(|e| e["state"] == "open")
+    });
+    let o = warden(
+        dir,
+        Some(&alice),
+        &["env", "terminate", &id.to_string(), "--server", &server],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let events = drift_of(&addr, &target);
+    assert!(
+        events.len() == 2 && events.iter().all(|e| e["state"] == "resolved"),
+        "{events:#?}"
+    );
+    let m = metrics(&addr);
+    assert!(m.contains("warden_drift_open{space=\"dev\"} 0"), "{m}");
 
     stop(child);
     let o = warden(dir, Some(ADMIN), &["audit", "verify"]);

@@ -71,7 +71,9 @@ async fn stdio_tools_answer_for_self_correction() {
             "approval_status",
             "evaluate_change",
             "explain_rule",
+            "list_environments",
             "list_rules",
+            "request_environment",
             "request_exception"
         ]
     );
@@ -249,6 +251,23 @@ async fn stdio_tools_answer_for_self_correction() {
     let r = call(&client, "approval_status", json!({ "id": 1 })).await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("--server URL"), "{}", text(&r));
+    // Nor environments: each tool says they need a server.
+    for (tool, args) in [
+        ("list_environments", json!({})),
+        (
+            "request_environment",
+            json!({ "operation": "launch", "blueprint": "sandbox", "space": "dev" }),
+        ),
+    ] {
+        let r = call(&client, tool, args).await;
+        assert_eq!(r.is_error, Some(true), "{tool}");
+        let out = text(&r);
+        assert!(
+            out.starts_with("error: environments are launched and run by a Warden server")
+                && out.contains("--server URL"),
+            "{tool}: {out}"
+        );
+    }
 
     client.cancel().await.unwrap();
 }

@@ -3,9 +3,10 @@
 //! times out, output that is not a plan) is recorded as a failed scan and counted in the
 //! metrics, never skipped in silence.
 //!
-//! [`DriftSource`] is the seam: [`CommandSource`] runs a `[[drift.targets]]` command; the
-//! environments the server runs can add their own sources (one per running environment)
-//! through the [`Sources`] function given to [`run`].
+//! [`DriftSource`] is the seam: [`CommandSource`] runs a `[[drift.targets]]` command;
+//! [`crate::environments::drift::EnvironmentSource`] scans a running environment (target
+//! `env-<id>`) through its runner. The [`Sources`] function given to [`run`] lists them each
+//! round ([`configured_and_environments`] for `warden serve`).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -34,12 +35,28 @@ pub trait DriftSource: Send + Sync {
     fn refresh_plan(&self) -> BoxFuture<'_, Result<Vec<u8>, String>>;
 }
 
-/// The sources to scan in a round, read each round (a policy reload may change them).
-pub type Sources = Arc<dyn Fn(&AppState) -> Vec<Arc<dyn DriftSource>> + Send + Sync>;
+/// The sources to scan in a round, read each round (a policy reload or a launch may change
+/// them).
+pub type Sources =
+    Arc<dyn for<'a> Fn(&'a AppState) -> BoxFuture<'a, Vec<Arc<dyn DriftSource>>> + Send + Sync>;
 
 /// The `[[drift.targets]]` of the policies in force, as [`CommandSource`]s.
 #[must_use]
-pub fn configured(state: &AppState) -> Vec<Arc<dyn DriftSource>> {
+pub fn configured(state: &AppState) -> BoxFuture<'_, Vec<Arc<dyn DriftSource>>> {
+    Box::pin(std::future::ready(configured_targets(state)))
+}
+
+/// The `[[drift.targets]]` and every running environment (active or expiring).
+#[must_use]
+pub fn configured_and_environments(state: &AppState) -> BoxFuture<'_, Vec<Arc<dyn DriftSource>>> {
+    Box::pin(async move {
+        let mut all = configured_targets(state);
+        all.extend(crate::environments::drift::sources(state).await);
+        all
+    })
+}
+
+fn configured_targets(state: &AppState) -> Vec<Arc<dyn DriftSource>> {
     state
         .policies
         .current()
@@ -56,7 +73,7 @@ pub fn configured(state: &AppState) -> Vec<Arc<dyn DriftSource>> {
 /// the task is dropped.
 pub async fn run(state: AppState, sources: Sources) {
     loop {
-        for source in sources(&state) {
+        for source in sources(&state).await {
             scan_once(&state, source.as_ref()).await;
         }
         let every = state.policies.current().account().config().drift.interval;

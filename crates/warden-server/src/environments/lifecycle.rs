@@ -165,6 +165,9 @@ pub(crate) async fn teardown(
         )
         .await
         .map_err(|e| ApiError::store("recording the teardown", e))?;
+    if environment.state == S::Terminated {
+        super::drift::close(state, &environment).await;
+    }
     Ok(Answer {
         decided: result
             .as_ref()

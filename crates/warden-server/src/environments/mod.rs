@@ -7,12 +7,15 @@
 //! - [`runner`]: the IaC tool's commands, one working folder per environment.
 //! - [`api`]: the operations (launch, extend, terminate, publish, reads) with their
 //!   authorisation, and the HTTP handlers.
+//! - [`drift`]: each running environment scanned for drift as target `env-<id>`; its open
+//!   drift closed at teardown.
 //! - [`lifecycle`]: the reconcile loop: approvals granted, expiry notices, expiry, teardown
 //!   with retries; everything read from the store, so a restart resumes where it stopped.
 
 pub mod api;
 pub mod blueprint;
 pub mod checkpoint;
+pub mod drift;
 pub mod handlers;
 pub mod lifecycle;
 pub mod runner;
@@ -40,7 +43,9 @@ impl Busy {
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        set.insert(id).then_some(Claim { busy: self, id })
+        // `then`, not `then_some`: an eager `Claim` for an id already claimed would be dropped
+        // here, locking the mutex this guard holds (a deadlock) and releasing the other claim.
+        set.insert(id).then(|| Claim { busy: self, id })
     }
 }
 
@@ -52,5 +57,23 @@ impl Drop for Claim<'_> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         set.remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Busy;
+
+    #[test]
+    fn a_claimed_environment_is_refused_until_released() {
+        let busy = Busy::default();
+        let first = busy.claim(1);
+        assert!(first.is_some());
+        assert!(busy.claim(1).is_none(), "claimed twice");
+        assert!(busy.claim(2).is_some(), "another environment is free");
+        // The refused claim released nothing: 1 is still claimed.
+        assert!(busy.claim(1).is_none());
+        drop(first);
+        assert!(busy.claim(1).is_some(), "released on drop");
     }
 }

@@ -17,6 +17,8 @@ use serde_json::Value;
 pub const LAUNCH_PLAN: &str = "launch.tfplan";
 /// The saved plan of a teardown.
 pub const DESTROY_PLAN: &str = "destroy.tfplan";
+/// The saved refresh-only plan of a drift scan.
+pub const DRIFT_PLAN: &str = "drift.tfplan";
 
 /// How much of a failing command's stderr is kept.
 const STDERR_TAIL: usize = 2000;
@@ -188,12 +190,31 @@ impl Runner {
             args.push("-destroy".into());
         }
         args.push(format!("-out={file}"));
-        for (k, v) in vars {
-            args.push("-var".into());
-            args.push(format!("{k}={}", super::blueprint::var_text(v)));
-        }
+        push_vars(&mut args, vars);
         self.run(folder, &args).await?;
         self.run(folder, &["show".into(), "-json".into(), file.into()])
+            .await
+    }
+
+    /// `plan -refresh-only -out=drift.tfplan -var ...`, `show -json drift.tfplan`: the
+    /// refresh-only plan of a running environment (its `resource_drift` is the drift).
+    ///
+    /// # Errors
+    /// The first command that failed.
+    pub async fn refresh_plan(
+        &self,
+        folder: &Path,
+        vars: &serde_json::Map<String, Value>,
+    ) -> Result<Vec<u8>, RunnerError> {
+        let mut args = vec![
+            "plan".to_owned(),
+            "-refresh-only".into(),
+            "-input=false".into(),
+            format!("-out={DRIFT_PLAN}"),
+        ];
+        push_vars(&mut args, vars);
+        self.run(folder, &args).await?;
+        self.run(folder, &["show".into(), "-json".into(), DRIFT_PLAN.into()])
             .await
     }
 
@@ -244,6 +265,14 @@ impl Runner {
             ),
             other => other,
         })
+    }
+}
+
+/// `-var k=v` per input.
+fn push_vars(args: &mut Vec<String>, vars: &serde_json::Map<String, Value>) {
+    for (k, v) in vars {
+        args.push("-var".into());
+        args.push(format!("{k}={}", super::blueprint::var_text(v)));
     }
 }
 

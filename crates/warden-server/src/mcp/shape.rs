@@ -41,7 +41,14 @@ fn finding_line(f: &Value) -> String {
 pub fn decision(json: &[u8]) -> Result<String, String> {
     let v: Value = serde_json::from_slice(json)
         .map_err(|e| format!("error: the decision is not JSON: {e}"))?;
-    let v = &v;
+    let mut out = decision_head(&v);
+    let _ = writeln!(out, "\nDecision JSON:");
+    out.push_str(&String::from_utf8_lossy(json));
+    Ok(out)
+}
+
+/// The lines of a decision before its JSON: the outcome and one line per finding.
+fn decision_head(v: &Value) -> String {
     let outcome = s(v, "outcome");
     let findings = v
         .get("findings")
@@ -123,9 +130,80 @@ following and evaluate again:"
             v.get("space").map_or_else(String::new, Value::to_string)
         );
     }
-    let _ = writeln!(out, "\nDecision JSON:");
-    out.push_str(&String::from_utf8_lossy(json));
-    Ok(out)
+    out
+}
+
+/// One line about an environment: id, blueprint, space, state, end, outputs.
+fn environment_line(e: &Value) -> String {
+    let mut line = format!(
+        "environment {} ({} version {}) in space {}: {}, ends at {}",
+        e.get("id").map_or_else(String::new, Value::to_string),
+        s(e, "blueprint"),
+        e.get("version").map_or_else(String::new, Value::to_string),
+        s(e, "space"),
+        s(e, "state"),
+        s(e, "ends_at"),
+    );
+    if let Some(p) = e.get("pending_ends_at").and_then(Value::as_str) {
+        let _ = write!(line, " (extension to {p} waits for approval)");
+    }
+    if let Some(a) = e.get("approval_id").and_then(Value::as_i64) {
+        let _ = write!(line, ", approval request {a}");
+    }
+    if let Some(outputs) = e.get("outputs").and_then(Value::as_object) {
+        if !outputs.is_empty() {
+            let shown: Vec<String> = outputs
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::String(t) => format!("{k} = {t}"),
+                    other => format!("{k} = {other}"),
+                })
+                .collect();
+            let _ = write!(line, "; outputs: {}", shown.join(", "));
+        }
+    }
+    if let Some(f) = e.get("flagged_reason").and_then(Value::as_str) {
+        let _ = write!(line, "; flagged: {f}");
+    }
+    line
+}
+
+/// An environment request's result text (`v`: the answer of the environment API): the
+/// decision's lines when one was made, the environment's line, a runner error, then the JSON.
+#[must_use]
+pub fn environment(v: &Value) -> String {
+    let decided = v.get("outcome").is_some();
+    let mut out = if decided {
+        decision_head(v)
+    } else {
+        String::new()
+    };
+    if let Some(e) = v.get("environment") {
+        let _ = writeln!(out, "{}", environment_line(e));
+    }
+    if let Some(e) = v.get("error").and_then(Value::as_str) {
+        let _ = writeln!(out, "runner error: {e}");
+    }
+    let label = if decided { "Decision" } else { "Environment" };
+    let _ = write!(out, "\n{label} JSON:\n{v}");
+    out
+}
+
+/// The environment list's result text: one line per environment, then the JSON
+/// (`v`: `{"environments": [...]}` as the API answers it).
+#[must_use]
+pub fn environment_list(v: &Value) -> String {
+    let list = v
+        .get("environments")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} environment(s).", list.len());
+    for e in list {
+        let _ = writeln!(out, "- {}", environment_line(e));
+    }
+    let _ = write!(out, "\nEnvironments JSON:\n{v}");
+    out
 }
 
 /// A rule's documentation, or a message naming close matches.
@@ -285,5 +363,34 @@ mod tests {
         assert!(text.contains("decision 4 recorded in space \"dev\""));
         let json_part = text.split("Decision JSON:\n").nth(1).unwrap_or_default();
         assert_eq!(serde_json::from_str::<Value>(json_part).ok(), Some(v));
+    }
+
+    #[test]
+    fn environments_say_state_end_and_outputs() {
+        let env = json!({"id": 7, "blueprint": "sandbox", "version": 1, "space": "dev",
+                         "state": "active", "ends_at": "2026-01-01T08:00:00Z",
+                         "outputs": {"url": "https://x"}, "approval_id": null});
+        let v = json!({"outcome": "allow", "findings": [], "decision_id": 3, "environment": env});
+        let text = environment(&v);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "allow: the change may go ahead.");
+        assert!(
+            text.contains(
+                "environment 7 (sandbox version 1) in space dev: active, ends at \
+2026-01-01T08:00:00Z; outputs: url = https://x"
+            ),
+            "{text}"
+        );
+        let json_part = text.split("Decision JSON:\n").nth(1).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<Value>(json_part).ok(), Some(v));
+        // No decision (a cancelled launch): the environment alone.
+        let text = environment(&json!({"environment": {"id": 8, "state": "terminated"}}));
+        assert!(text.starts_with("environment 8 "), "{text}");
+        assert!(text.contains("Environment JSON:"), "{text}");
+        let list = environment_list(&json!({"environments": [env]}));
+        assert!(
+            list.starts_with("1 environment(s).\n- environment 7 "),
+            "{list}"
+        );
     }
 }

@@ -257,7 +257,7 @@ async fn serve(
         Arc::clone(&trigger),
     ));
     let hangup = tokio::spawn(reload_on_sighup(trigger));
-    // Scheduled drift scans of the `[drift]` targets in force (none: the loop only sleeps).
+    // Scheduled drift scans of the `[drift]` targets and the running environments.
     let policies_now = state.policies.current();
     let drift = &policies_now.account().config().drift;
     if !drift.targets.is_empty() {
@@ -269,7 +269,7 @@ async fn serve(
     }
     let scans = tokio::spawn(warden_server::drift::schedule::run(
         state.clone(),
-        Arc::new(warden_server::drift::schedule::configured),
+        Arc::new(warden_server::drift::schedule::configured_and_environments),
     ));
     publish_blueprints(&state).await?;
     let environments = tokio::spawn(warden_server::environments::lifecycle::run(state.clone()));
