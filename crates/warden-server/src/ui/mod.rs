@@ -18,6 +18,7 @@
 pub mod approvals;
 pub mod assets;
 pub mod audit;
+pub mod chain;
 pub mod csrf;
 pub mod decisions;
 pub mod drift;
@@ -68,6 +69,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/ui/exceptions/{id}/{action}", post(exceptions::decide))
         .route("/ui/environments", get(environments::page))
+        .route("/ui/environments/{id}", get(environments::detail))
+        .route("/ui/environments/{id}/extend", post(environments::extend))
+        .route(
+            "/ui/environments/{id}/terminate",
+            post(environments::terminate),
+        )
         .route("/ui/drift", get(drift::page))
         .route("/ui/audit", get(audit::page))
         .route("/ui/assets/{name}", get(assets::serve))
