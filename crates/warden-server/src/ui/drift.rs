@@ -124,7 +124,7 @@ async fn content(state: &AppState, viewer: &Viewer, resolved: bool) -> Result<Ma
             div.card {
                 div.label { "Open drift" }
                 div.value.bad[!open.is_empty()] { (open.len()) }
-                div.hint { "resources in " (layout::plural(groups.len() as u64, "target", "targets")) }
+                div.hint { (layout::plural(open.len() as u64, "resource", "resources")) " in " (layout::plural(groups.len() as u64, "target", "targets")) }
             }
             div.card {
                 div.label { "Violating policy" }

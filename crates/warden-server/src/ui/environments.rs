@@ -187,14 +187,14 @@ async fn list_content(state: &AppState, viewer: &Viewer, tab: Tab) -> Result<Mar
         }
         div.cards {
             div.card {
-                div.label { "Running" }
+                div.label { "Live" }
                 div.value { (running.len()) }
-                div.hint { (count(Tab::Active)) " active, " (count(Tab::Expiring)) " ending" }
+                div.hint { (count(Tab::Active)) " active, " (count(Tab::Expiring)) " ending, " (count(Tab::Pending)) " pending, " (count(Tab::Flagged)) " flagged" }
             }
             div.card {
                 div.label { "Monthly cost" }
                 div.value { (money(monthly)) }
-                div.hint { "of running environments" }
+                div.hint { "of live environments" }
             }
             div.card {
                 div.label { "Pending approval" }
@@ -208,12 +208,12 @@ async fn list_content(state: &AppState, viewer: &Viewer, tab: Tab) -> Result<Mar
             }
         }
         div.panel.flush {
-            div.panel-head.padded { h2 { "Cost per space" } span.muted.small { "running environments against " code { "[spaces.<name>.environments] budget-monthly" } } }
+            div.panel-head.padded { h2 { "Cost per space" } span.muted.small { "live environments against " code { "[spaces.<name>.environments] budget-monthly" } } }
             @if costs.is_empty() {
-                (layout::empty("No running environments", html! { "No space in view has running environments or an environment budget." }))
+                (layout::empty("No live environments", html! { "No space in view has live environments or an environment budget." }))
             } @else {
                 table.rules {
-                    thead { tr { th { "Space" } th.num { "Running" } th.num { "Monthly cost" } th.num { "Budget" } th {} th.num { "Used" } } }
+                    thead { tr { th { "Space" } th.num { "Live" } th.num { "Monthly cost" } th.num { "Budget" } th {} th.num { "Used" } } }
                     tbody {
                         @for (space, c) in &costs {
                             tr {

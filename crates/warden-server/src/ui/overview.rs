@@ -208,7 +208,7 @@ async fn content(state: &AppState, viewer: &Viewer, range: Range) -> Result<Mark
                 @match &chain {
                     Some(c) if c.is_intact() => {
                         a.value.ok href="/ui/audit" { "Intact" }
-                        div.hint title=(super::chain::freshness(viewer.now, c)) { (c.records) " records, " (super::chain::freshness(viewer.now, c)) }
+                        div.hint title=(super::chain::freshness(viewer.now, c)) { (c.records) " records, verified " (layout::relative(viewer.now, c.verified_at)) }
                     }
                     Some(c) => {
                         a.value.bad href="/ui/audit" { "Broken" }
