@@ -12,8 +12,8 @@
 //!
 //! One file per page; a page is a `GET` handler rendering [`layout::page`] and, for its
 //! forms, `POST` handlers that check the CSRF token, call `ops`, and redirect with a notice
-//! or render the page again with the refusal. Environments and drift have their nav entries
-//! and pages already, showing that they are not configured on this server.
+//! or render the page again with the refusal. The audit chain's status is verified per chain
+//! head ([`chain`]), not by a walk of the whole log on every visit.
 
 pub mod approvals;
 pub mod assets;
