@@ -511,3 +511,104 @@ async fn environments_drift_and_the_audit_chain_cache() {
     let (_, overview) = send(&app, get("/ui/", Some(&aud))).await;
     assert!(overview.contains("verified just now"), "{overview}");
 }
+
+#[tokio::test]
+async fn audit_chain_cache_walks_new_records_and_the_whole_chain_when_stale() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use warden_server::ui::chain::{ChainCache, FULL_WALK_EVERY};
+    use warden_store::AuditEvent;
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let skew = Arc::new(AtomicI64::new(0));
+    let s = Arc::clone(&skew);
+    let clock: warden_store::Clock = Arc::new(move || {
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(s.load(Ordering::SeqCst))
+    });
+    let store = SqliteStore::open_dir(
+        dir.path(),
+        OpenOptions {
+            clock,
+            ..OpenOptions::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let append = |i: i64| {
+        let store = &store;
+        async move {
+            store
+                .append_audit(
+                    &Actor::system(),
+                    &AuditEvent::new("test.event", "x", None, serde_json::json!({ "i": i })),
+                )
+                .await
+                .unwrap_or_else(|e| unreachable!("{e}"))
+        }
+    };
+    for i in 0..5 {
+        append(i).await;
+    }
+    let all = store
+        .audit_records(0, 1000)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .len() as u64;
+    let cache = ChainCache::default();
+    let first = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(first.is_intact());
+    assert_eq!((first.records, first.walked), (all, all));
+    let again = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(
+        (again.records, again.walked),
+        (all, 0),
+        "same head: no walk"
+    );
+    append(5).await;
+    append(6).await;
+    let grown = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(
+        (grown.records, grown.walked),
+        (all + 2, 2),
+        "only the new records"
+    );
+    assert_eq!(grown.full_walk_at, first.full_walk_at);
+
+    // An old record edited: not seen while the cache is fresh (the head did not move), found
+    // by the whole walk once the last one is older than FULL_WALK_EVERY.
+    sqlx::raw_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+        .execute(store.raw_pool())
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let cached = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(cached.is_intact() && cached.walked == 0);
+    skew.store(FULL_WALK_EVERY.whole_seconds() + 60, Ordering::SeqCst);
+    let rewalked = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(!rewalked.is_intact(), "{rewalked:?}");
+    assert_eq!(rewalked.broken.as_ref().map(|b| b.seq), Some(2));
+    assert!(rewalked.full_walk_at > first.full_walk_at);
+    assert_eq!(
+        store
+            .verify_audit()
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"))
+            .broken
+            .map(|b| b.seq),
+        Some(2),
+        "the same answer as the store's own walk"
+    );
+}
