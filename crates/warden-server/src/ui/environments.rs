@@ -513,6 +513,13 @@ fn value_text(v: &Value) -> String {
     }
 }
 
+/// An event detail's value: times as the rest of the dashboard shows them.
+fn detail_value(v: &Value) -> String {
+    v.as_str()
+        .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+        .map_or_else(|| value_text(v), layout::time)
+}
+
 fn key_values(v: &Value, empty_title: &str, empty_text: &str) -> Markup {
     let entries: Vec<(&String, &Value)> = v
         .as_object()
@@ -571,7 +578,7 @@ fn event_detail(detail: &Value) -> Markup {
             @if k == "decision_id" {
                 @if let Some(d) = v.as_i64() { a.nowrap href=(format!("/ui/decisions/{d}")) { "decision #" (d) } " " }
             } @else if !v.is_null() {
-                span.muted.small { (k) ": " } span.small { (value_text(v)) } " "
+                span.muted.small { (k.replace('_', " ")) ": " } span.small { (detail_value(v)) } " "
             }
         }
     }
