@@ -24,7 +24,7 @@ use crate::ops::AppState;
 
 /// Days in the drift rate chart.
 const DAYS: i64 = 30;
-/// Resolved events listed.
+/// Resolved events listed (the newest).
 const RESOLVED_SHOWN: u32 = 100;
 
 /// The page's query string.
@@ -151,7 +151,7 @@ async fn content(state: &AppState, viewer: &Viewer, resolved: bool) -> Result<Ma
         }
         nav.tabs aria-label="Drift state" {
             a href="/ui/drift" class=@if !resolved { "active" } { "Open" span.count { (open.len()) } }
-            a href="/ui/drift?tab=resolved" class=@if resolved { "active" } { "Resolved" span.count { (closed.len()) } }
+            a href="/ui/drift?tab=resolved" class=@if resolved { "active" } { "Resolved" span.count { (closed.len()) @if closed.len() >= RESOLVED_SHOWN as usize { "+" } } }
         }
         @if resolved {
             div.panel.flush {
