@@ -44,6 +44,8 @@ pub struct AppState {
     pub environment_work: Arc<crate::environments::Busy>,
     /// The dashboard's settings ([`AppState::with_ui`]).
     pub ui: Arc<crate::ui::UiSettings>,
+    /// The dashboard's audit chain verification, kept per head.
+    pub audit_chain: Arc<crate::ui::chain::ChainCache>,
 }
 
 /// How many evaluations [`AppState::memo`] remembers unless told otherwise.
@@ -71,6 +73,7 @@ impl AppState {
             admission: Arc::default(),
             environment_work: Arc::default(),
             ui: Arc::default(),
+            audit_chain: Arc::default(),
         }
     }
 
@@ -1063,9 +1066,9 @@ pub fn exception_json(e: &ExceptionRecord) -> Value {
     })
 }
 
-/// Walks the audit chain (viewer role over every space: the log covers them all):
-/// `{"intact", "records", "head": {"seq", "hash"}, "broken": {"seq", "position", "reason"}}`.
-pub async fn verify_audit(store: &dyn Store, token: &Token) -> Result<Value, ApiError> {
+/// Fails unless the token may read the whole audit log: viewer role over every space
+/// (`*`), since the log covers them all.
+pub fn require_audit_reader(token: &Token) -> Result<(), ApiError> {
     require_role(token, Role::Viewer, "verifying the audit log")?;
     if !token.spaces.iter().any(|s| s == "*") {
         return Err(ApiError::Forbidden(format!(
@@ -1074,6 +1077,13 @@ pub async fn verify_audit(store: &dyn Store, token: &Token) -> Result<Value, Api
             token.spaces.join(", ")
         )));
     }
+    Ok(())
+}
+
+/// Walks the audit chain (viewer role over every space: the log covers them all):
+/// `{"intact", "records", "head": {"seq", "hash"}, "broken": {"seq", "position", "reason"}}`.
+pub async fn verify_audit(store: &dyn Store, token: &Token) -> Result<Value, ApiError> {
+    require_audit_reader(token)?;
     let v = store
         .verify_audit()
         .await

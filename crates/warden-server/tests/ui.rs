@@ -290,3 +290,325 @@ async fn assets_are_versioned_and_cached() {
     let (resp, _) = send(&f.app, again).await;
     assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
 }
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/environments");
+const DRIFTED: &str = include_str!("fixtures/drift/sg-opened.json");
+
+async fn space_token(
+    store: &dyn Store,
+    name: &str,
+    kind: ActorKind,
+    roles: &[Role],
+    space: &str,
+) -> String {
+    ops::create_token(
+        store,
+        &Actor::system(),
+        &NewToken {
+            name: name.into(),
+            principal: name.into(),
+            kind,
+            roles: roles.to_vec(),
+            spaces: vec![space.into()],
+        },
+    )
+    .await
+    .unwrap_or_else(|e| unreachable!("token {name}: {e}"))
+    .1
+}
+
+fn api(method: &str, path: &str, token: &str, body: String) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, "warden.test")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(body))
+        .unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+#[tokio::test]
+async fn environments_drift_and_the_audit_chain_cache() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let store = Arc::new(
+        SqliteStore::open_dir(dir.path(), OpenOptions::default())
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}")),
+    );
+    let toml = format!(
+        "[environments]\nrunner = [\"{EXAMPLE}/fake-runner.sh\"]\nworkdir = \"{}\"\n[spaces.dev.environments]\nbudget-monthly = 25.0\n",
+        dir.path().join("work").display()
+    );
+    let config =
+        warden_policy::config::parse("warden.toml", &toml).unwrap_or_else(|e| unreachable!("{e}"));
+    let policies = Policies::load(config, &[], &RegoOptions::default())
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let s: &dyn Store = store.as_ref();
+    let author = space_token(s, "pat", ActorKind::Human, &[Role::PolicyAuthor], "dev").await;
+    let rita = space_token(
+        s,
+        "rita",
+        ActorKind::Human,
+        &[Role::Requester, Role::Viewer],
+        "dev",
+    )
+    .await;
+    let viewer = space_token(s, "vic", ActorKind::Agent, &[Role::Viewer], "dev").await;
+    let outsider = space_token(s, "olga", ActorKind::Human, &[Role::Requester], "ops").await;
+    let auditor = space_token(s, "aud", ActorKind::Human, &[Role::Viewer], "*").await;
+    let app = router(AppState::with_policies(policies, store));
+
+    // An environment launched and a drift scan submitted through the API.
+    let bp = std::fs::read_to_string(format!("{EXAMPLE}/sandbox.yaml"))
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .replace(
+            "examples/environments/sandbox",
+            &format!("{EXAMPLE}/sandbox"),
+        );
+    let (resp, body) = send(&app, api("POST", "/v1/blueprints", &author, bp)).await;
+    assert!(resp.status().is_success(), "{body}");
+    let launch = r#"{"blueprint": "sandbox", "space": "dev", "duration": "2h"}"#;
+    let (_, body) = send(&app, api("POST", "/v1/environments", &rita, launch.into())).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    assert_eq!(v["environment"]["state"], "active", "{body}");
+    let id = v["environment"]["id"].as_i64().unwrap_or_default();
+    let scan = "/v1/drift/scans?space=dev&target=sandbox-1";
+    let (resp, body) = send(&app, api("POST", scan, &rita, DRIFTED.into())).await;
+    assert!(resp.status().is_success(), "{body}");
+
+    // The list: the environment, the space's cost against its budget.
+    let cookie = login(&app, &rita).await;
+    let (resp, page) = send(&app, get("/ui/environments", Some(&cookie))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    for text in [
+        "sandbox@1",
+        &format!("/ui/environments/{id}"),
+        "Cost per space",
+        "$9.20/mo",
+        "$25.00/mo",
+        "37%",
+        "rita",
+    ] {
+        assert!(page.contains(text), "{text} missing: {page}");
+    }
+    let (_, page) = send(&app, get("/ui/environments?tab=ended", Some(&cookie))).await;
+    assert!(page.contains("No ended environments"), "{page}");
+
+    // The detail page, then Extend: CSRF checked, then the same operation as the API.
+    let detail = format!("/ui/environments/{id}");
+    let (_, page) = send(&app, get(&detail, Some(&cookie))).await;
+    assert!(page.contains("Extend") && page.contains("Events"), "{page}");
+    assert!(
+        page.contains("launched") && page.contains("/ui/decisions/"),
+        "{page}"
+    );
+    let token = csrf(&page);
+    let extend = format!("{detail}/extend");
+    let (resp, page) = send(&app, form(&extend, &cookie, "csrf=forged&by=2h")).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(page.contains("CSRF token does not match"), "{page}");
+    let (resp, _) = send(&app, form(&extend, &cookie, &format!("csrf={token}&by=2h"))).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = resp.headers()[header::LOCATION]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(to.contains("action=extend&decision="), "{to}");
+    let (_, page) = send(&app, get(&to, Some(&cookie))).await;
+    assert!(
+        page.contains("now ends") && page.contains("badge allow"),
+        "{page}"
+    );
+    // Past the blueprint's 72 h maximum: an approval is opened, the end does not move.
+    let (resp, _) = send(&app, form(&extend, &cookie, &format!("csrf={token}&by=5d"))).await;
+    let to = resp.headers()[header::LOCATION]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (_, page) = send(&app, get(&to, Some(&cookie))).await;
+    assert!(page.contains("Needs approval"), "{page}");
+    assert!(
+        page.contains("WD-ENV-002"),
+        "the finding that held it: {page}"
+    );
+    let (resp, page) = send(
+        &app,
+        form(&extend, &cookie, &format!("csrf={token}&by=soon")),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{page}");
+    assert!(page.contains("Could not extend"), "{page}");
+
+    // A viewer (an agent here) is refused as the API refuses it; another space sees nothing.
+    let vic = login(&app, &viewer).await;
+    let (_, page) = send(&app, get(&detail, Some(&vic))).await;
+    let (resp, page) = send(
+        &app,
+        form(&extend, &vic, &format!("csrf={}&by=1h", csrf(&page))),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(page.contains("requester"), "{page}");
+    let olga = login(&app, &outsider).await;
+    let (resp, _) = send(&app, get(&detail, Some(&olga))).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let (_, page) = send(&app, get("/ui/environments", Some(&olga))).await;
+    assert!(!page.contains("sandbox@1"), "{page}");
+
+    // Drift: the open event with its diff, verdict, attribution and remediation.
+    let (resp, page) = send(&app, get("/ui/drift", Some(&cookie))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    for text in [
+        "Drift rate per day",
+        "sandbox-1",
+        "aws_security_group.api",
+        "Verdict",
+        "out of band",
+        "Remediate",
+        "100%",
+    ] {
+        assert!(page.contains(text), "{text} missing: {page}");
+    }
+    assert!(
+        !page.contains("style="),
+        "no inline style: the CSP forbids it"
+    );
+    let (_, page) = send(&app, get("/ui/drift", Some(&olga))).await;
+    assert!(page.contains("No open drift"), "{page}");
+    let (_, page) = send(&app, get("/ui/drift?tab=resolved", Some(&cookie))).await;
+    assert!(page.contains("Nothing resolved yet"), "{page}");
+
+    // Terminate through the form.
+    let (resp, _) = send(
+        &app,
+        form(
+            &format!("{detail}/terminate"),
+            &cookie,
+            &format!("csrf={token}"),
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, page) = send(&app, get("/ui/environments?tab=ended", Some(&cookie))).await;
+    assert!(
+        page.contains("sandbox@1") && page.contains("terminated"),
+        "{page}"
+    );
+
+    // The audit chain: walked whole once, then only what is new.
+    let aud = login(&app, &auditor).await;
+    let (_, first) = send(&app, get("/ui/audit", Some(&aud))).await;
+    assert!(first.contains("Intact"), "{first}");
+    let (_, second) = send(&app, get("/ui/audit", Some(&aud))).await;
+    assert!(
+        second.contains("0 records walked on this visit"),
+        "{second}"
+    );
+    // One new record (a session opened): only it is walked.
+    login(&app, &outsider).await;
+    let (_, third) = send(&app, get("/ui/audit", Some(&aud))).await;
+    assert!(third.contains("1 record walked on this visit"), "{third}");
+    let (_, overview) = send(&app, get("/ui/", Some(&aud))).await;
+    assert!(overview.contains("verified just now"), "{overview}");
+}
+
+#[tokio::test]
+async fn audit_chain_cache_walks_new_records_and_the_whole_chain_when_stale() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use warden_server::ui::chain::{ChainCache, FULL_WALK_EVERY};
+    use warden_store::AuditEvent;
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
+    let skew = Arc::new(AtomicI64::new(0));
+    let s = Arc::clone(&skew);
+    let clock: warden_store::Clock = Arc::new(move || {
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(s.load(Ordering::SeqCst))
+    });
+    let store = SqliteStore::open_dir(
+        dir.path(),
+        OpenOptions {
+            clock,
+            ..OpenOptions::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| unreachable!("{e}"));
+    let append = |i: i64| {
+        let store = &store;
+        async move {
+            store
+                .append_audit(
+                    &Actor::system(),
+                    &AuditEvent::new("test.event", "x", None, serde_json::json!({ "i": i })),
+                )
+                .await
+                .unwrap_or_else(|e| unreachable!("{e}"))
+        }
+    };
+    for i in 0..5 {
+        append(i).await;
+    }
+    let all = store
+        .audit_records(0, 1000)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"))
+        .len() as u64;
+    let cache = ChainCache::default();
+    let first = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(first.is_intact());
+    assert_eq!((first.records, first.walked), (all, all));
+    let again = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(
+        (again.records, again.walked),
+        (all, 0),
+        "same head: no walk"
+    );
+    append(5).await;
+    append(6).await;
+    let grown = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert_eq!(
+        (grown.records, grown.walked),
+        (all + 2, 2),
+        "only the new records"
+    );
+    assert_eq!(grown.full_walk_at, first.full_walk_at);
+
+    // An old record edited: not seen while the cache is fresh (the head did not move), found
+    // by the whole walk once the last one is older than FULL_WALK_EVERY.
+    sqlx::raw_sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+        .execute(store.raw_pool())
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let cached = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(cached.is_intact() && cached.walked == 0);
+    skew.store(FULL_WALK_EVERY.whole_seconds() + 60, Ordering::SeqCst);
+    let rewalked = cache
+        .status(&store)
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    assert!(!rewalked.is_intact(), "{rewalked:?}");
+    assert_eq!(rewalked.broken.as_ref().map(|b| b.seq), Some(2));
+    assert!(rewalked.full_walk_at > first.full_walk_at);
+    assert_eq!(
+        store
+            .verify_audit()
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"))
+            .broken
+            .map(|b| b.seq),
+        Some(2),
+        "the same answer as the store's own walk"
+    );
+}

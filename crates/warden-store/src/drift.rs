@@ -222,6 +222,19 @@ pub struct SpaceDrift {
     pub window_drift: u64,
 }
 
+/// One bucket of a space's drift rate over time ([`crate::Store::drift_series`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftDay {
+    /// The space.
+    pub space: String,
+    /// The bucket's start.
+    pub start: OffsetDateTime,
+    /// Successful scans that finished in the bucket.
+    pub scans: u64,
+    /// Of those, the ones that found drift.
+    pub drifted: u64,
+}
+
 /// How long resolved drift stayed open: a cumulative histogram.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemediationTimes {
@@ -491,6 +504,44 @@ pub(crate) const SELECT_SCAN_COUNTS: &str = "SELECT space,
        CAST(SUM(CASE WHEN error IS NULL AND finished_at >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS window_scans,
        CAST(SUM(CASE WHEN error IS NULL AND drifted > 0 AND finished_at >= $1 THEN 1 ELSE 0 END) AS BIGINT) AS window_drift
      FROM drift_scans GROUP BY space ORDER BY space";
+
+/// Successful scans per space and bucket (parameters: start in ms, bucket width in ms).
+pub(crate) const SELECT_SERIES: &str =
+    "SELECT space, CAST((finished_at - $1) / $2 AS BIGINT) AS bucket,
+       CAST(COUNT(*) AS BIGINT) AS scans,
+       CAST(SUM(CASE WHEN drifted > 0 THEN 1 ELSE 0 END) AS BIGINT) AS drifted
+     FROM drift_scans WHERE error IS NULL AND finished_at >= $1
+     GROUP BY space, CAST((finished_at - $1) / $2 AS BIGINT) ORDER BY bucket, space";
+
+/// The rows of [`SELECT_SERIES`] as [`DriftDay`]s.
+pub(crate) fn series_from(
+    rows: &[impl StoreRow],
+    since: OffsetDateTime,
+    width_secs: i64,
+) -> Result<Vec<DriftDay>> {
+    let count = |v: i64| u64::try_from(v).unwrap_or(0);
+    rows.iter()
+        .map(|r| {
+            let bucket = r.int("bucket")?;
+            Ok(DriftDay {
+                space: r.text("space")?,
+                start: since + time::Duration::seconds(bucket.saturating_mul(width_secs)),
+                scans: count(r.int("scans")?),
+                drifted: count(r.int("drifted")?),
+            })
+        })
+        .collect()
+}
+
+/// Checks a series request: a positive bucket width.
+pub(crate) fn check_series(width_secs: i64) -> Result<i64> {
+    if width_secs <= 0 {
+        return Err(StoreError::Invalid(format!(
+            "drift series: the bucket width must be positive, not {width_secs} s"
+        )));
+    }
+    Ok(width_secs.saturating_mul(1000))
+}
 
 /// Open events per space.
 pub(crate) const SELECT_OPEN_COUNTS: &str = "SELECT space, CAST(COUNT(*) AS BIGINT) AS open

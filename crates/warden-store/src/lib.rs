@@ -28,8 +28,8 @@ pub use dashboard::{
     DecisionQuery, DecisionStats, DecisionSummary, OutcomeBucket, RuleHits, StatsQuery, UiSession,
 };
 pub use drift::{
-    DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftState, DriftStats, NewDriftEvent,
-    NewDriftScan, RemediationTimes, ResourceTouch, SpaceDrift,
+    DriftDay, DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftState, DriftStats,
+    NewDriftEvent, NewDriftScan, RemediationTimes, ResourceTouch, SpaceDrift,
 };
 pub use environments::{
     Blueprint, Environment, EnvironmentEvent, EnvironmentFilter, EnvironmentState,

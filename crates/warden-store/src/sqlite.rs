@@ -36,7 +36,8 @@ use crate::dashboard::{
     self, bind_params, DecisionQuery, DecisionStats, DecisionSummary, StatsQuery, UiSession,
 };
 use crate::drift::{
-    DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
+    DriftDay, DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan,
+    ResourceTouch,
 };
 use crate::environments::{
     Blueprint, Environment, EnvironmentEvent, EnvironmentFilter, EnvironmentUpdate, NewBlueprint,
@@ -1535,6 +1536,10 @@ impl Store for SqliteStore {
         self.drift_statistics(window_since, bounds_secs).await
     }
 
+    async fn drift_series(&self, since: OffsetDateTime, width_secs: i64) -> Result<Vec<DriftDay>> {
+        self.drift_days(since, width_secs).await
+    }
+
     async fn publish_blueprint(&self, actor: &Actor, bp: &NewBlueprint) -> Result<Blueprint> {
         valid_name("blueprint name", &bp.name)?;
         non_empty("blueprint document", &bp.document)?;
@@ -1787,6 +1792,14 @@ impl Store for SqliteStore {
             .iter()
             .map(audit_from)
             .collect()
+    }
+
+    async fn audit_head(&self) -> Result<(i64, String)> {
+        Ok(
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&self.reader)
+                .await?,
+        )
     }
 
     async fn verify_audit(&self) -> Result<Verification> {

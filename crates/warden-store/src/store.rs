@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use crate::audit::{AuditEvent, AuditRecord, Verification};
 use crate::dashboard::{DecisionQuery, DecisionStats, DecisionSummary, StatsQuery, UiSession};
 use crate::drift::{
-    DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan, ResourceTouch,
+    DriftDay, DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats, NewDriftScan,
+    ResourceTouch,
 };
 use crate::environments::{
     Blueprint, Environment, EnvironmentEvent, EnvironmentFilter, EnvironmentUpdate, NewBlueprint,
@@ -169,6 +170,10 @@ pub trait Store: Send + Sync {
         window_since: OffsetDateTime,
         bounds_secs: &[f64],
     ) -> Result<DriftStats>;
+    /// Successful scans finished at or after `since`, per space and per bucket of
+    /// `width_secs` seconds counted from `since`: how many, and how many found drift
+    /// (the dashboard's drift rate over time). Ordered by bucket, then space.
+    async fn drift_series(&self, since: OffsetDateTime, width_secs: i64) -> Result<Vec<DriftDay>>;
     // --- environments -------------------------------------------------------------------
 
     /// Publishes a blueprint: version 1, or one more than the latest when the document
@@ -222,6 +227,9 @@ pub trait Store: Send + Sync {
     async fn append_audit(&self, actor: &Actor, event: &AuditEvent) -> Result<AuditRecord>;
     /// Audit records with `seq > after`, at most `limit`, in order.
     async fn audit_records(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// The chain's head: the last record's `seq` and `hash` (`0` and the genesis hash when
+    /// the log is empty). One row read, so callers can tell whether the log grew.
+    async fn audit_head(&self) -> Result<(i64, String)>;
     /// Walks the whole chain against the stored head and names the first broken link.
     async fn verify_audit(&self) -> Result<Verification>;
     /// Writes the records at or after `since` as JSONL (see [`crate::audit`]). Returns the

@@ -166,7 +166,8 @@ pub async fn get(state: &AppState, token: &Token, id: i64) -> Result<Value, ApiE
     Ok(event_json(&e))
 }
 
-fn require_reader(token: &Token) -> Result<(), ApiError> {
+/// Fails unless the token has a role (viewer is enough).
+pub(crate) fn require_reader(token: &Token) -> Result<(), ApiError> {
     if token.roles.is_empty() {
         return Err(ApiError::Forbidden(format!(
             "reading drift needs a role (viewer is enough); token `{}` has none",

@@ -1,4 +1,5 @@
-//! The audit log: the hash chain's status (verified on each visit) and the latest records.
+//! The audit log: the hash chain's status (verified per head through [`super::chain`]) and
+//! the latest records.
 //! Like `GET /v1/audit/verify`, it needs a token for every space: the log covers them all.
 
 use axum::extract::State;
@@ -9,7 +10,7 @@ use maud::{html, Markup};
 use super::layout::{self, Nav};
 use super::session::{self, Viewer};
 use crate::error::ApiError;
-use crate::ops::{self, AppState};
+use crate::ops::AppState;
 
 /// Records shown.
 const RECENT: u32 = 50;
@@ -27,36 +28,37 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response
 }
 
 async fn content(state: &AppState, viewer: &Viewer) -> Result<Markup, ApiError> {
-    let v = ops::verify_audit(state.store.as_ref(), &viewer.token).await?;
-    let head = v["head"]["seq"].as_i64().unwrap_or(0);
+    let v = super::chain::for_viewer(state, &viewer.token).await?;
+    let head = v.head.0;
     let mut records = state
         .store
         .audit_records((head - i64::from(RECENT)).max(0), RECENT)
         .await
         .map_err(|e| ApiError::store("reading the audit log", e))?;
+    records.retain(|r| r.seq <= head);
     records.reverse();
-    let intact = v["intact"] == true;
+    let intact = v.is_intact();
     Ok(html! {
         div.cards {
             div.card {
                 div.label { "Chain" }
                 div.value.ok[intact].bad[!intact] { @if intact { "Intact" } @else { "Broken" } }
-                div.hint { "verified just now" }
+                div.hint { (super::chain::freshness(viewer.now, &v)) }
             }
             div.card {
                 div.label { "Records" }
-                div.value { (v["records"]) }
-                div.hint { "checked from the first" }
+                div.value { (v.records) }
+                div.hint { "checked from the first; " (layout::plural(v.walked, "record", "records")) " walked on this visit" }
             }
             div.card {
                 div.label { "Head" }
                 div.value { (head) }
-                div.hint { (layout::digest(v["head"]["hash"].as_str().unwrap_or_default())) }
+                div.hint { (layout::digest(&v.head.1)) }
             }
         }
         @if !intact {
             p.alert.error {
-                "The chain is broken at record " (v["broken"]["seq"]) ": " (v["broken"]["reason"].as_str().unwrap_or_default())
+                @if let Some(b) = &v.broken { "The chain is broken at record " (b.seq) ": " (b.reason.to_string()) }
                 ". Records from there on cannot be trusted; compare with an exported copy (" code { "warden audit export" } ")."
             }
         }

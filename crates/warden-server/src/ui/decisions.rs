@@ -294,11 +294,7 @@ async fn detail_content(state: &AppState, viewer: &Viewer, id: i64) -> Result<Ma
         .audit_for(&format!("decision/{id}"))
         .await
         .map_err(|e| ApiError::store("reading the audit log", e))?;
-    let head = store
-        .verify_audit()
-        .await
-        .ok()
-        .and_then(|v| v.last.map(|(seq, _)| seq));
+    let head = store.audit_head().await.ok().map(|(seq, _)| seq);
     let approvals = match &d.space {
         Some(space) => ops::approvals(store, &viewer.token, Some(space), None)
             .await?

@@ -12,12 +12,13 @@
 //!
 //! One file per page; a page is a `GET` handler rendering [`layout::page`] and, for its
 //! forms, `POST` handlers that check the CSRF token, call `ops`, and redirect with a notice
-//! or render the page again with the refusal. Environments and drift have their nav entries
-//! and pages already, showing that they are not configured on this server.
+//! or render the page again with the refusal. The audit chain's status is verified per chain
+//! head ([`chain`]), not by a walk of the whole log on every visit.
 
 pub mod approvals;
 pub mod assets;
 pub mod audit;
+pub mod chain;
 pub mod csrf;
 pub mod decisions;
 pub mod drift;
@@ -68,6 +69,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/ui/exceptions/{id}/{action}", post(exceptions::decide))
         .route("/ui/environments", get(environments::page))
+        .route("/ui/environments/{id}", get(environments::detail))
+        .route("/ui/environments/{id}/extend", post(environments::extend))
+        .route(
+            "/ui/environments/{id}/terminate",
+            post(environments::terminate),
+        )
         .route("/ui/drift", get(drift::page))
         .route("/ui/audit", get(audit::page))
         .route("/ui/assets/{name}", get(assets::serve))

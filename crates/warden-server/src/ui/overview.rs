@@ -149,7 +149,7 @@ async fn content(state: &AppState, viewer: &Viewer, range: Range) -> Result<Mark
             }
         }
     }
-    let chain = ops::verify_audit(store, &viewer.token).await.ok();
+    let chain = super::chain::for_viewer(state, &viewer.token).await.ok();
     let count = |o: Outcome| -> u64 {
         stats
             .buckets
@@ -206,13 +206,13 @@ async fn content(state: &AppState, viewer: &Viewer, range: Range) -> Result<Mark
             div.card {
                 div.label { "Audit chain" }
                 @match &chain {
-                    Some(v) if v["intact"] == true => {
+                    Some(c) if c.is_intact() => {
                         a.value.ok href="/ui/audit" { "Intact" }
-                        div.hint { (v["records"]) " records verified" }
+                        div.hint title=(super::chain::freshness(viewer.now, c)) { (c.records) " records, verified " (layout::relative(viewer.now, c.verified_at)) }
                     }
-                    Some(v) => {
+                    Some(c) => {
                         a.value.bad href="/ui/audit" { "Broken" }
-                        div.hint { "first broken link at record " (v["broken"]["seq"]) }
+                        div.hint { "first broken link at record " (c.broken.as_ref().map_or(0, |b| b.seq)) }
                     }
                     None => {
                         div.value { "—" }

@@ -93,6 +93,27 @@ pub fn meter(part: u64, whole: u64) -> Markup {
     }
 }
 
+/// A meter of spending against a budget: red once over it (the bar then shows the budget
+/// full).
+#[must_use]
+pub fn budget_meter(used: f64, budget: f64) -> Markup {
+    let share = if budget > 0.0 {
+        (used / budget).clamp(0.0, 1.0)
+    } else if used > 0.0 {
+        1.0
+    } else {
+        0.0
+    };
+    let over = used > budget;
+    html! {
+        svg.meter.over[over] viewBox="0 0 100 8" preserveAspectRatio="none" role="img"
+            aria-label=(format!("{:.0}% of the budget", if budget > 0.0 { used * 100.0 / budget } else { 0.0 })) {
+            rect.track width="100" height="8" rx="4" {}
+            rect.fill width=(fmt(share * 100.0)) height="8" rx="4" {}
+        }
+    }
+}
+
 fn idx(i: usize) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "chart column index: small")]
     let x = i as f64;

@@ -6,12 +6,12 @@ use time::OffsetDateTime;
 
 use super::{append, space_settings_tx, SqliteStore};
 use crate::drift::{
-    bounds_ms, check_scan, drifted_count, event_from, limit_param, opened_event, plan,
-    remediation_sql, resolved_event, scan_event, scan_from, scan_result, state_param, stats_from,
-    to_text, touch_from, DriftEvent, DriftFilter, DriftScan, DriftScanResult, DriftStats,
-    NewDriftScan, ResourceTouch, INSERT_EVENT, INSERT_SCAN, RESOLVE_EVENT, SELECT_EVENTS,
-    SELECT_LAST_SCAN, SELECT_OPEN, SELECT_OPEN_COUNTS, SELECT_SCAN_COUNTS, SELECT_SCAN_EVENTS,
-    SELECT_TOUCH, UPDATE_KEPT,
+    bounds_ms, check_scan, check_series, drifted_count, event_from, limit_param, opened_event,
+    plan, remediation_sql, resolved_event, scan_event, scan_from, scan_result, series_from,
+    state_param, stats_from, to_text, touch_from, DriftDay, DriftEvent, DriftFilter, DriftScan,
+    DriftScanResult, DriftStats, NewDriftScan, ResourceTouch, INSERT_EVENT, INSERT_SCAN,
+    RESOLVE_EVENT, SELECT_EVENTS, SELECT_LAST_SCAN, SELECT_OPEN, SELECT_OPEN_COUNTS,
+    SELECT_SCAN_COUNTS, SELECT_SCAN_EVENTS, SELECT_SERIES, SELECT_TOUCH, UPDATE_KEPT,
 };
 use crate::error::Result;
 use crate::model::{to_millis, Actor};
@@ -208,5 +208,19 @@ impl SqliteStore {
         }
         let remediation = query.fetch_one(&self.reader).await?;
         stats_from(&scans, &open, &remediation, bounds_secs.len())
+    }
+
+    pub(super) async fn drift_days(
+        &self,
+        since: OffsetDateTime,
+        width_secs: i64,
+    ) -> Result<Vec<DriftDay>> {
+        let width_ms = check_series(width_secs)?;
+        let rows = sqlx::query(SELECT_SERIES)
+            .bind(to_millis(since))
+            .bind(width_ms)
+            .fetch_all(&self.reader)
+            .await?;
+        series_from(&rows, since, width_secs)
     }
 }

@@ -1133,6 +1133,11 @@ async fn audit_chain(store: &dyn Store) {
 
     let records = store.audit_records(0, 10_000).await.unwrap();
     assert_eq!(records.last().unwrap(), &rec);
+    assert_eq!(
+        store.audit_head().await.unwrap(),
+        (rec.seq, rec.hash.clone()),
+        "the head names the last record"
+    );
     assert!(records
         .windows(2)
         .all(|w| w[1].seq == w[0].seq + 1 && w[1].prev_hash == w[0].hash));

@@ -345,6 +345,35 @@ pub async fn run(store: &dyn Store, clock: &ManualClock) {
     );
     assert_eq!(stats.remediation.count, 2);
 
+    // The drift rate over time: per space and bucket, failed scans left out.
+    let since = clock.now() - Duration::hours(1);
+    let series = store.drift_series(since, 3600).await.unwrap();
+    let ops_series: Vec<_> = series.iter().filter(|d| d.space == "ops").collect();
+    // The clean scan finished right now: the second hour-wide bucket.
+    let got: Vec<_> = ops_series
+        .iter()
+        .map(|d| (d.start, d.scans, d.drifted))
+        .collect();
+    assert_eq!(
+        got,
+        [(since, 3, 3), (since + Duration::hours(1), 1, 0)],
+        "{series:?}"
+    );
+    // Narrow buckets split the same scans; the last one (the clean scan) found no drift.
+    let narrow = store.drift_series(since, 60).await.unwrap();
+    let ops_narrow: Vec<_> = narrow.iter().filter(|d| d.space == "ops").collect();
+    assert!(ops_narrow.len() > 1, "{narrow:?}");
+    assert_eq!(ops_narrow.iter().map(|d| d.scans).sum::<u64>(), 4);
+    let last = ops_narrow.last().unwrap();
+    assert_eq!((last.scans, last.drifted), (1, 0));
+    assert!(ops_narrow.windows(2).all(|w| w[0].start < w[1].start));
+    assert!(store
+        .drift_series(clock.now() + Duration::hours(1), 60)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.drift_series(since, 0).await.is_err());
+
     // Bad input is refused before anything is written.
     let mut bad = scan(clock, "net", vec![]);
     bad.space = "nowhere".into();

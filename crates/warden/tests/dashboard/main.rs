@@ -1,7 +1,8 @@
 //! The dashboard in a real headless browser (Debian's `chromium` through `chromedriver`)
 //! against the real `warden serve`: log in, see a decision made through the API appear in
 //! the live list, open it, approve it from the approvals queue, see an agent refused and a
-//! forged form refused, and screenshot every page into `target/screenshots/`.
+//! forged form refused, environments launched with the fake runner and one extended from its
+//! page, a drift scan's open drift, and screenshot every page into `target/screenshots/`.
 //!
 //! Without chromium and chromedriver the test says it was skipped; under `CI=true` their
 //! absence is a failure (`.ci/run` installs them).
@@ -20,6 +21,9 @@ use webdriver::Browser;
 const ADMIN: &str = "wdn_dash_admin_secret_0123456789";
 const COMPLIANT: &str = include_str!("../../../../examples/terraform/compliant/plan.json");
 const INSECURE: &str = include_str!("../../../../examples/terraform/insecure-web-app/plan.json");
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/environments");
+const DRIFTED: &str = include_str!("../../../warden-server/tests/fixtures/drift/sg-opened.json");
+const CLEAN: &str = include_str!("../../../warden-server/tests/fixtures/drift/clean.json");
 
 fn token(dir: &Path, args: &[&str]) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_warden"))
@@ -147,9 +151,28 @@ fn dashboard_in_a_real_browser() {
     };
     let tmp = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
     let dir = tmp.path();
+    // The environments example's fake runner and blueprint source, as the walk-through
+    // (`tests/environments_e2e.rs`) sets them up.
+    std::fs::create_dir_all(dir.join("examples/environments/sandbox"))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    for f in [
+        "fake-runner.sh",
+        "sandbox/plan-template.json",
+        "sandbox/main.tf",
+    ] {
+        let to = if f.starts_with("sandbox/") {
+            dir.join("examples/environments").join(f)
+        } else {
+            dir.join(f)
+        };
+        std::fs::copy(Path::new(EXAMPLE).join(f), to)
+            .unwrap_or_else(|e| unreachable!("copy {f}: {e}"));
+    }
     std::fs::write(
         dir.join("warden.toml"),
-        "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n",
+        "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n\
+         [environments]\nrunner = [\"./fake-runner.sh\"]\nworkdir = \"work\"\n\
+         [spaces.dev.environments]\nbudget-monthly = 60.0\n",
     )
     .unwrap_or_else(|e| unreachable!("{e}"));
     let (server, addr) = serve(dir);
@@ -311,15 +334,91 @@ fn dashboard_in_a_real_browser() {
     );
     b.screenshot(&shots.join("05-exceptions.png"));
 
-    for (path, name, needle) in [
-        ("/ui/audit", "06-audit.png", "Intact"),
-        ("/ui/environments", "07-environments.png", "not configured"),
-        ("/ui/drift", "08-drift.png", "not configured"),
-    ] {
-        b.goto(&format!("{base}{path}"));
-        assert!(b.text().contains(needle), "{path}: {}", b.text());
-        b.screenshot(&shots.join(name));
+    b.goto(&format!("{base}/ui/audit"));
+    assert!(b.text().contains("Intact"), "{}", b.text());
+    b.screenshot(&shots.join("06-audit.png"));
+
+    // Environments launched through the API with the fake runner: two running, one past
+    // the blueprint's maximum waiting for approval.
+    let blueprint = std::fs::read_to_string(Path::new(EXAMPLE).join("sandbox.yaml"))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+    let published = post(&addr, ADMIN, "/v1/blueprints", &blueprint);
+    assert_eq!(published["version"], 1, "{published}");
+    let launch = |token: &str, body: &str| {
+        let v = post(&addr, token, "/v1/environments", body);
+        assert!(v["environment"]["id"].is_i64(), "{v}");
+        v
+    };
+    let env = launch(
+        &approver,
+        r#"{"blueprint": "sandbox", "space": "dev", "duration": "8h"}"#,
+    );
+    assert_eq!(env["environment"]["state"], "active", "{env}");
+    let env_id = env["environment"]["id"].as_i64().unwrap_or_default();
+    launch(
+        &requester,
+        r#"{"blueprint": "sandbox", "space": "dev", "duration": "2h", "inputs": {"instance_type": "t3.small"}}"#,
+    );
+    let pending = launch(
+        &requester,
+        r#"{"blueprint": "sandbox", "space": "dev", "duration": "5d"}"#,
+    );
+    assert_eq!(pending["outcome"], "require_approval", "{pending}");
+    // Drift scans: the sandbox's security group opened to the internet out of band, and
+    // a clean scan of another target.
+    let scan = post(
+        &addr,
+        &requester,
+        &format!("/v1/drift/scans?space=dev&target=sandbox-{env_id}"),
+        DRIFTED,
+    );
+    assert_eq!(scan["scan"]["result"], "drift", "{scan}");
+    let clean = post(
+        &addr,
+        &requester,
+        "/v1/drift/scans?space=dev&target=network",
+        CLEAN,
+    );
+    assert_eq!(clean["scan"]["result"], "clean", "{clean}");
+
+    b.goto(&format!("{base}/ui/environments"));
+    let page = b.text();
+    for needle in ["Cost per space", "sandbox@1", "$60.00/mo", "bob"] {
+        assert!(
+            page.contains(needle),
+            "environments lack `{needle}`:\n{page}"
+        );
     }
+    b.screenshot(&shots.join("07-environments.png"));
+    // Extend from the detail page: a decision, allowed within the blueprint's maximum.
+    b.find(&format!("a[href='/ui/environments/{env_id}']"))
+        .click();
+    let by = b.find("#extend-by");
+    by.clear();
+    by.send_keys("6h");
+    b.find(&format!(
+        "form[action='/ui/environments/{env_id}/extend'] button"
+    ))
+    .click();
+    let page = b.text();
+    assert!(
+        page.contains("Extension") && page.contains("now ends") && page.contains("extended"),
+        "{page}"
+    );
+    b.screenshot(&shots.join("10-environment.png"));
+
+    b.goto(&format!("{base}/ui/drift"));
+    let page = b.text();
+    for needle in [
+        "aws_security_group.api",
+        "WD-AWS-007",
+        "out of band",
+        "Revert",
+        "50%",
+    ] {
+        assert!(page.contains(needle), "drift lacks `{needle}`:\n{page}");
+    }
+    b.screenshot(&shots.join("08-drift.png"));
 
     // Another change waits; the agent signs in and is refused when it tries to approve.
     let second = evaluate(

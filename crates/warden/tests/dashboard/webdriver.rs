@@ -304,6 +304,12 @@ impl Element<'_> {
             .cmd("POST", &self.path("/value"), Some(json!({ "text": text })));
     }
 
+    /// Empties a text field.
+    pub fn clear(&self) {
+        self.browser
+            .cmd("POST", &self.path("/clear"), Some(json!({})));
+    }
+
     /// Clicks a link or submit button and waits for the next page to load.
     pub fn click(&self) {
         self.browser.execute("window.__wardenOld = true;");
