@@ -487,10 +487,10 @@ pub(crate) fn limit_param(limit: u32) -> i64 {
 /// The newest decision in a space that touched an address since a time (parameters: space,
 /// address, since in ms).
 pub(crate) const SELECT_TOUCH: &str =
-    "SELECT r.address, r.decision_id, d.actor, d.actor_kind, d.outcome, d.subject, d.created_at
-     FROM decision_resources r JOIN decisions d ON d.id = r.decision_id
-     WHERE r.space = $1 AND r.address = $2 AND r.created_at >= $3
-     ORDER BY r.decision_id DESC LIMIT 1";
+    "SELECT r.address, d.id AS decision_id, d.actor, d.actor_kind, d.outcome, d.subject, d.created_at
+     FROM change_resources r JOIN decisions d ON d.input_digest = r.input_digest AND d.space = r.space
+     WHERE r.space = $1 AND r.address = $2 AND d.created_at >= $3
+     ORDER BY d.id DESC LIMIT 1";
 
 /// The latest successful scan of a target (parameters: space, target).
 pub(crate) const SELECT_LAST_SCAN: &str = "SELECT * FROM drift_scans

@@ -465,12 +465,13 @@ impl PostgresStore {
         .try_get(0)?;
         if !new.resources.is_empty() {
             sqlx::query(
-                "INSERT INTO decision_resources (decision_id, space, address, created_at)
-                 SELECT $1, $2, a, $3 FROM unnest($4::text[]) AS a",
+                "INSERT INTO change_resources (space, input_digest, address)
+                 SELECT $1, $2, a FROM unnest($3::text[]) AS a
+                 WHERE NOT EXISTS (SELECT 1 FROM change_resources
+                                   WHERE input_digest = $2 AND space IS NOT DISTINCT FROM $1)",
             )
-            .bind(id)
             .bind(&new.space)
-            .bind(now)
+            .bind(&new.decision.input_digest)
             .bind(&new.resources)
             .execute(&mut *tx)
             .await?;

@@ -428,15 +428,10 @@ impl SqliteStore {
         }
         let first = 1 + 5 * inputs.len();
         sql.push_str(&insert_decision_sql(first));
-        // The touched addresses ride in the same round trip, after the decision's insert. Its
-        // id is the table's largest (this is the only writer, inside `BEGIN IMMEDIATE`):
-        // `last_insert_rowid()` is not set yet by an `INSERT ... RETURNING` still being read.
+        // The touched addresses ride in the same round trip, after the decision's insert.
         let resources = resources_json(new)?;
         if resources.is_some() {
-            sql.push_str(&drift::insert_resources_sql(
-                "(SELECT MAX(id) FROM decisions)",
-                first + 12,
-            ));
+            sql.push_str(&drift::insert_resources_sql(first + 12));
         }
         sql.push_str(NEXT_AUDIT_SEQ);
         let mut write = RawWrite(Some(self.writer.acquire().await?));
@@ -448,7 +443,10 @@ impl SqliteStore {
             now,
         );
         if let Some(list) = &resources {
-            query = query.bind(&new.space).bind(now).bind(list);
+            query = query
+                .bind(&new.space)
+                .bind(&new.decision.input_digest)
+                .bind(list);
         }
         let rows = query.fetch_all(&mut *write.conn()?).await?;
         let [decision_row, head_row] = rows.as_slice() else {
@@ -524,10 +522,9 @@ impl SqliteStore {
         .await?
         .try_get(0)?;
         if let Some(list) = resources_json(new)? {
-            sqlx::query(&drift::insert_resources_sql("$1", 2))
-                .bind(id)
+            sqlx::query(&drift::insert_resources_sql(1))
                 .bind(&new.space)
-                .bind(now)
+                .bind(&d.input_digest)
                 .bind(list)
                 .execute(&mut *tx)
                 .await?;

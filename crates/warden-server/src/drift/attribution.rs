@@ -1,7 +1,8 @@
 //! Who made a drifted change, as far as Warden's own records tell.
 //!
 //! Every decision keeps the addresses of the resources its change creates, updates, replaces
-//! or deletes (`decision_resources`, written with the decision). A drifted resource is
+//! or deletes (`change_resources`, written with the decision, once per space and change
+//! digest; decisions find them by their digest). A drifted resource is
 //! attributed to the newest decision in the same space that touched its address since the
 //! target's last successful scan began (any time, for a target's first scan): through the
 //! admission webhook when the decision was an admission review, else through the API. No

@@ -1,16 +1,18 @@
--- Drift: the resources each decision touched (for attribution), drift scans, and the drift
+-- Drift: the resources each change touched (for attribution), drift scans, and the drift
 -- events they open, keep and resolve. Portable SQL but for the ids (PostgreSQL: BIGSERIAL).
 -- Times are unix milliseconds; JSON documents are TEXT.
 
--- The addresses of the resources a decision's change touches (not no-op or read), written
--- in the decision's own transaction.
-CREATE TABLE decision_resources (
-    decision_id BIGINT NOT NULL REFERENCES decisions (id),
-    space       TEXT,
-    address     TEXT NOT NULL,
-    created_at  BIGINT NOT NULL
+-- The addresses of the resources a change touches (not no-op or read), once per space and
+-- change digest: a decision's own write adds them only when no earlier decision in the space
+-- recorded that change (most are repeats: retries, re-runs), and attribution joins them to
+-- the decisions by digest.
+CREATE TABLE change_resources (
+    space        TEXT,
+    input_digest TEXT NOT NULL,
+    address      TEXT NOT NULL
 );
-CREATE INDEX decision_resources_by_address ON decision_resources (space, address, decision_id);
+CREATE INDEX change_resources_by_address ON change_resources (space, address);
+CREATE INDEX change_resources_by_change ON change_resources (input_digest, space);
 
 CREATE TABLE drift_scans (
     id          INTEGER PRIMARY KEY,

@@ -16,14 +16,16 @@ use crate::drift::{
 use crate::error::Result;
 use crate::model::{to_millis, Actor};
 
-/// Records the addresses a decision touched, in its transaction: `id` the decision id (a
-/// parameter, or an expression in the two-round-trip path), then parameters from `first`:
-/// space, time, JSON array.
-pub(super) fn insert_resources_sql(id: &str, first: usize) -> String {
-    let [space, at, list] = [first, first + 1, first + 2];
+/// Records the addresses a change touched, in its decision's transaction, unless a decision
+/// in the space recorded the same change before (one index probe then): parameters from
+/// `first`: space, change digest, JSON array.
+pub(super) fn insert_resources_sql(first: usize) -> String {
+    let [space, digest, list] = [first, first + 1, first + 2];
     format!(
-        "INSERT INTO decision_resources (decision_id, space, address, created_at)
-         SELECT {id}, ${space}, value, ${at} FROM json_each(${list});"
+        "INSERT INTO change_resources (space, input_digest, address)
+         SELECT ${space}, ${digest}, value FROM json_each(${list})
+         WHERE NOT EXISTS (SELECT 1 FROM change_resources
+                           WHERE input_digest = ${digest} AND space IS ${space});"
     )
 }
 

@@ -39,8 +39,11 @@ fn scan(clock: &ManualClock, target: &str, drifted: Vec<NewDriftEvent>) -> NewDr
     }
 }
 
+/// Records a decision on the change touching `resources` (its digest follows from them, as a
+/// real change's would).
 async fn record(store: &dyn Store, resources: &[&str], follow_up: bool) -> i64 {
-    let d = decision("sha256:drift-touch", Outcome::Allow, "touch");
+    let digest = format!("sha256:drift-touch-{}", resources.join(","));
+    let d = decision(&digest, Outcome::Allow, "touch");
     store
         .record_decision(
             &agent(),
@@ -51,7 +54,7 @@ async fn record(store: &dyn Store, resources: &[&str], follow_up: bool) -> i64 {
                 // The same input each time: stored once, then known (no insert before the
                 // decision's).
                 inputs: vec![warden_store::NewInput {
-                    digest: "sha256:drift-touch".into(),
+                    digest: digest.clone(),
                     kind: "terraform-plan".into(),
                     content: "{}".into(),
                 }],
@@ -100,7 +103,8 @@ pub async fn run(store: &dyn Store, clock: &ManualClock) {
     let sg = "aws_security_group.web";
     let bucket = "aws_s3_bucket.logs";
 
-    // Decisions remember what they touched, on both write paths.
+    // Decisions remember what they touched, on both write paths; a repeated change (its
+    // addresses stored once) is found through each of its decisions: the newest wins.
     for _ in 0..2 {
         let plain = record(store, &[sg], false).await;
         let touches = store
