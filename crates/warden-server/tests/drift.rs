@@ -1,17 +1,15 @@
 //! Drift through the API (`oneshot`, a real SQLite store): scans open and resolve events,
 //! attribution to the decision that touched a resource, roles and spaces, metrics.
 
-use std::sync::Arc;
+mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt as _;
+use axum::http::StatusCode;
+use common::token;
 use serde_json::Value;
-use tower::ServiceExt as _;
 use warden_core::ActorKind;
 use warden_policy::{Policies, RegoOptions};
-use warden_server::{ops, router, AppState};
-use warden_store::{Actor, NewToken, Role, SqliteStore, Store};
+use warden_server::{router, AppState};
+use warden_store::{Role, Store};
 
 const OPENED: &str = include_str!("fixtures/drift/sg-opened.json");
 const CLEAN: &str = include_str!("fixtures/drift/clean.json");
@@ -26,36 +24,9 @@ struct Fixture {
     outsider: String,
 }
 
-async fn token(
-    store: &dyn Store,
-    name: &str,
-    kind: ActorKind,
-    roles: &[Role],
-    space: &str,
-) -> String {
-    ops::create_token(
-        store,
-        &Actor::system(),
-        &NewToken {
-            name: name.into(),
-            principal: name.into(),
-            kind,
-            roles: roles.to_vec(),
-            spaces: vec![space.into()],
-        },
-    )
-    .await
-    .unwrap_or_else(|e| unreachable!("token {name}: {e}"))
-    .1
-}
-
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
-    let store = Arc::new(
-        SqliteStore::open_dir(dir.path(), warden_store::OpenOptions::default())
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}")),
-    );
+    let store = common::sqlite(dir.path(), warden_store::OpenOptions::default()).await;
     let policies = Policies::load(
         warden_policy::Config::default(),
         &[],
@@ -82,14 +53,7 @@ async fn call(
     token: Option<&str>,
     body: &str,
 ) -> (StatusCode, Value) {
-    let (status, bytes) = raw(f, method, uri, token, body).await;
-    let value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-        unreachable!(
-            "{status}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&bytes)
-        )
-    });
-    (status, value)
+    common::call(router(f.state.clone()), method, uri, token, body).await
 }
 
 async fn raw(
@@ -99,25 +63,7 @@ async fn raw(
     token: Option<&str>,
     body: &str,
 ) -> (StatusCode, Vec<u8>) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let req = req
-        .body(Body::from(body.to_owned()))
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let res = router(f.state.clone())
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let status = res.status();
-    let bytes = res
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}"))
-        .to_bytes();
-    (status, bytes.to_vec())
+    common::raw(router(f.state.clone()), method, uri, token, body).await
 }
 
 async fn scan(f: &Fixture, target: &str, body: &str) -> Value {

@@ -2,18 +2,16 @@
 //! `examples/environments`: roles, blueprint validation, launch checkpoints, approvals acted
 //! on by a reconcile pass, expiry with a moved clock, teardown.
 
+mod common;
+
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt as _;
+use axum::http::StatusCode;
 use serde_json::{json, Value};
-use tower::ServiceExt as _;
 use warden_core::ActorKind;
-use warden_policy::{Policies, RegoOptions};
-use warden_server::{ops, router, AppState};
-use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
+use warden_server::{router, AppState};
+use warden_store::{OpenOptions, Role, Store};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/environments");
 
@@ -27,40 +25,17 @@ struct Fixture {
 }
 
 async fn token(store: &dyn Store, name: &str, roles: &[Role]) -> String {
-    ops::create_token(
-        store,
-        &Actor::system(),
-        &NewToken {
-            name: name.into(),
-            principal: name.into(),
-            kind: ActorKind::Human,
-            roles: roles.to_vec(),
-            spaces: vec!["dev".into()],
-        },
-    )
-    .await
-    .unwrap_or_else(|e| unreachable!("{e}"))
-    .1
+    common::token(store, name, ActorKind::Human, roles, "dev").await
 }
 
 async fn fixture(runner: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
     let skew = Arc::new(AtomicI64::new(0));
-    let s = Arc::clone(&skew);
-    let clock: warden_store::Clock = Arc::new(move || {
-        time::OffsetDateTime::now_utc() + time::Duration::seconds(s.load(Ordering::SeqCst))
-    });
-    let store = Arc::new(
-        SqliteStore::open_dir(
-            dir.path(),
-            OpenOptions {
-                clock,
-                ..OpenOptions::default()
-            },
-        )
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}")),
-    );
+    let options = OpenOptions {
+        clock: common::skewed_clock(Arc::clone(&skew)),
+        ..OpenOptions::default()
+    };
+    let store = common::sqlite(dir.path(), options).await;
     let toml = if runner {
         format!(
             "[rules.WD-GOV-001]\nallowed = {{ aws = [\"eu-west-1\"] }}\n[environments]\nrunner = [\"{EXAMPLE}/fake-runner.sh\"]\nworkdir = \"{}\"\nmax-per-user = 1\nteardown-max-attempts = 1\n",
@@ -69,10 +44,7 @@ async fn fixture(runner: bool) -> Fixture {
     } else {
         String::new()
     };
-    let config =
-        warden_policy::config::parse("warden.toml", &toml).unwrap_or_else(|e| unreachable!("{e}"));
-    let policies = Policies::load(config, &[], &RegoOptions::default())
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    let policies = common::policies(&toml);
     let st: &dyn Store = store.as_ref();
     let author = token(st, "pat", &[Role::PolicyAuthor]).await;
     let alice = token(st, "alice", &[Role::Requester]).await;
@@ -94,23 +66,8 @@ async fn call(
     token: &str,
     body: String,
 ) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::from(body))
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let response = router(f.state.clone())
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let (status, bytes) =
+        common::raw(router(f.state.clone()), method, uri, Some(token), &body).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),

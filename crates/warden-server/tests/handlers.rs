@@ -1,18 +1,21 @@
 //! The API through `router(state).oneshot(...)`: no socket, a real SQLite store.
 
+mod common;
+
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
+use common::{call, token};
 use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 use warden_core::ActorKind;
 use warden_policy::{Policies, RegoOptions};
 use warden_server::{ops, router, router_with_limit, AppState};
-use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
+use warden_store::{OpenOptions, Role, SqliteStore, Store};
 
 const COMPLIANT: &str = include_str!("../../../examples/terraform/compliant/plan.json");
 const INSECURE: &str = include_str!("../../../examples/terraform/insecure-web-app/plan.json");
@@ -31,29 +34,6 @@ struct Fixture {
     other_space: String,
 }
 
-async fn token(
-    store: &dyn Store,
-    name: &str,
-    kind: ActorKind,
-    roles: &[Role],
-    space: &str,
-) -> String {
-    let (_, secret) = ops::create_token(
-        store,
-        &Actor::system(),
-        &NewToken {
-            name: name.into(),
-            principal: name.into(),
-            kind,
-            roles: roles.to_vec(),
-            spaces: vec![space.into()],
-        },
-    )
-    .await
-    .unwrap_or_else(|e| unreachable!("token {name}: {e}"));
-    secret
-}
-
 async fn fixture(policy_toml: &str) -> Fixture {
     fixture_with_clock(policy_toml, Arc::new(AtomicI64::new(0))).await
 }
@@ -61,22 +41,12 @@ async fn fixture(policy_toml: &str) -> Fixture {
 /// A fixture whose store clock runs `skew` seconds ahead of the real one.
 async fn fixture_with_clock(policy_toml: &str, skew: Arc<AtomicI64>) -> Fixture {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
-    let clock: warden_store::Clock = Arc::new(move || {
-        time::OffsetDateTime::now_utc() + time::Duration::seconds(skew.load(Ordering::SeqCst))
-    });
     let options = OpenOptions {
-        clock,
+        clock: common::skewed_clock(skew),
         ..OpenOptions::default()
     };
-    let store = Arc::new(
-        SqliteStore::open_dir(dir.path(), options)
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}")),
-    );
-    let config = warden_policy::config::parse("warden.toml", policy_toml)
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let policies = Policies::load(config, &[], &RegoOptions::default())
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    let store = common::sqlite(dir.path(), options).await;
+    let policies = common::policies(policy_toml);
     let s: &dyn Store = store.as_ref();
     let alice = token(s, "alice", ActorKind::Human, &[Role::Requester], "dev").await;
     let bob = token(
@@ -116,40 +86,6 @@ async fn fixture_with_clock(policy_toml: &str, skew: Arc<AtomicI64>) -> Fixture 
         viewer,
         other_space,
     }
-}
-
-async fn call(
-    app: Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: &str,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let req = req
-        .body(Body::from(body.to_owned()))
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let res = app
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let status = res.status();
-    let bytes = res
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}"))
-        .to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-        unreachable!(
-            "{status}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&bytes)
-        )
-    });
-    (status, value)
 }
 
 fn error_of(v: &Value) -> &str {
@@ -772,21 +708,7 @@ async fn a_granted_exception_waives_until_it_expires_and_the_decision_says_so() 
 }
 
 async fn text(app: Router, uri: &str) -> (StatusCode, String) {
-    let req = Request::builder()
-        .uri(uri)
-        .body(Body::empty())
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let res = app
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let status = res.status();
-    let bytes = res
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| unreachable!("{e}"))
-        .to_bytes();
+    let (status, bytes) = common::raw(app, "GET", uri, None, "").await;
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 

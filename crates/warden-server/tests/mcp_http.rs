@@ -7,6 +7,8 @@
     reason = "a test: a step that fails fails the test"
 )]
 
+mod common;
+
 use std::sync::Arc;
 
 use rmcp::model::{CallToolRequestParams, CallToolResult};
@@ -19,8 +21,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use warden_core::ActorKind;
 use warden_policy::{Config, PolicySet};
 use warden_server::mcp::{remote::Remote, Backend, WardenMcp};
-use warden_server::{ops, AppState};
-use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
+use warden_server::AppState;
+use warden_store::{Actor, OpenOptions, Role, SqliteStore, Store};
 
 const INSECURE: &str = include_str!("../../../examples/terraform/insecure-web-app/plan.json");
 const COMPLIANT: &str = include_str!("../../../examples/terraform/compliant/plan.json");
@@ -32,30 +34,28 @@ struct Server {
     agent: String,
 }
 
-async fn server() -> Server {
+/// A SQLite store in a tempdir holding the agent's token (`claude-infra`, requester in `dev`).
+async fn store_with_agent() -> (tempfile::TempDir, Arc<SqliteStore>, String) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        SqliteStore::open_dir(dir.path(), OpenOptions::default())
-            .await
-            .unwrap(),
-    );
-    let (_, agent) = ops::create_token(
+    let store = common::sqlite(dir.path(), OpenOptions::default()).await;
+    let agent = common::token(
         store.as_ref(),
-        &Actor::system(),
-        &NewToken {
-            name: "claude-infra".into(),
-            principal: "claude-infra".into(),
-            kind: ActorKind::Agent,
-            roles: vec![Role::Requester],
-            spaces: vec!["dev".into()],
-        },
+        "claude-infra",
+        ActorKind::Agent,
+        &[Role::Requester],
+        "dev",
     )
-    .await
-    .unwrap();
-    let state = AppState::new(
-        PolicySet::load(Config::default()).unwrap(),
-        store.clone() as Arc<dyn Store>,
-    );
+    .await;
+    (dir, store, agent)
+}
+
+/// Serves `state` on a loopback port until the test ends.
+async fn listen(
+    dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    agent: String,
+    state: AppState,
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(warden_server::serve(
@@ -69,6 +69,15 @@ async fn server() -> Server {
         addr,
         agent,
     }
+}
+
+async fn server() -> Server {
+    let (dir, store, agent) = store_with_agent().await;
+    let state = AppState::new(
+        PolicySet::load(Config::default()).unwrap(),
+        store.clone() as Arc<dyn Store>,
+    );
+    listen(dir, store, agent, state).await
 }
 
 async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
@@ -345,32 +354,11 @@ const ENVIRONMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/
 
 /// A server with environments on: the fake runner, EU regions only, the sandbox blueprint.
 async fn environments_server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(
-        SqliteStore::open_dir(dir.path(), OpenOptions::default())
-            .await
-            .unwrap(),
-    );
-    let (_, agent) = ops::create_token(
-        store.as_ref(),
-        &Actor::system(),
-        &NewToken {
-            name: "claude-infra".into(),
-            principal: "claude-infra".into(),
-            kind: ActorKind::Agent,
-            roles: vec![Role::Requester],
-            spaces: vec!["dev".into()],
-        },
-    )
-    .await
-    .unwrap();
-    let toml = format!(
+    let (dir, store, agent) = store_with_agent().await;
+    let policies = common::policies(&format!(
         "[rules.WD-GOV-001]\nallowed = {{ aws = [\"eu-west-1\"] }}\n[environments]\nrunner = [\"{ENVIRONMENTS}/fake-runner.sh\"]\nworkdir = \"{}\"\n",
         dir.path().join("work").display()
-    );
-    let config = warden_policy::config::parse("warden.toml", &toml).unwrap();
-    let policies =
-        warden_policy::Policies::load(config, &[], &warden_policy::RegoOptions::default()).unwrap();
+    ));
     let blueprint = std::fs::read_to_string(format!("{ENVIRONMENTS}/sandbox.yaml"))
         .unwrap()
         .replace(
@@ -388,19 +376,7 @@ async fn environments_server() -> Server {
         .await
         .unwrap();
     let state = AppState::with_policies(policies, store.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(warden_server::serve(
-        listener,
-        state,
-        std::future::pending::<()>(),
-    ));
-    Server {
-        _dir: dir,
-        store,
-        addr,
-        agent,
-    }
+    listen(dir, store, agent, state).await
 }
 
 /// An agent lists and requests environments over MCP: a launch in an unapproved region is

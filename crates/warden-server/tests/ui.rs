@@ -3,6 +3,8 @@
 //! any page. The browser test (`crates/warden/tests/dashboard`) drives the same pages in
 //! chromium.
 
+mod common;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -11,27 +13,13 @@ use axum::Router;
 use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 use warden_core::ActorKind;
-use warden_policy::{Policies, RegoOptions};
-use warden_server::{ops, router, AppState};
-use warden_store::{Actor, NewToken, OpenOptions, Role, SqliteStore, Store};
+use warden_server::{router, AppState};
+use warden_store::{Actor, OpenOptions, Role, SqliteStore, Store};
 
 const COMPLIANT: &str = include_str!("../../../examples/terraform/compliant/plan.json");
 
 async fn token(store: &dyn Store, name: &str, kind: ActorKind, roles: &[Role]) -> String {
-    ops::create_token(
-        store,
-        &Actor::system(),
-        &NewToken {
-            name: name.into(),
-            principal: name.into(),
-            kind,
-            roles: roles.to_vec(),
-            spaces: vec!["dev".into()],
-        },
-    )
-    .await
-    .unwrap_or_else(|e| unreachable!("token {name}: {e}"))
-    .1
+    common::token(store, name, kind, roles, "dev").await
 }
 
 struct Fixture {
@@ -44,18 +32,10 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
-    let store = Arc::new(
-        SqliteStore::open_dir(dir.path(), OpenOptions::default())
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}")),
-    );
-    let config = warden_policy::config::parse(
-        "warden.toml",
+    let store = common::sqlite(dir.path(), OpenOptions::default()).await;
+    let policies = common::policies(
         "[rules.required-tags-missing]\nenforcement = \"require_approval\"\ntags = { Team = '.+' }\n",
-    )
-    .unwrap_or_else(|e| unreachable!("{e}"));
-    let policies = Policies::load(config, &[], &RegoOptions::default())
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    );
     let s: &dyn Store = store.as_ref();
     let approver = token(
         s,
@@ -294,29 +274,6 @@ async fn assets_are_versioned_and_cached() {
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/environments");
 const DRIFTED: &str = include_str!("fixtures/drift/sg-opened.json");
 
-async fn space_token(
-    store: &dyn Store,
-    name: &str,
-    kind: ActorKind,
-    roles: &[Role],
-    space: &str,
-) -> String {
-    ops::create_token(
-        store,
-        &Actor::system(),
-        &NewToken {
-            name: name.into(),
-            principal: name.into(),
-            kind,
-            roles: roles.to_vec(),
-            spaces: vec![space.into()],
-        },
-    )
-    .await
-    .unwrap_or_else(|e| unreachable!("token {name}: {e}"))
-    .1
-}
-
 fn api(method: &str, path: &str, token: &str, body: String) -> Request<Body> {
     Request::builder()
         .method(method)
@@ -330,22 +287,15 @@ fn api(method: &str, path: &str, token: &str, body: String) -> Request<Body> {
 #[tokio::test]
 async fn environments_drift_and_the_audit_chain_cache() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
-    let store = Arc::new(
-        SqliteStore::open_dir(dir.path(), OpenOptions::default())
-            .await
-            .unwrap_or_else(|e| unreachable!("{e}")),
-    );
+    let store = common::sqlite(dir.path(), OpenOptions::default()).await;
     let toml = format!(
         "[environments]\nrunner = [\"{EXAMPLE}/fake-runner.sh\"]\nworkdir = \"{}\"\n[spaces.dev.environments]\nbudget-monthly = 25.0\n",
         dir.path().join("work").display()
     );
-    let config =
-        warden_policy::config::parse("warden.toml", &toml).unwrap_or_else(|e| unreachable!("{e}"));
-    let policies = Policies::load(config, &[], &RegoOptions::default())
-        .unwrap_or_else(|e| unreachable!("{e}"));
+    let policies = common::policies(&toml);
     let s: &dyn Store = store.as_ref();
-    let author = space_token(s, "pat", ActorKind::Human, &[Role::PolicyAuthor], "dev").await;
-    let rita = space_token(
+    let author = common::token(s, "pat", ActorKind::Human, &[Role::PolicyAuthor], "dev").await;
+    let rita = common::token(
         s,
         "rita",
         ActorKind::Human,
@@ -353,9 +303,9 @@ async fn environments_drift_and_the_audit_chain_cache() {
         "dev",
     )
     .await;
-    let viewer = space_token(s, "vic", ActorKind::Agent, &[Role::Viewer], "dev").await;
-    let outsider = space_token(s, "olga", ActorKind::Human, &[Role::Requester], "ops").await;
-    let auditor = space_token(s, "aud", ActorKind::Human, &[Role::Viewer], "*").await;
+    let viewer = common::token(s, "vic", ActorKind::Agent, &[Role::Viewer], "dev").await;
+    let outsider = common::token(s, "olga", ActorKind::Human, &[Role::Requester], "ops").await;
+    let auditor = common::token(s, "aud", ActorKind::Human, &[Role::Viewer], "*").await;
     let app = router(AppState::with_policies(policies, store));
 
     // An environment launched and a drift scan submitted through the API.
@@ -520,10 +470,7 @@ async fn audit_chain_cache_walks_new_records_and_the_whole_chain_when_stale() {
 
     let dir = tempfile::tempdir().unwrap_or_else(|e| unreachable!("{e}"));
     let skew = Arc::new(AtomicI64::new(0));
-    let s = Arc::clone(&skew);
-    let clock: warden_store::Clock = Arc::new(move || {
-        time::OffsetDateTime::now_utc() + time::Duration::seconds(s.load(Ordering::SeqCst))
-    });
+    let clock = common::skewed_clock(Arc::clone(&skew));
     let store = SqliteStore::open_dir(
         dir.path(),
         OpenOptions {

@@ -4,12 +4,12 @@
 //! failing command is a failed scan, counted. `warden drift --server` submits a plan after a
 //! change was evaluated through the API: the drift is attributed to that decision.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::Path;
+use std::time::Duration;
+
+use common::server::{request, stop, warden_in};
 use serde_json::Value;
 
 const ADMIN: &str = "wdn_drift_admin_secret_0123456789";
@@ -17,129 +17,26 @@ const OPENED: &str = include_str!("../../warden-server/tests/fixtures/drift/sg-o
 const CLEAN: &str = include_str!("../../warden-server/tests/fixtures/drift/clean.json");
 const CHANGE: &str = include_str!("../../warden-server/tests/fixtures/drift/sg-change.json");
 
-fn warden(dir: &Path, token: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
-    cmd.current_dir(dir).args(args).env_remove("WARDEN_TOKEN");
-    if let Some(t) = token {
-        cmd.env("WARDEN_TOKEN", t);
-    }
-    cmd.output().unwrap_or_else(|e| unreachable!("warden: {e}"))
-}
-
 fn token(dir: &Path, role: &str, name: &str) -> String {
-    let o = warden(
-        dir,
-        Some(ADMIN),
-        &[
-            "token", "create", "--role", role, "--space", "dev", "--name", name,
-        ],
-    );
-    assert!(
-        o.status.success(),
-        "token create {name}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_owned()
-}
-
-fn serve(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .current_dir(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("WARDEN_ADMIN_TOKEN", ADMIN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("serve: {e}"));
-    let stderr = child
-        .stderr
-        .take()
-        .unwrap_or_else(|| unreachable!("no stderr"));
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = match lines.next() {
-            Some(Ok(line)) => line,
-            other => {
-                let _ = child.kill();
-                unreachable!("serve ended before listening: {other:?}")
-            }
-        };
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
-
-/// A minimal HTTP/1.1 request: the status and the body.
-fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("connect {addr}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes())
-        .unwrap_or_else(|e| unreachable!("write: {e}"));
-    let mut response = String::new();
-    s.read_to_string(&mut response)
-        .unwrap_or_else(|e| unreachable!("read: {e}"));
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| unreachable!("bad response: {response}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| unreachable!("bad status line: {head}"));
-    (status, body.to_owned())
+    common::server::token(dir, ADMIN, role, name)
 }
 
 fn json(addr: &str, path: &str, token: &str) -> Value {
-    let (s, body) = http(addr, "GET", path, Some(token), "");
+    let (s, body) = request(addr, "GET", path, Some(token), "");
     assert_eq!(s, 200, "{body}");
     serde_json::from_str(&body).unwrap_or_else(|e| unreachable!("not JSON ({e}): {body}"))
 }
 
 /// Polls until `check` holds (the scan loop runs every 1.2 s here).
-fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+fn wait_for<T: std::fmt::Debug>(what: &str, check: impl FnMut() -> Option<T>) -> T {
+    common::server::poll(Duration::from_secs(30), what, check, Option::is_some)
+        .unwrap_or_else(|| unreachable!("{what}"))
 }
 
 fn metric(addr: &str, name: &str) -> Option<f64> {
-    let (_, text) = http(addr, "GET", "/metrics", None, "");
+    let (_, text) = request(addr, "GET", "/metrics", None, "");
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-}
-
-fn stop(mut child: Child) {
-    let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            assert!(status.success(), "serve exited with {status}");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    unreachable!("serve did not stop on SIGTERM");
 }
 
 #[test]
@@ -161,7 +58,7 @@ fn scheduled_scans_open_resolve_and_count_drift() {
         "[drift]\ninterval-minutes = 0.02\n\n[[drift.targets]]\nname = \"network\"\nspace = \"dev\"\n\
          workdir = \"infra\"\ncommand = [\"sh\", \"plan.sh\"]\ntimeout-seconds = 10\n",
     );
-    let (child, addr) = serve(dir);
+    let (child, addr) = common::server::serve(dir, ADMIN, &[]);
     let viewer = token(dir, "viewer", "val");
     let alice = token(dir, "requester", "alice");
 
@@ -220,7 +117,7 @@ fn scheduled_scans_open_resolve_and_count_drift() {
 
     // A change evaluated through the API, then the drift submitted by `warden drift --server`:
     // attributed to that decision and its actor.
-    let (s, decided) = http(
+    let (s, decided) = request(
         &addr,
         "POST",
         "/v1/evaluate?space=dev",
@@ -230,7 +127,7 @@ fn scheduled_scans_open_resolve_and_count_drift() {
     assert_eq!(s, 200, "{decided}");
     let decided: Value = serde_json::from_str(&decided).unwrap_or_else(|e| unreachable!("{e}"));
     let url = format!("http://{addr}");
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&alice),
         &[
@@ -258,7 +155,7 @@ fn scheduled_scans_open_resolve_and_count_drift() {
     assert_eq!(who["decision_id"], decided["decision_id"]);
     assert_eq!(who["actor"], "alice");
     // The text form is the server's report, with the attribution.
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&alice),
         &[
@@ -279,7 +176,7 @@ fn scheduled_scans_open_resolve_and_count_drift() {
         "{text}"
     );
     // Without a token: an error, exit 1.
-    let o = warden(
+    let o = warden_in(
         dir,
         None,
         &[

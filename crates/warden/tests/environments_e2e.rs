@@ -7,26 +7,20 @@
 //! down on an operator's request. A running environment is scanned for drift as target
 //! `env-<id>`: drift opened by hand opens an event, resolved when put back or at teardown.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::server::warden_in;
 use serde_json::Value;
 
 const ADMIN: &str = "wdn_env_e2e_admin_secret_0123456789";
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/environments");
-
-fn warden(dir: &Path, token: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
-    cmd.current_dir(dir).args(args).env_remove("WARDEN_TOKEN");
-    if let Some(t) = token {
-        cmd.env("WARDEN_TOKEN", t);
-    }
-    cmd.output().unwrap_or_else(|e| unreachable!("warden: {e}"))
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -37,90 +31,34 @@ fn text(o: &Output) -> String {
 }
 
 fn token(dir: &Path, args: &[&str]) -> String {
-    let mut all = vec!["token", "create", "--space", "dev"];
+    let mut all = vec!["--space", "dev"];
     all.extend_from_slice(args);
-    let o = warden(dir, Some(ADMIN), &all);
-    assert!(o.status.success(), "token create: {}", text(&o));
-    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    common::server::create_token(dir, ADMIN, &all)
 }
 
 fn serve(dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .current_dir(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("WARDEN_ADMIN_TOKEN", ADMIN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("serve: {e}"));
-    let stderr = child
-        .stderr
-        .take()
-        .unwrap_or_else(|| unreachable!("no stderr"));
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    break rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                }
-            }
-            other => {
-                let _ = child.kill();
-                unreachable!("serve ended before listening: {other:?}")
-            }
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    common::server::serve(dir, ADMIN, &[])
 }
 
+/// Stops the server within 20 s (its exit status is not checked here).
 fn stop(mut child: Child) {
-    let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    if common::server::terminate(&mut child, Duration::from_secs(20)).is_none() {
+        unreachable!("serve did not stop on SIGTERM");
     }
-    let _ = child.kill();
-    unreachable!("serve did not stop on SIGTERM");
 }
 
 fn get(addr: &str, path: &str, token: &str) -> Value {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("connect: {e}"));
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
-    s.write_all(req.as_bytes())
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let mut response = String::new();
-    s.read_to_string(&mut response)
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    serde_json::from_str(body).unwrap_or_else(|e| unreachable!("not JSON ({e}): {response}"))
+    common::server::http(addr, "GET", path, Some(token), "").1
 }
 
 /// Waits (up to 30 s) until environment `id` satisfies `done`; returns it.
 fn wait_for(addr: &str, token: &str, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let env = get(addr, &format!("/v1/environments/{id}"), token);
-        if done(&env) {
-            return env;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "environment {id} never {what}: {env:#}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::server::poll(
+        Duration::from_secs(30),
+        &format!("environment {id} {what}"),
+        || get(addr, &format!("/v1/environments/{id}"), token),
+        done,
+    )
 }
 
 /// A webhook receiver: every POST body it gets.
@@ -164,7 +102,7 @@ fn launch(dir: &Path, server: &str, token: &str, extra: &[&str]) -> (i32, Value)
         "env", "launch", "sandbox", "--space", "dev", "--json", "--server", server,
     ];
     args.extend_from_slice(extra);
-    let o = warden(dir, Some(token), &args);
+    let o = warden_in(dir, Some(token), &args);
     let v = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| unreachable!("launch answer not JSON ({e}): {}", text(&o)));
     (o.status.code().unwrap_or(-1), v)
@@ -212,7 +150,7 @@ fn environments_walk_through() {
 
     let (child, addr) = serve(dir);
     let server = format!("http://{addr}");
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(ADMIN),
         &["blueprint", "publish", "sandbox.yaml", "--server", &server],
@@ -285,7 +223,7 @@ fn environments_walk_through() {
     );
 
     // Beyond the blueprint's maximum: approval; once approved the loop moves the end.
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&agent),
         &[
@@ -306,13 +244,13 @@ fn environments_walk_through() {
         .as_i64()
         .unwrap_or_else(|| unreachable!("{v:#}"));
     let before = v["environment"]["ends_at"].clone();
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&agent),
         &["approvals", "approve", &approval.to_string()],
     );
     assert!(!o.status.success(), "an agent approved: {}", text(&o));
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&approver),
         &["approvals", "approve", &approval.to_string()],
@@ -372,18 +310,7 @@ fn environments_walk_through() {
     );
     let listed = get(&addr, "/v1/environments?state=teardown_failed", ADMIN);
     assert_eq!(listed["environments"].as_array().map(Vec::len), Some(1));
-    let metrics = {
-        let mut s = TcpStream::connect(&addr).unwrap_or_else(|e| unreachable!("{e}"));
-        s.write_all(
-            format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .unwrap_or_else(|e| unreachable!("{e}"));
-        let mut r = String::new();
-        s.read_to_string(&mut r)
-            .unwrap_or_else(|e| unreachable!("{e}"));
-        r
-    };
+    let metrics = metrics(&addr);
     assert!(
         metrics.contains("warden_environments{state=\"teardown_failed\"} 1"),
         "{metrics}"
@@ -394,7 +321,7 @@ fn environments_walk_through() {
     );
     std::fs::remove_file(dir.join(format!("work/{stuck}/FAIL_DESTROY")))
         .unwrap_or_else(|e| unreachable!("{e}"));
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&agent),
         &["env", "terminate", &stuck.to_string(), "--server", &server],
@@ -406,7 +333,7 @@ fn environments_walk_through() {
     );
 
     stop(child);
-    let o = warden(dir, Some(ADMIN), &["audit", "verify"]);
+    let o = warden_in(dir, Some(ADMIN), &["audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
 }
 
@@ -425,30 +352,16 @@ fn wait_for_drift(
     what: &str,
     done: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let events = drift_of(addr, target);
-        if done(&events) {
-            return events;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the drift of {target} never {what}: {events:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::server::poll(
+        Duration::from_secs(30),
+        &format!("the drift of {target} {what}"),
+        || drift_of(addr, target),
+        |events| done(events),
+    )
 }
 
 fn metrics(addr: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("{e}"));
-    s.write_all(
-        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .unwrap_or_else(|e| unreachable!("{e}"));
-    let mut r = String::new();
-    s.read_to_string(&mut r)
-        .unwrap_or_else(|e| unreachable!("{e}"));
-    r
+    common::server::request(addr, "GET", "/metrics", None, "").1
 }
 
 /// A running environment is a drift target `env-<id>`: someone opens its security group to
@@ -481,7 +394,7 @@ fn running_environments_are_scanned_for_drift() {
 
     let (child, addr) = serve(dir);
     let server = format!("http://{addr}");
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(ADMIN),
         &["blueprint", "publish", "sandbox.yaml", "--server", &server],
@@ -561,7 +474,7 @@ fn running_environments_are_scanned_for_drift() {
     wait_for_drift(&addr, &target, "reopened", |e| {
         e.iter().any(|e| e["state"] == "open")
     });
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&alice),
         &["env", "terminate", &id.to_string(), "--server", &server],
@@ -576,6 +489,6 @@ fn running_environments_are_scanned_for_drift() {
     assert!(m.contains("warden_drift_open{space=\"dev\"} 0"), "{m}");
 
     stop(child);
-    let o = warden(dir, Some(ADMIN), &["audit", "verify"]);
+    let o = warden_in(dir, Some(ADMIN), &["audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
 }

@@ -8,12 +8,13 @@
 
 #![allow(clippy::panic, reason = "tests: a failed step is a failed test")]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::Path;
+use std::process::{Child, Output};
+
+use common::server::{http, listening, revision, stop, wait_for_new_revision};
+use common::{stderr, stdout};
 use serde_json::Value;
 use sqlx::Connection as _;
 
@@ -88,129 +89,17 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 fn warden(dir: &Path, token: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("WARDEN_TOKEN")
-        .env_remove("WARDEN_DATABASE_URL");
-    if let Some(t) = token {
-        cmd.env("WARDEN_TOKEN", t);
-    }
-    cmd.output().unwrap_or_else(|e| panic!("warden: {e}"))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    let mut cmd = common::server::command(dir, token, args);
+    cmd.env_remove("WARDEN_DATABASE_URL");
+    common::server::run(cmd)
 }
 
 /// Starts `warden serve` on a free port with the database given by `WARDEN_DATABASE_URL`
 /// (the flag is tested by the other commands).
 fn spawn_serve(dir: &Path, url: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_warden"))
-        .current_dir(dir)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--reload-interval",
-            "0.1",
-        ])
-        .env("WARDEN_DATABASE_URL", url)
-        .env("WARDEN_ADMIN_TOKEN", ADMIN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("serve: {e}"))
-}
-
-/// Waits for a started server's "listening on" line; returns its address.
-fn listening(child: &mut Child) -> String {
-    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    break rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                }
-            }
-            other => {
-                let _ = child.kill();
-                panic!("serve ended before listening: {other:?}")
-            }
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    addr
-}
-
-/// A minimal HTTP/1.1 request; returns the status and the JSON body.
-fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes())
-        .unwrap_or_else(|e| panic!("write: {e}"));
-    let mut response = String::new();
-    s.read_to_string(&mut response)
-        .unwrap_or_else(|e| panic!("read: {e}"));
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("bad response: {response}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line: {head}"));
-    let value = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
-    (status, value)
-}
-
-fn stop(mut child: Child) {
-    let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            assert!(status.success(), "serve exited with {status}");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    panic!("serve did not stop on SIGTERM");
-}
-
-fn revision(addr: &str) -> String {
-    let (s, v) = http(addr, "GET", "/readyz", None, "");
-    assert_eq!(s, 200, "{v}");
-    v["policy_revision"].as_str().unwrap_or_default().to_owned()
-}
-
-fn wait_for_new_revision(addr: &str, old: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let now = revision(addr);
-        if now != old {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{addr}: the policy was not reloaded within 20 s")
+    let mut cmd = common::server::serve_command(dir, ADMIN, &["--reload-interval", "0.1"]);
+    cmd.env("WARDEN_DATABASE_URL", url);
+    common::server::spawn(cmd)
 }
 
 fn token(dir: &Path, url: &str, role: &str, name: &str) -> String {
@@ -230,8 +119,7 @@ fn token(dir: &Path, url: &str, role: &str, name: &str) -> String {
             name,
         ],
     );
-    assert!(o.status.success(), "token create {name}: {}", stderr(&o));
-    stdout(&o).trim().to_owned()
+    common::server::token_from(&o, name)
 }
 
 #[test]

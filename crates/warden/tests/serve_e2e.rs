@@ -2,44 +2,21 @@
 //! require_approval, an agent and the requester refused, another principal approves, the
 //! same change → allow; graceful stop; the audit chain verifies and tampered copies do not.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use common::server::{http, revision, stop, wait_for_new_revision, warden_in};
+use common::{stderr, stdout};
 use serde_json::Value;
 
 const ADMIN: &str = "wdn_e2e_admin_secret_0123456789";
 const PLAN: &str = include_str!("../../../examples/terraform/compliant/plan.json");
 
-fn warden(dir: &Path, token: Option<&str>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warden"));
-    cmd.current_dir(dir).args(args).env_remove("WARDEN_TOKEN");
-    if let Some(t) = token {
-        cmd.env("WARDEN_TOKEN", t);
-    }
-    cmd.output().unwrap_or_else(|e| unreachable!("warden: {e}"))
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn token(dir: &Path, role: &str, name: &str) -> String {
-    let o = warden(
-        dir,
-        Some(ADMIN),
-        &[
-            "token", "create", "--role", role, "--space", "dev", "--name", name,
-        ],
-    );
-    assert!(o.status.success(), "token create {name}: {}", stderr(&o));
-    stdout(&o).trim().to_owned()
+    common::server::token(dir, ADMIN, role, name)
 }
 
 /// Starts `warden serve` on a free port; returns the child and the address.
@@ -49,83 +26,7 @@ fn serve(dir: &Path) -> (Child, String) {
 
 /// [`serve`] with more arguments.
 fn serve_with(dir: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .current_dir(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("WARDEN_ADMIN_TOKEN", ADMIN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("serve: {e}"));
-    let stderr = child
-        .stderr
-        .take()
-        .unwrap_or_else(|| unreachable!("no stderr"));
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = match lines.next() {
-            Some(Ok(line)) => line,
-            other => {
-                let _ = child.kill();
-                unreachable!("serve ended before listening: {other:?}")
-            }
-        };
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
-
-/// A minimal HTTP/1.1 request; returns the status and the JSON body.
-fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("connect {addr}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes())
-        .unwrap_or_else(|e| unreachable!("write: {e}"));
-    let mut response = String::new();
-    s.read_to_string(&mut response)
-        .unwrap_or_else(|e| unreachable!("read: {e}"));
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| unreachable!("bad response: {response}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| unreachable!("bad status line: {head}"));
-    let value =
-        serde_json::from_str(body).unwrap_or_else(|e| unreachable!("not JSON ({e}): {body}"));
-    (status, value)
-}
-
-fn stop(mut child: Child) {
-    let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            assert!(status.success(), "serve exited with {status}");
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    unreachable!("serve did not stop on SIGTERM");
+    common::server::serve(dir, ADMIN, extra)
 }
 
 #[test]
@@ -155,7 +56,7 @@ fn walk_through_serve_approve_allow_and_audit() {
         .unwrap_or_else(|| unreachable!("{v}"))
         .to_string();
 
-    let o = warden(dir, Some(&agent), &["approvals", "approve", &id]);
+    let o = warden_in(dir, Some(&agent), &["approvals", "approve", &id]);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("agents never approve"),
@@ -170,17 +71,17 @@ fn walk_through_serve_approve_allow_and_audit() {
         "",
     );
     assert_eq!(s, 403);
-    let o = warden(dir, Some(&alice), &["approvals", "approve", &id]);
+    let o = warden_in(dir, Some(&alice), &["approvals", "approve", &id]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("approver role"), "{}", stderr(&o));
 
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&bob),
         &["approvals", "list", "--state", "pending"],
     );
     assert!(stdout(&o).contains("claude-infra"), "{}", stdout(&o));
-    let o = warden(
+    let o = warden_in(
         dir,
         Some(&bob),
         &["approvals", "approve", &id, "--note", "Team tag follows"],
@@ -204,10 +105,10 @@ fn walk_through_serve_approve_allow_and_audit() {
     stop(child);
 
     // Every acknowledged decision is stored and the chain verifies.
-    let o = warden(dir, None, &["audit", "verify", "--data", "warden-data"]);
+    let o = warden_in(dir, None, &["audit", "verify", "--data", "warden-data"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("intact"), "{}", stdout(&o));
-    let o = warden(
+    let o = warden_in(
         dir,
         None,
         &[
@@ -245,7 +146,7 @@ fn walk_through_serve_approve_allow_and_audit() {
     let tampered = export.replacen("\"bob\"", "\"mallory\"", 1);
     assert_ne!(tampered, export);
     std::fs::write(dir.join("tampered.jsonl"), tampered).unwrap_or_else(|e| unreachable!("{e}"));
-    let o = warden(dir, None, &["audit", "verify", "--jsonl", "tampered.jsonl"]);
+    let o = warden_in(dir, None, &["audit", "verify", "--jsonl", "tampered.jsonl"]);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(
         stdout(&o).contains("BROKEN at audit record"),
@@ -256,10 +157,10 @@ fn walk_through_serve_approve_allow_and_audit() {
     // A tampered copy of the database does not verify either.
     copy_dir(&dir.join("warden-data"), &dir.join("copy"));
     tamper(&dir.join("copy"));
-    let o = warden(dir, None, &["audit", "verify", "--data", "copy"]);
+    let o = warden_in(dir, None, &["audit", "verify", "--data", "copy"]);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("audit record 2 "), "{}", stdout(&o));
-    let o = warden(dir, None, &["audit", "verify", "--data", "nowhere"]);
+    let o = warden_in(dir, None, &["audit", "verify", "--data", "nowhere"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -291,20 +192,12 @@ fn tamper(data: &Path) {
     });
 }
 
-/// `http` that reports a failed connection or a cut response instead of panicking.
+/// An evaluation that reports a failed connection or a cut response instead of panicking.
 fn try_http(addr: &str, token: &str, body: &str) -> Option<(u16, Value)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let req = format!(
-        "POST /v1/evaluate?space=dev HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut response = String::new();
-    s.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, serde_json::from_str(body).ok()?))
+    let (status, body) =
+        common::server::try_request(addr, "POST", "/v1/evaluate?space=dev", Some(token), body)
+            .ok()?;
+    Some((status, serde_json::from_str(&body).ok()?))
 }
 
 #[test]
@@ -354,9 +247,9 @@ fn kill_9_loses_no_acknowledged_decision_and_keeps_the_chain() {
     assert_eq!(s, 200);
     stop(child);
 
-    let o = warden(&dir, None, &["audit", "verify"]);
+    let o = warden_in(&dir, None, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    let o = warden(&dir, None, &["audit", "export"]);
+    let o = warden_in(&dir, None, &["audit", "export"]);
     let recorded: std::collections::HashSet<String> = stdout(&o)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -369,26 +262,6 @@ fn kill_9_loses_no_acknowledged_decision_and_keeps_the_chain() {
             "acknowledged decision {id} lost"
         );
     }
-}
-
-/// The policy revision `/readyz` reports.
-fn revision(addr: &str) -> String {
-    let (s, v) = http(addr, "GET", "/readyz", None, "");
-    assert_eq!(s, 200, "{v}");
-    v["policy_revision"].as_str().unwrap_or_default().to_owned()
-}
-
-/// Waits until `/readyz` reports a revision other than `old`.
-fn wait_for_new_revision(addr: &str, old: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let now = revision(addr);
-        if now != old {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    unreachable!("the policy was not reloaded within 20 s")
 }
 
 /// Writes `text` beside `path` and renames it over `path`: readers see the old file or the new
@@ -432,7 +305,7 @@ fn policy_files_are_reloaded_while_serving_and_a_broken_one_is_not() {
     stop(child);
 
     // Each revision in force is in the audit log, and the chain verifies.
-    let o = warden(dir, None, &["audit", "export", "--format", "jsonl"]);
+    let o = warden_in(dir, None, &["audit", "export", "--format", "jsonl"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let loaded: Vec<Value> = stdout(&o)
         .lines()
@@ -442,7 +315,7 @@ fn policy_files_are_reloaded_while_serving_and_a_broken_one_is_not() {
     assert_eq!(loaded.len(), 2, "{loaded:?}");
     assert_eq!(loaded[1]["detail"]["previous"], Value::from(first));
     assert_eq!(loaded[1]["detail"]["revision"], Value::from(second));
-    let o = warden(dir, None, &["audit", "verify"]);
+    let o = warden_in(dir, None, &["audit", "verify"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }
 
@@ -455,7 +328,7 @@ fn tokens_are_listed_without_secrets_and_a_revoked_one_stops_working() {
     let (s, _) = http(&addr, "POST", "/v1/evaluate?space=dev", Some(&alice), PLAN);
     assert_eq!(s, 200);
 
-    let o = warden(dir, Some(ADMIN), &["token", "list", "--format", "json"]);
+    let o = warden_in(dir, Some(ADMIN), &["token", "list", "--format", "json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let list: Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| unreachable!("{e}"));
     let names: Vec<&str> = list
@@ -465,14 +338,14 @@ fn tokens_are_listed_without_secrets_and_a_revoked_one_stops_working() {
     assert_eq!(names, ["bootstrap-admin", "alice"], "{list}");
     assert!(!stdout(&o).contains(&alice), "a secret was listed");
 
-    let o = warden(dir, Some(&alice), &["token", "revoke", "alice"]);
+    let o = warden_in(dir, Some(&alice), &["token", "revoke", "alice"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("admin role"), "{}", stderr(&o));
-    let o = warden(dir, Some(ADMIN), &["token", "revoke", "alice"]);
+    let o = warden_in(dir, Some(ADMIN), &["token", "revoke", "alice"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let (s, v) = http(&addr, "POST", "/v1/evaluate?space=dev", Some(&alice), PLAN);
     assert_eq!(s, 401, "{v}");
-    let o = warden(dir, Some(ADMIN), &["token", "list"]);
+    let o = warden_in(dir, Some(ADMIN), &["token", "list"]);
     assert!(
         stdout(&o)
             .lines()

@@ -1,9 +1,11 @@
 //! What the binary's integration tests share: run `warden` from the workspace root, read
-//! its output.
+//! its output; [`server`] runs a real `warden serve`.
 #![allow(
     dead_code,
     reason = "each test binary compiles this module and uses part of it"
 )]
+
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,7 +23,7 @@ pub fn warden(args: &[&str]) -> Output {
         .env_remove("WARDEN_NOW")
         .env("NO_COLOR", "1")
         .output()
-        .unwrap_or_else(|e| panic!("run warden: {e}"))
+        .unwrap_or_else(|e| unreachable!("run warden: {e}"))
 }
 
 /// Standard output as text.
@@ -37,5 +39,5 @@ pub fn stderr(o: &Output) -> String {
 /// Standard output parsed as JSON (the test fails with both streams shown if it is not).
 pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(o), stderr(o)))
+        .unwrap_or_else(|e| unreachable!("not JSON ({e}): {}{}", stdout(o), stderr(o)))
 }

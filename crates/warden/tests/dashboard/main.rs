@@ -7,13 +7,13 @@
 //! Without chromium and chromedriver the test says it was skipped; under `CI=true` their
 //! absence is a failure (`.ci/run` installs them).
 
+#[path = "../common/mod.rs"]
+mod common;
 mod webdriver;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
 use serde_json::Value;
 use webdriver::Browser;
@@ -26,19 +26,7 @@ const DRIFTED: &str = include_str!("../../../warden-server/tests/fixtures/drift/
 const CLEAN: &str = include_str!("../../../warden-server/tests/fixtures/drift/clean.json");
 
 fn token(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .current_dir(dir)
-        .args(["token", "create"])
-        .args(args)
-        .env("WARDEN_TOKEN", ADMIN)
-        .output()
-        .unwrap_or_else(|e| unreachable!("warden: {e}"));
-    assert!(
-        o.status.success(),
-        "token create {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+    common::server::create_token(dir, ADMIN, args)
 }
 
 /// A running `warden serve`, stopped when dropped (also when the test fails midway).
@@ -46,53 +34,13 @@ struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = common::server::terminate(&mut self.0, Duration::from_secs(10));
     }
 }
 
 /// Starts `warden serve` on a free port; returns it and its address.
 fn serve(dir: &Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-        .current_dir(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("WARDEN_ADMIN_TOKEN", ADMIN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| unreachable!("serve: {e}"));
-    let stderr = child
-        .stderr
-        .take()
-        .unwrap_or_else(|| unreachable!("no stderr"));
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = match lines.next() {
-            Some(Ok(line)) => line,
-            other => {
-                let _ = child.kill();
-                unreachable!("serve ended before listening: {other:?}")
-            }
-        };
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (child, addr) = common::server::serve(dir, ADMIN, &[]);
     (Server(child), addr)
 }
 
@@ -103,20 +51,7 @@ fn evaluate(addr: &str, token: &str, query: &str, body: &str) -> Value {
 
 /// A POST to the API; returns the JSON answer.
 fn post(addr: &str, token: &str, path: &str, body: &str) -> Value {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| unreachable!("connect: {e}"));
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes())
-        .unwrap_or_else(|e| unreachable!("write: {e}"));
-    let mut response = String::new();
-    s.read_to_string(&mut response)
-        .unwrap_or_else(|e| unreachable!("read: {e}"));
-    let (_, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| unreachable!("bad response: {response}"));
-    serde_json::from_str(body).unwrap_or_else(|e| unreachable!("not JSON ({e}): {body}"))
+    common::server::http(addr, "POST", path, Some(token), body).1
 }
 
 /// `target/screenshots/` (kept as CI artifacts).
