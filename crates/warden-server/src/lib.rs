@@ -31,6 +31,7 @@ pub mod change_request;
 pub mod drift;
 pub mod environments;
 pub mod error;
+pub mod http_client;
 pub mod mcp;
 pub mod memo;
 pub mod metrics;

@@ -15,9 +15,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use serde_json::json;
 use warden_core::Outcome;
 use warden_store::{
@@ -433,13 +432,6 @@ async fn post_json(url: &str, body: String) -> Result<(), String> {
         authority.host(),
         authority.port_u16().unwrap_or(80)
     );
-    let stream = tokio::net::TcpStream::connect(&address)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    let driver = tokio::spawn(connection);
     let request = http::Request::builder()
         .method(http::Method::POST)
         .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
@@ -447,13 +439,7 @@ async fn post_json(url: &str, body: String) -> Result<(), String> {
         .header(http::header::CONTENT_TYPE, "application/json")
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| e.to_string())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let _ = response.into_body().collect().await;
-    driver.abort();
+    let (status, _) = crate::http_client::exchange(&address, request).await?;
     if status.is_success() {
         Ok(())
     } else {

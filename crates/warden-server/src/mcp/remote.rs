@@ -2,15 +2,15 @@
 //! server's HTTP API with the caller's token, so the server authorises, records and audits
 //! it as that principal.
 //!
-//! A plain HTTP/1.1 client on hyper, which axum already brings: no new client stack and no
-//! TLS library for one request per tool call. `http://` only; a server behind TLS is reached
+//! Requests go through [`crate::http_client`] (plain HTTP/1.1 on hyper, which axum already
+//! brings): no new client stack and no TLS library for one request per tool call. `http://`
+//! only; a server behind TLS is reached
 //! through its `/mcp` endpoint directly (the agent's MCP client speaks TLS).
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 
 /// The HTTP method of [`Remote::request`].
 pub use hyper::Method;
@@ -237,13 +237,6 @@ endpoint directly (its MCP client speaks TLS), or use http://",
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Bytes, RemoteError> {
-        let stream = tokio::net::TcpStream::connect(&self.authority)
-            .await
-            .map_err(|e| self.unreachable(e.to_string()))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| self.unreachable(e.to_string()))?;
-        let driver = tokio::spawn(connection);
         let request = http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.prefix))
@@ -256,18 +249,9 @@ endpoint directly (its MCP client speaks TLS), or use http://",
             .header(http::header::ACCEPT, "application/json")
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .map_err(|e| self.unreachable(format!("bad request: {e}")))?;
-        let response = sender
-            .send_request(request)
+        let (status, bytes) = crate::http_client::exchange(&self.authority, request)
             .await
-            .map_err(|e| self.unreachable(e.to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| self.unreachable(e.to_string()))?
-            .to_bytes();
-        driver.abort();
+            .map_err(|e| self.unreachable(e))?;
         if !status.is_success() {
             let value: Option<Value> = serde_json::from_slice(&bytes).ok();
             let message = value
