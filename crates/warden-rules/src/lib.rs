@@ -23,7 +23,7 @@ mod testing;
 
 pub use context::{CheckContext, Report, ResolvedRule};
 pub use engine::{BuiltinEngine, UnknownPolicy};
-pub use registry::{all, find, SHARED_PARAMS};
+pub use registry::{all, derived_finding, find, SHARED_PARAMS};
 pub use rule::{Check, FixAvailability, Param, ParamKind, RuleMeta, RuleStatus};
 
 /// What every rule file imports.

@@ -47,6 +47,50 @@ pub fn find(key: &str) -> Option<&'static RuleMeta> {
         .find(|r| r.id.eq_ignore_ascii_case(key) || r.name == key)
 }
 
+/// A finding of the derived rule `rule_id` at its default settings, about `resource` (of
+/// kind `kind`), for the rules whose findings the server makes (WD-AGENT-00x, WD-ENV-00x).
+/// An id missing from the registry still gives a finding with that id and `enforcement`: a
+/// deny is never lost to a registration mistake (the registry test pins the ids).
+#[must_use]
+pub fn derived_finding(
+    rule_id: &str,
+    resource: String,
+    kind: &str,
+    enforcement: warden_core::Enforcement,
+    message: String,
+) -> warden_core::Finding {
+    let location = warden_core::Location::default();
+    match find(rule_id) {
+        Some(meta) => crate::ResolvedRule::defaults(meta, meta.enforcement).derived_finding(
+            resource,
+            kind,
+            location,
+            enforcement,
+            message,
+            false,
+        ),
+        None => warden_core::Finding {
+            rule_id: rule_id.to_owned(),
+            rule_name: String::new(),
+            title: String::new(),
+            severity: warden_core::Severity::Medium,
+            enforcement,
+            resource,
+            resource_kind: kind.to_owned(),
+            action: warden_core::Action::NoOp,
+            attribute: None,
+            location,
+            message,
+            why: String::new(),
+            fix: None,
+            unknown: false,
+            aliases: Vec::new(),
+            help_uri: None,
+            note: None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

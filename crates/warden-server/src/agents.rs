@@ -18,7 +18,7 @@
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime, Time};
 use warden_core::cost::money::{signed_usd, usd};
-use warden_core::{Action, ChangeSet, Decision, Enforcement, Finding, Location, Outcome};
+use warden_core::{ChangeSet, Decision, Enforcement, Finding, Outcome};
 use warden_policy::agents::AgentSettings;
 use warden_store::{AgentQuery, AgentRecord, PastDecision, Store};
 
@@ -264,35 +264,11 @@ fn check_quotas(
 
 /// A finding of one of the WD-AGENT rules, on the agent.
 fn finding(rule_id: &str, enforcement: Enforcement, principal: &str, message: String) -> Finding {
-    let resource = format!("agent/{principal}");
-    match warden_rules::find(rule_id) {
-        Some(meta) => warden_rules::ResolvedRule::defaults(meta, meta.enforcement).derived_finding(
-            resource,
-            "agent",
-            Location::default(),
-            enforcement,
-            message,
-            false,
-        ),
-        // Unreachable (the rules are registered), but never a lost deny.
-        None => Finding {
-            rule_id: rule_id.to_owned(),
-            rule_name: String::new(),
-            title: String::new(),
-            severity: warden_core::Severity::Medium,
-            enforcement,
-            resource,
-            resource_kind: "agent".to_owned(),
-            action: Action::NoOp,
-            attribute: None,
-            location: Location::default(),
-            message,
-            why: String::new(),
-            fix: None,
-            unknown: false,
-            aliases: Vec::new(),
-            help_uri: None,
-            note: None,
-        },
-    }
+    warden_rules::derived_finding(
+        rule_id,
+        format!("agent/{principal}"),
+        "agent",
+        enforcement,
+        message,
+    )
 }

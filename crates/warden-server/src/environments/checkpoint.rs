@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::Value;
-use warden_core::{Action, Decision, Enforcement, Finding, Location};
+use warden_core::cost::money::usd;
+use warden_core::{Decision, Enforcement, Finding};
 use warden_policy::environments::{format_duration, EnvironmentSettings, SpaceEnvironments};
 use warden_store::Environment;
 
@@ -21,40 +22,13 @@ pub fn finding(
     resource: &str,
     message: String,
 ) -> Finding {
-    match warden_rules::find(rule_id) {
-        Some(meta) => warden_rules::ResolvedRule::defaults(meta, meta.enforcement).derived_finding(
-            resource.to_owned(),
-            "environment",
-            Location::default(),
-            enforcement,
-            message,
-            false,
-        ),
-        // Unreachable (the rules are registered), but never a lost deny.
-        None => Finding {
-            rule_id: rule_id.to_owned(),
-            rule_name: String::new(),
-            title: String::new(),
-            severity: warden_core::Severity::Medium,
-            enforcement,
-            resource: resource.to_owned(),
-            resource_kind: "environment".to_owned(),
-            action: Action::NoOp,
-            attribute: None,
-            location: Location::default(),
-            message,
-            why: String::new(),
-            fix: None,
-            unknown: false,
-            aliases: Vec::new(),
-            help_uri: None,
-            note: None,
-        },
-    }
-}
-
-fn usd(x: f64) -> String {
-    format!("${x:.2}")
+    warden_rules::derived_finding(
+        rule_id,
+        resource.to_owned(),
+        "environment",
+        enforcement,
+        message,
+    )
 }
 
 /// The inputs of a launch resolved against the blueprint: defaults filled in, text read as
